@@ -1,0 +1,99 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    # The engine writes these two columns with a targeted UPDATE (see dunning.engine): the
+    # move's own write machinery costs milliseconds per invoice and recomputes nothing here.
+    dunning_level_id = fields.Many2one(
+        "dunning.level", string="Dunning Stage", readonly=True, copy=False, index="btree_not_null"
+    )
+    dunning_date = fields.Date(string="Stage Reached On", readonly=True, copy=False)
+    dunning_excluded = fields.Boolean(
+        string="Excluded from Dunning",
+        copy=False,
+        help="An excluded invoice keeps its stage and is never chased until it is included again.",
+    )
+    dunning_event_ids = fields.One2many("dunning.event", "move_id", string="Dunning History")
+    dunning_days_overdue = fields.Integer(
+        string="Days Overdue", compute="_compute_dunning_days_overdue"
+    )
+    dunning_paused_reason = fields.Char(
+        string="Dunning Paused", compute="_compute_dunning_paused_reason"
+    )
+
+    @api.depends("invoice_date_due")
+    def _compute_dunning_days_overdue(self):
+        today = fields.Date.context_today(self)
+        for move in self:
+            due = move.invoice_date_due
+            move.dunning_days_overdue = (today - due).days if due else 0
+
+    @api.depends("dunning_excluded")
+    def _compute_dunning_paused_reason(self):
+        reasons = self._get_dunning_pause_reasons(fields.Date.context_today(self))
+        for move in self:
+            texts = list(reasons.get(move.id, ()))
+            if move.dunning_excluded:
+                texts.insert(0, self.env._("excluded by hand"))
+            move.dunning_paused_reason = ", ".join(texts)
+
+    def write(self, vals):
+        if "dunning_excluded" not in vals:
+            return super().write(vals)
+        changed = self.filtered(lambda m: m.dunning_excluded != bool(vals["dunning_excluded"]))
+        res = super().write(vals)
+        changed._log_dunning_exclusion(bool(vals["dunning_excluded"]))
+        return res
+
+    def _get_dunning_pause_reasons(self, run_date):
+        """Why invoices of ``self`` are paused on ``run_date``, besides manual exclusion.
+
+        :return: dict move id -> tuple of human-readable reasons
+        Hook for promises and disputes; must work set-wise (one query for all of ``self``).
+        """
+        return {}
+
+    def _log_dunning_exclusion(self, excluded):
+        if not self:
+            return
+        event_type = "excluded" if excluded else "included"
+        text = (
+            self.env._("Excluded from dunning")
+            if excluded
+            else self.env._("Included in dunning again")
+        )
+        today = fields.Date.context_today(self)
+        self.env["dunning.event"].sudo().create(
+            [
+                {
+                    "event_type": event_type,
+                    "date": today,
+                    "move_id": move.id,
+                    "partner_id": move.commercial_partner_id.id,
+                    "company_id": move.company_id.id,
+                    "level_id": move.dunning_level_id.id,
+                    "currency_id": move.currency_id.id,
+                    "amount_residual": move.amount_residual,
+                    "days_overdue": move.dunning_days_overdue,
+                    "user_id": self.env.uid,
+                }
+                for move in self
+            ]
+        )
+        self._message_log_batch({move.id: Markup("%s") % text for move in self})
+
+    def action_dunning_exclude(self):
+        self.filtered(lambda m: not m.dunning_excluded).write({"dunning_excluded": True})
+        return True
+
+    def action_dunning_include(self):
+        self.filtered("dunning_excluded").write({"dunning_excluded": False})
+        return True
+
+    def action_dunning_run(self):
+        """Server action "Run dunning now" on selected invoices."""
+        return self.env["dunning.engine"]._action_run(moves=self)

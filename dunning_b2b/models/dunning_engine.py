@@ -1,0 +1,482 @@
+import logging
+from collections import Counter, defaultdict
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
+
+from ..engine import InvoiceState, decide_advances, group_advances
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 200
+
+
+class DunningEngine(models.AbstractModel):
+    """The one entry point of the dunning run: the daily cron, "Run dunning now" and the
+    tests all call :meth:`_run`.
+
+    Decisions come from :mod:`odoo.addons.dunning_b2b.engine`; this layer gathers what they
+    need set-wise, one batch of customers at a time, and writes the results in bulk.
+    """
+
+    _name = "dunning.engine"
+    _description = "Dunning Engine"
+
+    @api.model
+    def _cron_run(self):
+        """Daily job: every company, every open customer invoice, committed per batch."""
+        self._run(commit=True)
+
+    @api.model
+    def _action_run(self, moves=None, partners=None):
+        """ "Run dunning now" on selected invoices or customers, in the user's transaction."""
+        if not self.env.user.has_group("dunning_b2b.group_dunning_user"):
+            raise AccessError(
+                self.env._("Only collections users can run dunning. Ask a dunning manager.")
+            )
+        records = moves if moves is not None else partners
+        records.check_access("read")
+        # sudo: the run writes engine state, events, messages and tasks that a collector's
+        # own rights do not all cover; the user's right to act on these records was checked.
+        stats = self.sudo()._run(
+            moves=moves and moves.sudo(), partners=partners and partners.sudo(), user=self.env.user
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Dunning run"),
+                "message": self._format_stats(stats),
+                "type": "success",
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    @api.model
+    def _format_stats(self, stats):
+        return self.env._(
+            "%(advanced)s invoice(s) moved to a new stage, %(emails)s email(s) queued, "
+            "%(drafts)s message(s) to review, %(tasks)s task(s) created.",
+            advanced=stats["advanced"],
+            emails=stats["emails"],
+            drafts=stats["drafts"],
+            tasks=stats["activities"],
+        )
+
+    # ------------------------------------------------------------------ run
+    @api.model
+    def _run(
+        self, run_date=None, moves=None, partners=None, companies=None, commit=False, user=None
+    ):
+        """Evaluate open customer invoices and act on those entering a new stage.
+
+        :param run_date: the day evaluated (default: today)
+        :param moves: restrict the run to these invoices
+        :param partners: restrict the run to these customers (commercial partners)
+        :param companies: restrict the run to these companies (default: all)
+        :param commit: commit after each batch (cron only)
+        :param user: who the audit trail names (default: the environment's user)
+        :return: Counter of what the run did
+        """
+        run_date = run_date or fields.Date.context_today(self)
+        user = user or self.env.user
+        if companies is None:
+            companies = moves.company_id if moves else self.env["res.company"].search([])
+        batch_size = self._get_batch_size()
+        plan = []
+        for company in companies:
+            partner_ids = self._get_candidate_partner_ids(company, moves, partners)
+            plan += [
+                (company, partner_ids[start : start + batch_size])
+                for start in range(0, len(partner_ids), batch_size)
+            ]
+        stats = Counter()
+        remaining = sum(len(batch) for _company, batch in plan)
+        if commit:
+            self.env["ir.cron"]._commit_progress(remaining=remaining)
+        for company, batch in plan:
+            self.with_company(company)._run_batch(company, batch, run_date, moves, user, stats)
+            remaining -= len(batch)
+            stats["customers"] += len(batch)
+            if commit and not self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining):
+                break
+        _logger.info("Dunning run of %s: %s", run_date, dict(stats))
+        return stats
+
+    @api.model
+    def _get_batch_size(self):
+        value = self.env["ir.config_parameter"].sudo().get_param("dunning_b2b.batch_size")
+        try:
+            return max(int(value), 1) if value else DEFAULT_BATCH_SIZE
+        except ValueError:
+            return DEFAULT_BATCH_SIZE
+
+    @api.model
+    def _get_open_invoice_sql(self, company, moves=None, partner_ids=None):
+        """WHERE clause of the invoices the ladder works on."""
+        clauses = [
+            SQL("m.company_id = %s", company.id),
+            SQL("m.move_type = 'out_invoice'"),
+            SQL("m.state = 'posted'"),
+            SQL("m.payment_state IN ('not_paid', 'partial')"),
+        ]
+        if moves is not None:
+            clauses.append(SQL("m.id IN %s", tuple(moves.ids) or (0,)))
+        if partner_ids is not None:
+            clauses.append(SQL("m.commercial_partner_id IN %s", tuple(partner_ids) or (0,)))
+        return SQL(" AND ").join(clauses)
+
+    @api.model
+    def _get_candidate_partner_ids(self, company, moves=None, partners=None):
+        self.env["account.move"].flush_model()
+        where = self._get_open_invoice_sql(
+            company, moves, partners.ids if partners is not None else None
+        )
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT DISTINCT m.commercial_partner_id FROM account_move m WHERE %s ORDER BY 1",
+                where,
+            )
+        )
+        return [row[0] for row in rows]
+
+    def _run_batch(self, company, partner_ids, run_date, moves, user, stats):
+        # Customers are the unit of work: a customer's invoices are decided and messaged
+        # together, and a concurrent run skips the customers this one holds.
+        partners = (
+            self.env["res.partner"].browse(partner_ids).try_lock_for_update(allow_referencing=True)
+        )
+        stats["locked_out"] += len(partner_ids) - len(partners)
+        if not partners:
+            return
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT m.id, m.commercial_partner_id, m.invoice_date_due,
+                          m.dunning_level_id, m.dunning_excluded
+                     FROM account_move m
+                    WHERE %s
+                 ORDER BY m.commercial_partner_id, m.invoice_date_due, m.id""",
+                self._get_open_invoice_sql(company, moves, partners.ids),
+            )
+        )
+        if not rows:
+            return
+        policies = self._get_partner_policies(company, partners)
+        ladders = {policy.id: policy._get_stages() for policy in set(policies.values())}
+        current_ids = {row[3] for row in rows if row[3]}
+        offsets = {
+            level.id: level.day_offset
+            for level in self.env["dunning.level"]
+            .with_context(active_test=False)
+            .browse(current_ids)
+        }
+        pauses = (
+            self.env["account.move"]
+            .browse([row[0] for row in rows])
+            ._get_dunning_pause_reasons(run_date)
+        )
+        states = [
+            InvoiceState(
+                move_id=move_id,
+                partner_id=partner_id,
+                policy_id=policies[partner_id].id,
+                due_date=due_date,
+                current_stage_id=level_id,
+                current_offset=offsets.get(level_id),
+                excluded=excluded,
+                pause_reasons=tuple(pauses.get(move_id, ())),
+            )
+            for move_id, partner_id, due_date, level_id, excluded in rows
+        ]
+        stats["evaluated"] += len(states)
+        stats["no_due_date"] += sum(1 for state in states if state.due_date is None)
+        advances = decide_advances(states, ladders, run_date)
+        if advances:
+            self._apply_advances(company, advances, run_date, user, stats)
+
+    @api.model
+    def _get_partner_policies(self, company, partners):
+        """Policy of each customer in ``company``: its own if valid there, else the default."""
+        default = company._dunning_get_default_policy()
+        result = {}
+        for partner in partners.with_company(company):
+            policy = partner.dunning_policy_id
+            valid = policy and policy.active and policy.company_id == company
+            result[partner.id] = policy if valid else default
+        return result
+
+    @api.model
+    def _get_collectors(self, company, partners):
+        """Who gets each customer's tasks: its collector, the company's, or a dunning manager."""
+        fallback = company.dunning_collector_id
+        if not fallback:
+            managers = self.env.ref("dunning_b2b.group_dunning_manager").user_ids.filtered(
+                lambda u: company in u.company_ids and not u.share and u.active
+            )
+            fallback = managers.sorted("id")[:1]
+        return {
+            partner.id: partner.dunning_collector_id or fallback
+            for partner in partners.with_company(company)
+        }
+
+    @api.model
+    def _get_recipients(self, partner, moves):
+        """Billing contacts with an email: the invoices' addresses and the invoice contacts."""
+        contacts = moves.partner_id | partner.child_ids.filtered(
+            lambda c: c.type == "invoice" and c.active
+        )
+        recipients = contacts.filtered("email")
+        if not recipients and partner.email:
+            recipients = partner
+        return recipients
+
+    # ---------------------------------------------------------------- apply
+    def _apply_advances(self, company, advances, run_date, user, stats):
+        Move = self.env["account.move"]
+        Level = self.env["dunning.level"].with_context(active_test=False)
+        moves = Move.browse([advance.move_id for advance in advances])
+        moves.fetch(
+            [
+                "name",
+                "amount_residual",
+                "currency_id",
+                "partner_id",
+                "invoice_date_due",
+                "invoice_user_id",
+            ]
+        )
+        # 1. Engine state, in one UPDATE per stage (see the field definitions for why).
+        by_level = defaultdict(list)
+        for advance in advances:
+            by_level[advance.stage_id].append(advance.move_id)
+        for level_id, move_ids in by_level.items():
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE account_move SET dunning_level_id = %s, dunning_date = %s "
+                    "WHERE id IN %s",
+                    level_id,
+                    run_date,
+                    tuple(move_ids),
+                )
+            )
+        Move.invalidate_model(["dunning_level_id", "dunning_date"])
+        stats["advanced"] += len(advances)
+
+        # 2. One stage event per invoice, and a line in the invoice's chatter.
+        levels = Level.browse(list(by_level))
+        names = {
+            level.id: level.name
+            for level in levels
+            | Level.browse([sid for advance in advances for sid in advance.skipped_stage_ids])
+        }
+        events = []
+        logs = {}
+        for advance in advances:
+            move = Move.browse(advance.move_id)
+            note = (
+                self.env._("%(days)s days after the due date", days=advance.days_overdue)
+                if advance.days_overdue >= 0
+                else self.env._("%(days)s days before the due date", days=-advance.days_overdue)
+            )
+            if advance.skipped_stage_ids:
+                note += ". " + self.env._(
+                    "Stages passed over, nothing sent for them: %(stages)s",
+                    stages=", ".join(names[sid] for sid in advance.skipped_stage_ids),
+                )
+            events.append(
+                self._prepare_event_vals(
+                    "stage", move, advance.stage_id, run_date, user, note, advance.days_overdue
+                )
+            )
+            logs[move.id] = Markup("%s <b>%s</b> (%s)") % (
+                self.env._("Dunning stage reached:"),
+                names[advance.stage_id],
+                note,
+            )
+        moves._message_log_batch(logs)
+
+        # 3. One communication per customer and stage.
+        groups = group_advances(advances)
+        partners = self.env["res.partner"].browse({partner_id for partner_id, _level in groups})
+        collectors = self._get_collectors(company, partners)
+        days = {advance.move_id: advance.days_overdue for advance in advances}
+        to_send = self.env["dunning.message"]
+        activities = []
+        for (partner_id, level_id), move_ids in groups.items():
+            partner = self.env["res.partner"].browse(partner_id)
+            level = Level.browse(level_id)
+            group_moves = Move.browse(move_ids)
+            collector = collectors[partner_id]
+            needs_task = level.create_activity or not level.send_email
+            no_email = False
+            if level.send_email:
+                recipients = self._get_recipients(partner, group_moves)
+                if recipients:
+                    message = self.env["dunning.message"].create(
+                        {
+                            "date": run_date,
+                            "partner_id": partner.id,
+                            "company_id": company.id,
+                            "level_id": level.id,
+                            "move_ids": [fields.Command.set(group_moves.ids)],
+                            "recipient_ids": [fields.Command.set(recipients.ids)],
+                            "collector_id": collector.id,
+                        }
+                    )
+                    if level.automatic:
+                        to_send |= message
+                    else:
+                        stats["drafts"] += 1
+                        events += [
+                            dict(vals, message_id=message.id)
+                            for vals in self._prepare_group_event_vals(
+                                "email_draft",
+                                group_moves,
+                                level,
+                                run_date,
+                                user,
+                                days,
+                                self.env._("Message prepared; a person reviews and sends it."),
+                            )
+                        ]
+                        activities.append(
+                            self._prepare_activity_vals(
+                                partner,
+                                level,
+                                collector,
+                                run_date,
+                                group_moves,
+                                self.env._(
+                                    "Review and send the %(stage)s message", stage=level.name
+                                ),
+                            )
+                        )
+                else:
+                    stats["no_email"] += 1
+                    needs_task = no_email = True
+                    events += self._prepare_group_event_vals(
+                        "no_email",
+                        group_moves,
+                        level,
+                        run_date,
+                        user,
+                        days,
+                        self.env._(
+                            "No email address for %(customer)s or its billing contacts: "
+                            "a task was created for %(collector)s instead.",
+                            customer=partner.display_name,
+                            collector=collector.name or self.env._("nobody"),
+                        ),
+                    )
+            if needs_task:
+                summary = (
+                    self.env._(
+                        "%(stage)s: no email address, contact the customer", stage=level.name
+                    )
+                    if no_email
+                    else level.name
+                )
+                activities.append(
+                    self._prepare_activity_vals(
+                        partner,
+                        level,
+                        level.activity_user_id or collector,
+                        run_date,
+                        group_moves,
+                        summary,
+                    )
+                )
+                events += self._prepare_group_event_vals(
+                    "activity",
+                    group_moves,
+                    level,
+                    run_date,
+                    user,
+                    days,
+                    self.env._(
+                        "Task for %(user)s", user=(level.activity_user_id or collector).name or "-"
+                    ),
+                )
+            if level.notify_salesperson:
+                self._notify_salespersons(partner, level, group_moves)
+        if activities:
+            self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
+                activities
+            )
+            stats["activities"] += len(activities)
+        self.env["dunning.event"].create(events)
+        if to_send:
+            sent = to_send._send(user=user)
+            stats["emails"] += len(sent)
+            stats["errors"] += len(to_send - sent)
+
+    def _prepare_event_vals(self, event_type, move, level_id, run_date, user, note, days_overdue):
+        return {
+            "event_type": event_type,
+            "date": run_date,
+            "move_id": move.id,
+            "partner_id": move.commercial_partner_id.id,
+            "company_id": move.company_id.id,
+            "level_id": level_id,
+            "currency_id": move.currency_id.id,
+            "amount_residual": move.amount_residual,
+            "days_overdue": days_overdue,
+            "user_id": user.id,
+            "note": note,
+        }
+
+    def _prepare_group_event_vals(self, event_type, moves, level, run_date, user, days, note):
+        return [
+            self._prepare_event_vals(
+                event_type, move, level.id, run_date, user, note, days[move.id]
+            )
+            for move in moves
+        ]
+
+    def _prepare_activity_vals(self, partner, level, assignee, run_date, moves, summary):
+        lines = Markup("").join(
+            Markup("<li>%s</li>")
+            % self.env._(
+                "%(invoice)s: %(amount)s due %(due)s",
+                invoice=move.name,
+                amount=move.currency_id.format(move.amount_residual),
+                due=move.invoice_date_due,
+            )
+            for move in moves
+        )
+        note = Markup("<p>%s</p><ul>%s</ul>") % (escape(level.description or level.name), lines)
+        activity_type = level.activity_type_id or self.env.ref(
+            "dunning_b2b.mail_activity_type_dunning_todo"
+        )
+        return {
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "res_id": partner.id,
+            "activity_type_id": activity_type.id,
+            "summary": summary,
+            "note": note,
+            "user_id": assignee.id or self.env.uid,
+            "date_deadline": fields.Date.add(run_date, days=level.activity_delay),
+        }
+
+    def _notify_salespersons(self, partner, level, moves):
+        salespersons = moves.invoice_user_id.filtered(lambda u: not u.share)
+        if not salespersons:
+            return
+        partner.message_notify(
+            partner_ids=salespersons.partner_id.ids,
+            subject=self.env._(
+                "%(customer)s reached %(stage)s", customer=partner.name, stage=level.name
+            ),
+            body=Markup("<p>%s</p>")
+            % self.env._(
+                "Your customer %(customer)s reached the dunning stage %(stage)s for %(invoices)s. "
+                "Collections handles the contact; please do not promise new terms without them.",
+                customer=partner.name,
+                stage=level.name,
+                invoices=", ".join(moves.mapped("name")),
+            ),
+        )

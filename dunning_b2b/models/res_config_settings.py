@@ -1,0 +1,20 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    dunning_policy_id = fields.Many2one(
+        related="company_id.dunning_policy_id",
+        readonly=False,
+        domain="[('company_id', '=', company_id)]",
+    )
+    dunning_collector_id = fields.Many2one(
+        related="company_id.dunning_collector_id", readonly=False
+    )
+    dunning_batch_size = fields.Integer(
+        string="Customers per Batch",
+        config_parameter="dunning_b2b.batch_size",
+        default=200,
+        help="The daily run commits after each batch of customers.",
+    )

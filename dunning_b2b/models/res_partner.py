@@ -1,0 +1,129 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.fields import Domain
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    dunning_policy_id = fields.Many2one(
+        "dunning.policy",
+        company_dependent=True,
+        help="Ladder for this customer in the current company. Empty: the company's default.",
+    )
+    dunning_collector_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        company_dependent=True,
+        help="Who chases this customer's invoices in the current company; tasks of the "
+        "dunning run go to this person.",
+    )
+    dunning_level_id = fields.Many2one(
+        "dunning.level",
+        string="Dunning Stage",
+        compute="_compute_dunning_stats",
+        search="_search_dunning_level_id",
+        help="Highest stage among the customer's open invoices in the current company.",
+    )
+    dunning_overdue_amount = fields.Monetary(
+        string="Overdue",
+        compute="_compute_dunning_stats",
+        currency_field="dunning_currency_id",
+        help="Overdue open invoices, in the company's currency.",
+    )
+    dunning_currency_id = fields.Many2one("res.currency", compute="_compute_dunning_stats")
+    dunning_open_count = fields.Integer(string="Open Invoices", compute="_compute_dunning_stats")
+    dunning_event_count = fields.Integer(compute="_compute_dunning_event_count")
+
+    def _compute_dunning_stats(self):
+        company = self.env.company
+        commercial = self.commercial_partner_id
+        today = fields.Date.context_today(self)
+        rows = self.env["account.move"]._read_group(
+            self._get_dunning_open_domain(commercial, company),
+            ["commercial_partner_id", "dunning_level_id"],
+            ["__count"],
+        )
+        levels, counts = {}, {}
+        for partner, level, count in rows:
+            counts[partner.id] = counts.get(partner.id, 0) + count
+            if level and (
+                partner.id not in levels or level.day_offset > levels[partner.id].day_offset
+            ):
+                levels[partner.id] = level
+        overdue = dict(
+            self.env["account.move"]._read_group(
+                self._get_dunning_open_domain(commercial, company)
+                & Domain("invoice_date_due", "<", today),
+                ["commercial_partner_id"],
+                ["amount_residual_signed:sum"],
+            )
+        )
+        for partner in self:
+            key = partner.commercial_partner_id
+            partner.dunning_level_id = levels.get(key.id, False)
+            partner.dunning_open_count = counts.get(key.id, 0)
+            partner.dunning_overdue_amount = overdue.get(key, 0.0)
+            partner.dunning_currency_id = company.currency_id
+
+    def _search_dunning_level_id(self, operator, value):
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        moves = self.env["account.move"]._search(
+            self._get_dunning_open_domain(None, self.env.company)
+            & Domain("dunning_level_id", "in", value)
+        )
+        domain = Domain("id", "in", moves.subselect("commercial_partner_id"))
+        return domain if operator == "in" else ~domain
+
+    def _compute_dunning_event_count(self):
+        counts = dict(
+            self.env["dunning.event"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.dunning_event_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.model
+    def _get_dunning_open_domain(self, partners, company):
+        """Open customer invoices the ladder works on, optionally for some customers."""
+        domain = Domain(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("company_id", "=", company.id),
+            ]
+        )
+        if partners is not None:
+            domain &= Domain("commercial_partner_id", "in", partners.ids)
+        return domain
+
+    @api.constrains("dunning_policy_id")
+    def _check_dunning_policy_id(self):
+        company = self.env.company
+        for partner in self:
+            policy = partner.dunning_policy_id
+            if policy and policy.company_id != company:
+                raise ValidationError(
+                    self.env._(
+                        "Dunning Policy: %(policy)s belongs to %(other)s; %(partner)s can only "
+                        "use a policy of %(company)s here.",
+                        policy=policy.display_name,
+                        other=policy.company_id.name,
+                        partner=partner.display_name,
+                        company=company.name,
+                    )
+                )
+
+    def action_view_dunning_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("dunning_b2b.dunning_event_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
+
+    def action_dunning_run(self):
+        """Server action "Run dunning now" on selected customers."""
+        return self.env["dunning.engine"]._action_run(partners=self.commercial_partner_id)

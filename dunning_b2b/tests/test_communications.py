@@ -1,0 +1,150 @@
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCommunications(DunningCommon):
+    """Grouped emails, tasks, chatter and the audit trail."""
+
+    def test_one_grouped_email_lists_every_invoice(self):
+        first = self._invoice(self.customer, 20, 1234.5, ref="PO-A17")
+        second = self._invoice(self.customer, 30, 800, ref="PO-B22")
+        self.formal.automatic = True  # send without review for this test
+        self._run()
+        message = self._messages()
+        self.assertEqual(len(message), 1)
+        self.assertEqual(message.move_ids, first | second)
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.recipient_ids, self.customer)
+
+        mail_message = message.mail_message_id
+        self.assertEqual(mail_message.model, "res.partner")
+        self.assertEqual(mail_message.res_id, self.customer.id)
+        body = str(mail_message.body)
+        for move, amount in ((first, "1,234.50"), (second, "800.00")):
+            self.assertIn(move.name, body)
+            self.assertIn(move.ref, body)
+            self.assertIn(amount, body)
+        self.assertIn("2,034.50", body, "the total is stated")
+        self.assertIn(first.payment_reference, body)
+        self.assertIn(self.collector.name, body, "the collector is the contact")
+
+        mails = self.env["mail.mail"].search([("mail_message_id", "=", mail_message.id)])
+        mail = mails.filtered(lambda m: self.customer in m.recipient_ids)
+        self.assertEqual(mail.state, "outgoing", "queued, sent by the mail queue after commit")
+
+    def test_events_and_chatter_on_invoice_and_customer(self):
+        move = self._invoice(self.customer, 3, 400)
+        self._run()
+        self.assertEqual(set(move.dunning_event_ids.mapped("event_type")), {"stage", "email"})
+        email_event = self._events(move, "email")
+        self.assertEqual(email_event.message_id, self._messages())
+        self.assertEqual(email_event.level_id, self.follow_up)
+        self.assertEqual(email_event.days_overdue, 3)
+        self.assertEqual(email_event.amount_residual, 400)
+        logs = move.message_ids.mapped("body")
+        self.assertTrue(any(self.follow_up.name in str(body) for body in logs))
+        self.assertTrue(any("ap@acme.test" in str(body) for body in logs))
+        self.assertIn(self._messages().mail_message_id, self.customer.message_ids)
+
+    def test_stage_reviewed_by_a_person(self):
+        move = self._invoice(self.customer, 20, 700)
+        stats = self._run()
+        message = self._messages()
+        self.assertEqual(message.state, "draft")
+        self.assertFalse(message.mail_message_id)
+        self.assertEqual(stats["drafts"], 1)
+        self.assertTrue(self._events(move, "email_draft"))
+        review = self.customer.activity_ids.filtered(lambda a: "Review" in a.summary)
+        self.assertEqual(review.user_id, self.collector)
+
+        message.with_user(self.collector).action_send()
+        self.assertEqual(message.state, "queued")
+        self.assertTrue(message.mail_message_id)
+        self.assertEqual(self._events(move, "email").user_id, self.collector)
+
+    def test_stage_task_goes_to_the_collector(self):
+        move = self._invoice(self.customer, 100, 5000)
+        self._run()
+        task = self.customer.activity_ids.filtered(lambda a: a.summary == self.final.name)
+        self.assertEqual(task.user_id, self.collector)
+        self.assertIn(move.name, str(task.note))
+        self.assertTrue(self._events(move, "activity"))
+
+    def test_customer_collector_overrides_the_company_default(self):
+        self.customer.with_company(self.company).dunning_collector_id = self.manager
+        self._invoice(self.customer, 100, 5000)
+        self._run()
+        self.assertEqual(self.customer.activity_ids.user_id, self.manager)
+
+    def test_customer_without_email_gets_a_task(self):
+        silent = self._customer("Silent Ltd")
+        move = self._invoice(silent, 3, 90)
+        stats = self._run()
+        self.assertEqual(stats["no_email"], 1)
+        self.assertFalse(self._messages(silent))
+        (event,) = self._events(move, "no_email")
+        self.assertIn("No email address", event.note)
+        task = silent.activity_ids
+        self.assertEqual(len(task), 1)
+        self.assertEqual(task.user_id, self.collector)
+        self.assertIn("no email address", task.summary)
+
+    def test_billing_contacts_receive_the_email(self):
+        billing = self.env["res.partner"].create(
+            {"name": "Accounts payable", "type": "invoice", "email": "billing@acme.test",
+             "parent_id": self.customer.id}
+        )  # fmt: skip
+        self._invoice(self.customer, 3, 90)
+        self._run()
+        self.assertEqual(self._messages().recipient_ids, self.customer | billing)
+
+    def test_email_in_the_customer_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        template = self.follow_up.mail_template_id
+        template.with_context(lang="fr_FR").subject = "Relance : factures en retard"
+        self.customer.lang = "fr_FR"
+        self._invoice(self.customer, 3, 90)
+        self._run()
+        self.assertEqual(self._messages().mail_message_id.subject, "Relance : factures en retard")
+
+    def test_multi_currency_totals(self):
+        eur = self.setup_other_currency("EUR")
+        self._invoice(self.customer, 3, 100)
+        self._invoice(self.customer, 4, 250, currency=eur)
+        self._run()
+        message = self._messages()
+        self.assertEqual(len(message.move_ids.currency_id), 2)
+        self.assertIn(eur.format(250), message.amount_text)
+        self.assertIn(self.company.currency_id.format(100), message.amount_text)
+
+    def test_salesperson_notified_at_formal_notice(self):
+        move = self._invoice(self.customer, 20, 700)
+        move.invoice_user_id = self.invoicing_user
+        self._run()
+        notes = self.env["mail.message"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", self.customer.id),
+             ("message_type", "=", "user_notification")]
+        )  # fmt: skip
+        self.assertIn(self.invoicing_user.partner_id, notes.partner_ids)
+
+    @mute_logger("odoo.addons.dunning_b2b.models.dunning_message")
+    def test_template_failure_for_one_customer_does_not_stop_the_run(self):
+        template = self.follow_up.mail_template_id
+        template.body_html = (
+            "<p><t t-out=\"1 / 0 if object.partner_id.ref == 'BROKEN' else 'ok'\"/></p>"
+        )
+        broken = self._customer("Broken Data Inc", "ap@broken.test", ref="BROKEN")
+        broken_move = self._invoice(broken, 3, 50)
+        good_move = self._invoice(self.customer, 3, 60)
+        stats = self._run()
+        self.assertEqual(stats["emails"], 1)
+        self.assertEqual(stats["errors"], 1)
+        self.assertEqual(self._messages().state, "queued")
+        self.assertEqual(self._messages(broken).state, "draft")
+        self.assertTrue(self._events(broken_move, "error"))
+        self.assertTrue(broken.activity_ids)
+        self.assertEqual(broken_move.dunning_level_id, self.follow_up)
+        self.assertTrue(self._events(good_move, "email"))

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole suite on a fresh, throw-away database:
+#   1. lint; 2. install the addons, failing on any WARNING/ERROR logged by our code;
+#   3. run their tests with Odoo's own runner and close on a pytest-style summary line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+"$root/scripts/check_odoo.sh"
+python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt 2>&1 \
+    | grep -v "^WARNING: \(Running pip as\|Location\)" || true
+
+"$root/scripts/lint.sh"
+
+eval "$("$root/scripts/pg_ensure.sh")"
+export PG_PORT
+conf=$("$root/scripts/odoo_conf.sh")
+addons=$(ls -d */__manifest__.py | xargs -n1 dirname | paste -sd, -)
+db="dunning_test_$$"
+logdir="$root/.build/logs"
+mkdir -p "$logdir"
+cleanup() { python3 -m odoo db -c "$conf" drop "$db" >/dev/null 2>&1 || dropdb_fallback; }
+dropdb_fallback() { PGPASSWORD="${PG_PASSWORD:-odoo}" dropdb -h localhost -p "$PG_PORT" -U "${PG_ROLE:-odoo}" --if-exists "$db" >/dev/null 2>&1 || true; }
+trap dropdb_fallback EXIT
+
+echo "== install $addons on a fresh database ($db)"
+start=$(date +%s)
+python3 -m odoo -c "$conf" -d "$db" -i "$addons" --stop-after-init --log-level=info \
+    > "$logdir/install.log" 2>&1 || { tail -50 "$logdir/install.log"; echo "install failed"; exit 1; }
+echo "installed in $(( $(date +%s) - start )) s"
+# Our code's warnings and errors: lines logged by our addons' loggers, or mentioning them.
+pattern=$(echo "$addons" | sed 's/,/|/g')
+if grep -E " (WARNING|ERROR|CRITICAL) " "$logdir/install.log" | grep -E "odoo\.addons\.($pattern)|($pattern)" ; then
+    echo "FAILED: the install log has warnings or errors from our code (above)."
+    exit 1
+fi
+
+echo "== tests"
+tags=$(echo "$addons" | sed 's/\([^,]*\)/\/\1/g')
+set +e
+python3 -m odoo -c "$conf" -d "$db" --test-enable --test-tags "$tags" --stop-after-init \
+    --log-level=test --http-port="${TEST_HTTP_PORT:-8169}" > "$logdir/test.log" 2>&1
+status=$?
+set -e
+grep -E "(FAIL|ERROR):|Traceback|AssertionError" -A25 "$logdir/test.log" | head -300 || true
+python3 "$root/scripts/summarize_tests.py" "$logdir/test.log" "$status"
