@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 addons=$(ls -d */__manifest__.py | xargs -n1 dirname)
 echo "== ruff"
-python3 -m ruff check $addons bench scripts 2>/dev/null || python3 -m ruff check $addons
+python3 -m ruff check $addons scripts $( [ -d bench ] && echo bench )
 python3 -m ruff format --check $addons
 echo "== pylint-odoo (mandatory checks)"
 python3 -m pylint --rcfile=.pylintrc-mandatory $addons

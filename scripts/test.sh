@@ -42,5 +42,5 @@ python3 -m odoo -c "$conf" -d "$db" --test-enable --test-tags "$tags" --stop-aft
     --log-level=test --http-port="${TEST_HTTP_PORT:-8169}" > "$logdir/test.log" 2>&1
 status=$?
 set -e
-grep -E "(FAIL|ERROR):|Traceback|AssertionError" -A25 "$logdir/test.log" | head -300 || true
+grep -E " (FAIL|ERROR): " -A30 "$logdir/test.log" | head -400 || true
 python3 "$root/scripts/summarize_tests.py" "$logdir/test.log" "$status"
