@@ -25,7 +25,7 @@
         "views/dunning_b2b_menus.xml",
         "data/ir_actions_server_data.xml",
     ],
-    "demo": [],
+    "demo": ["demo/dunning_demo.xml"],
     "installable": True,
     "application": False,
 }

@@ -89,7 +89,7 @@ class DunningEngine(models.AbstractModel):
         batch_size = self._get_batch_size()
         plan = []
         for company in companies:
-            partner_ids = self._get_candidate_partner_ids(company, moves, partners)
+            partner_ids = self._get_candidate_partner_ids(company, run_date, moves, partners)
             plan += [
                 (company, partner_ids[start : start + batch_size])
                 for start in range(0, len(partner_ids), batch_size)
@@ -116,13 +116,14 @@ class DunningEngine(models.AbstractModel):
             return DEFAULT_BATCH_SIZE
 
     @api.model
-    def _get_open_invoice_sql(self, company, moves=None, partner_ids=None):
-        """WHERE clause of the invoices the ladder works on."""
+    def _get_open_invoice_sql(self, company, run_date, moves=None, partner_ids=None):
+        """WHERE clause of the invoices the ladder works on: issued by ``run_date``."""
         clauses = [
             SQL("m.company_id = %s", company.id),
             SQL("m.move_type = 'out_invoice'"),
             SQL("m.state = 'posted'"),
             SQL("m.payment_state IN ('not_paid', 'partial')"),
+            SQL("(m.invoice_date IS NULL OR m.invoice_date <= %s)", run_date),
         ]
         if moves is not None:
             clauses.append(SQL("m.id IN %s", tuple(moves.ids) or (0,)))
@@ -131,10 +132,10 @@ class DunningEngine(models.AbstractModel):
         return SQL(" AND ").join(clauses)
 
     @api.model
-    def _get_candidate_partner_ids(self, company, moves=None, partners=None):
+    def _get_candidate_partner_ids(self, company, run_date, moves=None, partners=None):
         self.env["account.move"].flush_model()
         where = self._get_open_invoice_sql(
-            company, moves, partners.ids if partners is not None else None
+            company, run_date, moves, partners.ids if partners is not None else None
         )
         rows = self.env.execute_query(
             SQL(
@@ -160,7 +161,7 @@ class DunningEngine(models.AbstractModel):
                      FROM account_move m
                     WHERE %s
                  ORDER BY m.commercial_partner_id, m.invoice_date_due, m.id""",
-                self._get_open_invoice_sql(company, moves, partners.ids),
+                self._get_open_invoice_sql(company, run_date, moves, partners.ids),
             )
         )
         if not rows:
@@ -345,7 +346,7 @@ class DunningEngine(models.AbstractModel):
                         ]
                         activities.append(
                             self._prepare_activity_vals(
-                                partner,
+                                message,
                                 level,
                                 collector,
                                 run_date,
@@ -353,6 +354,7 @@ class DunningEngine(models.AbstractModel):
                                 self.env._(
                                     "Review and send the %(stage)s message", stage=level.name
                                 ),
+                                self.env.ref("dunning_b2b.mail_activity_type_dunning_todo"),
                             )
                         )
                 else:
@@ -437,7 +439,10 @@ class DunningEngine(models.AbstractModel):
             for move in moves
         ]
 
-    def _prepare_activity_vals(self, partner, level, assignee, run_date, moves, summary):
+    def _prepare_activity_vals(
+        self, record, level, assignee, run_date, moves, summary, activity_type=None
+    ):
+        """A task on ``record`` (the customer, or a message to review) listing ``moves``."""
         lines = Markup("").join(
             Markup("<li>%s</li>")
             % self.env._(
@@ -449,12 +454,14 @@ class DunningEngine(models.AbstractModel):
             for move in moves
         )
         note = Markup("<p>%s</p><ul>%s</ul>") % (escape(level.description or level.name), lines)
-        activity_type = level.activity_type_id or self.env.ref(
-            "dunning_b2b.mail_activity_type_dunning_todo"
+        activity_type = (
+            activity_type
+            or level.activity_type_id
+            or self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
         )
         return {
-            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
-            "res_id": partner.id,
+            "res_model_id": self.env["ir.model"]._get_id(record._name),
+            "res_id": record.id,
             "activity_type_id": activity_type.id,
             "summary": summary,
             "note": note,

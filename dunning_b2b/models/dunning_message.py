@@ -18,6 +18,7 @@ class DunningMessage(models.Model):
     """
 
     _name = "dunning.message"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Dunning Message"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -60,6 +61,7 @@ class DunningMessage(models.Model):
         required=True,
         readonly=True,
         index=True,
+        tracking=True,
     )
     mail_message_id = fields.Many2one("mail.message", string="Email", readonly=True)
     delivery_state = fields.Selection(
@@ -164,6 +166,7 @@ class DunningMessage(models.Model):
             raise UserError(self.env._("Only messages to review can be cancelled."))
         self.check_access("write")
         events = []
+        self.sudo().activity_ids.action_feedback(feedback=self.env._("Message cancelled."))
         for message in self:
             message.sudo().state = "cancel"
             events += message._prepare_event_vals("note", self.env._("Message cancelled."))
@@ -215,6 +218,8 @@ class DunningMessage(models.Model):
                     user,
                 )
                 message._schedule_failure_activity(error)
+        # The review tasks of sent messages are done.
+        sent.activity_ids.action_feedback(feedback=self.env._("Message sent."))
         for message in sent:
             recipients = ", ".join(message.recipient_ids.mapped("email_formatted"))
             text = self.env._("Sent to %(recipients)s", recipients=recipients)

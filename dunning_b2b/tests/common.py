@@ -71,7 +71,7 @@ class DunningCommon(AccountTestInvoicingCommon):
                 {
                     "move_type": "out_invoice",
                     "partner_id": partner.id,
-                    "invoice_date": due,
+                    "invoice_date": due - timedelta(days=30),
                     "invoice_date_due": due,
                     "ref": ref or f"PO-{amount}",
                     "currency_id": (currency or company.currency_id).id,

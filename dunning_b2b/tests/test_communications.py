@@ -57,11 +57,13 @@ class TestCommunications(DunningCommon):
         self.assertFalse(message.mail_message_id)
         self.assertEqual(stats["drafts"], 1)
         self.assertTrue(self._events(move, "email_draft"))
-        review = self.customer.activity_ids.filtered(lambda a: "Review" in a.summary)
+        review = message.activity_ids
         self.assertEqual(review.user_id, self.collector)
+        self.assertIn(move.name, str(review.note))
 
         message.with_user(self.collector).action_send()
         self.assertEqual(message.state, "queued")
+        self.assertFalse(message.activity_ids, "the review task is done once sent")
         self.assertTrue(message.mail_message_id)
         self.assertEqual(self._events(move, "email").user_id, self.collector)
 

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# (Re)create the dunning_demo database with demo data, run the dunning job once and serve
+# Odoo on http://localhost:8069. Emails go to a local sink (127.0.0.1:2525), never out.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+db="${DEMO_DB:-dunning_demo}"
+port="${DEMO_PORT:-8069}"
+
+"$root/scripts/check_odoo.sh"
+python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt aiosmtpd==1.4.6 2>&1 \
+    | grep -v "^WARNING: \(Running pip as\|Location\)" || true
+eval "$("$root/scripts/pg_ensure.sh")"
+export PG_PORT
+conf=$("$root/scripts/odoo_conf.sh")
+mkdir -p "$root/.build/logs"
+addons=$(ls -d */__manifest__.py | xargs -n1 dirname | paste -sd, -)
+
+echo "== (re)creating database $db with $addons and demo data (about a minute)"
+python3 -m odoo db -c "$conf" drop "$db" >/dev/null 2>&1 || true
+python3 -m odoo -c "$conf" -d "$db" -i "$addons" --with-demo --stop-after-init \
+    --log-level=warn > "$root/.build/logs/demo_install.log" 2>&1 \
+    || { tail -40 "$root/.build/logs/demo_install.log"; exit 1; }
+
+echo "== local mail sink on 127.0.0.1:2525 (messages in .build/logs/mail_sink.log)"
+if ! (exec 3<>/dev/tcp/127.0.0.1/2525) 2>/dev/null; then
+    nohup python3 -m aiosmtpd -n -l 127.0.0.1:2525 -c aiosmtpd.handlers.Debugging \
+        > "$root/.build/logs/mail_sink.log" 2>&1 &
+    sleep 1
+fi
+
+echo "== running the dunning job once (the scheduled action), then the mail queue"
+python3 -m odoo shell -c "$conf" -d "$db" --log-level=warn > "$root/.build/logs/demo_run.log" 2>&1 <<'PY'
+env["ir.mail_server"].search([]).unlink()
+env["ir.mail_server"].create({"name": "Local sink", "smtp_host": "127.0.0.1", "smtp_port": 2525})
+env.cr.commit()
+cron = env.ref("dunning_b2b.ir_cron_dunning")
+cron.method_direct_trigger()
+env["mail.mail"].process_email_queue()
+env.cr.commit()
+moves = env["account.move"].search([("dunning_level_id", "!=", False)])
+for company, level, count in env["account.move"]._read_group(
+        [("id", "in", moves.ids), ("payment_state", "in", ("not_paid", "partial"))],
+        ["company_id", "dunning_level_id"], ["__count"]):
+    print(f"   {level.company_id.name[:24]:<25} {level.name:<20} {count} open invoice(s)")
+PY
+cat "$root/.build/logs/demo_run.log" | grep "open invoice" || true
+
+cat <<MSG
+
+Odoo is starting on http://localhost:$port (database $db). Log in as:
+  admin / admin           dunning manager: configures ladders (Invoicing > Collections)
+  collector / collector   collector: works the lists and sends reviewed messages
+What to look at:
+  Invoicing > Collections > Overdue Invoices   open invoices grouped by stage
+  Invoicing > Collections > Messages to Review formal notices waiting for a person
+  Invoicing > Collections > History            every stage entry, email and task
+  a customer (e.g. Wayne Logistics, Globex Corporation): Dunning tab and chatter
+Stop with Ctrl+C.
+MSG
+exec python3 -m odoo -c "$conf" -d "$db" --http-port="$port" --log-level=warn
