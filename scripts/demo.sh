@@ -10,6 +10,7 @@ port="${DEMO_PORT:-8069}"
 "$root/scripts/check_odoo.sh"
 python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt aiosmtpd==1.4.6 2>&1 \
     | grep -v "^WARNING: \(Running pip as\|Location\)" || true
+"$root/scripts/system_deps.sh"
 eval "$("$root/scripts/pg_ensure.sh")"
 export PG_PORT
 conf=$("$root/scripts/odoo_conf.sh")

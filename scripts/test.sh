@@ -11,6 +11,7 @@ python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt 2
     | grep -v "^WARNING: \(Running pip as\|Location\)" || true
 
 "$root/scripts/lint.sh"
+"$root/scripts/system_deps.sh"
 
 eval "$("$root/scripts/pg_ensure.sh")"
 export PG_PORT

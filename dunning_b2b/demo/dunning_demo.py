@@ -49,8 +49,11 @@ class DunningEngine(models.AbstractModel):
             lambda m: m.partner_id == self.env.ref(f"dunning_b2b.{EXCLUDED_PARTNER}")
         )
         collector = self.env.ref("dunning_b2b.user_collector_demo")
+        final = self.env.ref("dunning_b2b.dunning_level_final")
         for day in range(days, 0, -1):
             run_date = today - timedelta(days=day)
+            self.env.flush_all()
+            last_message = self.env["mail.message"].search([], order="id desc", limit=1).id
             if day == EXCLUDED_ON_DAY:
                 excluded.with_user(collector).action_dunning_exclude()
             self._run(run_date=run_date, companies=company)
@@ -60,10 +63,18 @@ class DunningEngine(models.AbstractModel):
             )  # fmt: skip
             reviewed._send(user=collector)
             # The collector works the tasks within three days.
-            self.env["mail.activity"].search(
+            worked = self.env["mail.activity"].search(
                 [("user_id", "=", collector.id),
                  ("date_deadline", "<=", run_date - timedelta(days=3))]
-            ).action_feedback(feedback="Done")  # fmt: skip
+            )  # fmt: skip
+            worked.filtered(lambda a: a.summary != final.name).action_feedback(feedback="Done")
+            # Date the day's chatter as the day it happened.
+            self.env.flush_all()
+            self.env.cr.execute(
+                "UPDATE mail_message SET date = %s::date + interval '9 hours' WHERE id > %s",
+                (run_date, last_message),
+            )
+        self.env["mail.message"].invalidate_model(["date"])
         return moves
 
     @api.model

@@ -104,8 +104,22 @@ class DunningEngine(models.AbstractModel):
             stats["customers"] += len(batch)
             if commit and not self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining):
                 break
+        else:
+            if moves is None and partners is None:
+                for company in companies:
+                    self.with_company(company)._run_company_checks(company, run_date, user, stats)
+                    if commit:
+                        self.env["ir.cron"]._commit_progress()
         _logger.info("Dunning run of %s: %s", run_date, dict(stats))
         return stats
+
+    def _run_company_checks(self, company, run_date, user, stats):
+        """Hook: daily checks of a whole company after its invoices were evaluated (promises
+        falling due, follow-up calls, ...). Only full runs call it, not "Run dunning now"."""
+
+    def _after_advances(self, company, advances, run_date, user, stats):
+        """Hook: called once per batch after its invoices entered their new stages and their
+        messages, tasks and events were written. ``advances`` are engine Advance values."""
 
     @api.model
     def _get_batch_size(self):
@@ -415,6 +429,7 @@ class DunningEngine(models.AbstractModel):
             sent = to_send._send(user=user)
             stats["emails"] += len(sent)
             stats["errors"] += len(to_send - sent)
+        self._after_advances(company, advances, run_date, user, stats)
 
     def _prepare_event_vals(self, event_type, move, level_id, run_date, user, note, days_overdue):
         return {
