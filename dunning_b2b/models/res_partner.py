@@ -3,6 +3,16 @@ from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 
 
+SEGMENTS = [
+    ("low_small", "Low risk, small exposure"),
+    ("low_large", "Low risk, large exposure"),
+    ("medium_small", "Medium risk, small exposure"),
+    ("medium_large", "Medium risk, large exposure"),
+    ("high_small", "High risk, small exposure"),
+    ("high_large", "High risk, large exposure"),
+]
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -17,6 +27,12 @@ class ResPartner(models.Model):
         company_dependent=True,
         help="Who chases this customer's invoices in the current company; tasks of the "
         "dunning run go to this person.",
+    )
+    dunning_segment = fields.Selection(
+        SEGMENTS,
+        string="Collections Segment",
+        company_dependent=True,
+        help="Risk and exposure class of the customer in the current company.",
     )
     dunning_level_id = fields.Many2one(
         "dunning.level",
