@@ -2,7 +2,6 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 
-
 SEGMENTS = [
     ("low_small", "Low risk, small exposure"),
     ("low_large", "Low risk, large exposure"),
