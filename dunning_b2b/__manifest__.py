@@ -12,6 +12,7 @@
         "security/dunning_b2b_security.xml",
         "security/ir.model.access.csv",
         "data/mail_activity_type_data.xml",
+        "views/dunning_message_templates.xml",
         "data/mail_template_data.xml",
         "data/dunning_policy_data.xml",
         "data/ir_cron_data.xml",

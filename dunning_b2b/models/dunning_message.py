@@ -3,9 +3,9 @@ from collections import defaultdict
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
+from odoo.tools import format_amount, format_date
 
 _logger = logging.getLogger(__name__)
 
@@ -80,6 +80,16 @@ class DunningMessage(models.Model):
     payment_reference_text = fields.Char(
         string="Payment References", compute="_compute_amount_text"
     )
+    invoice_table_html = fields.Html(
+        string="Invoice Table",
+        compute="_compute_invoice_table_html",
+        sanitize=False,
+        help="The invoices of the message as a table, in the customer's language.",
+    )
+    payment_instructions = fields.Char(compute="_compute_contact")
+    contact_name = fields.Char(compute="_compute_contact")
+    contact_email = fields.Char(compute="_compute_contact")
+    contact_phone = fields.Char(compute="_compute_contact")
     max_days_overdue = fields.Integer(
         string="Oldest (days overdue)", compute="_compute_amount_text"
     )
@@ -128,6 +138,65 @@ class DunningMessage(models.Model):
                 format_amount(self.env, amount, currency)
                 for currency, amount in message._get_totals()
             )
+
+    @api.depends("move_ids", "date")
+    @api.depends_context("lang")
+    def _compute_invoice_table_html(self):
+        # A QWeb view is compiled once and cached, unlike an inline template: rendering the
+        # table here keeps the mail templates themselves to plain placeholders.
+        qweb = self.env["ir.qweb"]
+        for message in self:
+            message.invoice_table_html = qweb._render(
+                "dunning_b2b.dunning_message_invoice_table",
+                {
+                    "message": message,
+                    "format_amount": lambda amount, currency: format_amount(
+                        self.env, amount, currency
+                    ),
+                    "format_date": lambda value: format_date(self.env, value),
+                },
+            )
+
+    @api.depends("collector_id", "company_id", "move_ids.partner_bank_id")
+    def _compute_contact(self):
+        for message in self:
+            contact = message.get_contact()
+            message.contact_name = contact.name
+            message.contact_email = contact.email or ""
+            message.contact_phone = contact.phone or ""
+            bank = message.move_ids[:1].partner_bank_id
+            message.payment_instructions = (
+                self.env._(
+                    "When you pay, please quote %(references)s and pay to the account %(account)s.",
+                    references=message.payment_reference_text,
+                    account=bank.acc_number,
+                )
+                if bank
+                else self.env._(
+                    "When you pay, please quote %(references)s.",
+                    references=message.payment_reference_text,
+                )
+            )
+
+    @api.model
+    def mail_allowed_qweb_expressions(self):
+        # The placeholders of the dunning templates: plain fields, so templates render
+        # without evaluating code and anyone allowed to edit templates may use them.
+        return (
+            *super().mail_allowed_qweb_expressions(),
+            "object.company_id.name",
+            "object.partner_id.name",
+            "object.invoice_table_html",
+            "object.amount_text",
+            "object.max_days_overdue",
+            "object.payment_reference_text",
+            "object.payment_instructions",
+            "object.contact_name",
+            "object.contact_email",
+            "object.contact_phone",
+            "object.level_id.name",
+            "object.partner_id.lang",
+        )
 
     def _get_totals(self):
         """Open amount per currency, as a list of (currency, amount)."""
@@ -195,62 +264,117 @@ class DunningMessage(models.Model):
         ]
 
     def _send(self, user=None):
-        """Render each message in the customer's language and queue it as an email.
+        """Render each message in its customer's language and queue it as an email.
 
-        The email is posted on the customer's chatter and delivered by the mail queue after
-        the transaction commits, so a run that fails never sends anything. A message that
-        cannot be rendered or posted is left to review with an error event and a task; the
-        others go on. Called as sudo by the engine and by :meth:`action_send` after their own
-        access checks.
+        Each email is a message in the customer's chatter and an outgoing mail.mail with
+        delivery notifications, created in bulk; the mail queue delivers them after the
+        transaction commits, so a run that fails never sends anything. A message that cannot
+        be rendered is left to review with an error event and a task; the others go on.
+        Called as sudo by the engine and by :meth:`action_send` after their own access checks.
+
+        :return: the messages queued
         """
+        rendered, errors = self._render_emails()
         events = []
-        sent = self.browse()
-        for message in self:
-            try:
-                with self.env.cr.savepoint():
-                    message._post_email()
-                sent |= message
-            except Exception as error:  # noqa: BLE001 - one customer's failure must not stop the run
-                _logger.warning("Dunning message %s could not be sent: %s", message.id, error)
-                events += message._prepare_event_vals(
-                    "error",
-                    self.env._("The email could not be prepared: %(error)s", error=error),
-                    user,
-                )
-                message._schedule_failure_activity(error)
-        # The review tasks of sent messages are done.
-        sent.activity_ids.action_feedback(feedback=self.env._("Message sent."))
-        for message in sent:
+        for message, error in errors.items():
+            _logger.warning("Dunning message %s could not be prepared: %s", message.id, error)
+            events += message._prepare_event_vals(
+                "error",
+                self.env._("The email could not be prepared: %(error)s", error=error),
+                user,
+            )
+            message._schedule_failure_activity(error)
+        sent = self.filtered(lambda m: m.id in rendered)
+        mails = sent._create_mails(rendered)
+        logs = {}
+        for message, mail in zip(sent, mails, strict=True):
+            message.mail_message_id = mail.mail_message_id
             recipients = ", ".join(message.recipient_ids.mapped("email_formatted"))
             text = self.env._("Sent to %(recipients)s", recipients=recipients)
             events += message._prepare_event_vals("email", text, user)
-            message.move_ids._message_log_batch(
-                {
-                    move.id: Markup("%s <b>%s</b><br/>%s")
-                    % (self.env._("Dunning email:"), message.level_id.name, text)
-                    for move in message.move_ids
-                }
-            )
-        self.env["dunning.event"].create(events)
+            for move in message.move_ids:
+                logs[move.id] = Markup("%s <b>%s</b><br/>%s") % (
+                    self.env._("Dunning email:"),
+                    message.level_id.name,
+                    text,
+                )
+        sent.state = "queued"
+        # The review tasks of sent messages are done.
+        sent.activity_ids.action_feedback(feedback=self.env._("Message sent."))
+        self.env["dunning.engine"]._log_notes(
+            "account.move", logs, self.env["dunning.engine"]._get_author(self.company_id[:1])
+        )
+        self.env["dunning.event"]._create_bulk(events)
         return sent
 
-    def _post_email(self):
-        self.ensure_one()
-        template = self.level_id.mail_template_id
-        values = template._generate_template(self.ids, ("subject", "body_html"))[self.id]
-        mail = self.partner_id.with_context(
-            mail_notify_force_send=False, mail_post_autofollow=False
-        ).message_post(
-            body=values["body_html"],
-            subject=values["subject"],
-            partner_ids=self.recipient_ids.ids,
-            author_id=self.get_contact().id,
-            email_from=self.company_id.email_formatted or None,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            email_layout_xmlid="mail.mail_notification_light",
+    def _render_emails(self):
+        """Subject and body of each message; one rendering pass per template and language.
+
+        :return: ({message id: {"subject", "body_html"}}, {message: error})
+        """
+        rendered, errors = {}, {}
+        for template, messages in self.grouped(lambda m: m.level_id.mail_template_id).items():
+            try:
+                with self.env.cr.savepoint():
+                    rendered.update(
+                        template._generate_template(messages.ids, ("subject", "body_html"))
+                    )
+                continue
+            except Exception:  # noqa: BLE001 - find which customers fail, one by one below
+                _logger.info("Dunning: rendering %s in bulk failed, one by one", template.name)
+            for message in messages:
+                try:
+                    with self.env.cr.savepoint():
+                        rendered.update(
+                            template._generate_template(message.ids, ("subject", "body_html"))
+                        )
+                except Exception as error:  # noqa: BLE001 - reported on the message
+                    errors[message] = error
+        return rendered, errors
+
+    def _create_mails(self, rendered):
+        """One chatter message + outgoing mail.mail + notifications per message, in bulk."""
+        comment = self.env.ref("mail.mt_comment")
+        mails = self.env["mail.mail"].create(
+            [
+                {
+                    "model": "res.partner",
+                    "res_id": message.partner_id.id,
+                    "record_name": message.partner_id.display_name,
+                    "message_type": "comment",
+                    "subtype_id": comment.id,
+                    "subject": rendered[message.id]["subject"],
+                    "body": rendered[message.id]["body_html"],
+                    "body_html": rendered[message.id]["body_html"],
+                    "author_id": message.get_contact().id,
+                    "email_from": (
+                        message.company_id.email_formatted or message.get_contact().email_formatted
+                    ),
+                    "partner_ids": [Command.set(message.recipient_ids.ids)],
+                    "recipient_ids": [Command.set(message.recipient_ids.ids)],
+                    "is_notification": True,
+                    "auto_delete": False,
+                    "state": "outgoing",
+                }
+                for message in self
+            ]
         )
-        self.write({"state": "queued", "mail_message_id": mail.id})
+        self.env["mail.notification"].create(
+            [
+                {
+                    "mail_message_id": mail.mail_message_id.id,
+                    "mail_mail_id": mail.id,
+                    "res_partner_id": partner.id,
+                    "author_id": mail.author_id.id,
+                    "notification_type": "email",
+                    "notification_status": "ready",
+                    "is_read": True,
+                }
+                for message, mail in zip(self, mails, strict=True)
+                for partner in message.recipient_ids
+            ]
+        )
+        return mails
 
     def _schedule_failure_activity(self, error):
         self.ensure_one()

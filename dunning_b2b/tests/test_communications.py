@@ -126,11 +126,13 @@ class TestCommunications(DunningCommon):
         move = self._invoice(self.customer, 20, 700)
         move.invoice_user_id = self.invoicing_user
         self._run()
-        notes = self.env["mail.message"].search(
-            [("model", "=", "res.partner"), ("res_id", "=", self.customer.id),
+        (note,) = self.env["mail.message"].search(
+            [("partner_ids", "in", self.invoicing_user.partner_id.ids),
              ("message_type", "=", "user_notification")]
         )  # fmt: skip
-        self.assertIn(self.invoicing_user.partner_id, notes.partner_ids)
+        self.assertIn(self.customer.name, str(note.body))
+        self.assertIn(move.name, str(note.body))
+        self.assertIn(self.formal.name, str(note.body))
 
     @mute_logger("odoo.addons.dunning_b2b.models.dunning_message")
     def test_template_failure_for_one_customer_does_not_stop_the_run(self):

@@ -1,0 +1,120 @@
+"""One measurement in a fresh process: prints a JSON line with seconds, peak memory and counts.
+
+    python3 bench/measure.py --db COPY --system ours|oca --phase full|noop|paid [--profile F]
+"""
+
+import argparse
+import cProfile
+import json
+import random
+import resource
+import time
+from datetime import date, timedelta
+
+from common import odoo_env, write_conf
+
+
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def pay_one_percent(env):
+    """Mark 1% of the open invoices paid, as a payment reconciliation leaves them."""
+    env.cr.execute(
+        "SELECT id FROM account_move WHERE move_type = 'out_invoice' AND state = 'posted' "
+        "AND payment_state IN ('not_paid', 'partial') ORDER BY id"
+    )
+    ids = [r[0] for r in env.cr.fetchall()]
+    paid = random.Random(7).sample(ids, max(1, len(ids) // 100))
+    env.cr.execute(
+        "UPDATE account_move SET payment_state = 'paid', amount_residual = 0, "
+        "amount_residual_signed = 0 WHERE id = ANY(%s)",
+        (paid,),
+    )
+    env.cr.execute(
+        "UPDATE account_move_line SET amount_residual = 0, amount_residual_currency = 0, "
+        "reconciled = true WHERE move_id = ANY(%s) AND display_type = 'payment_term'",
+        (paid,),
+    )
+    env.cr.commit()
+    env.invalidate_all()
+    return len(paid)
+
+
+def run_ours(env, run_date):
+    stats = env["dunning.engine"]._run(run_date=run_date, commit=True)
+    return dict(stats)
+
+
+def run_oca(env, run_date, attachment):
+    template = env.ref("account_credit_control.email_template_credit_control_base")
+    if not attachment:
+        template.report_template_ids = [(5, 0, 0)]
+    env.cr.commit()
+    timings = {}
+    counts = {}
+    started = time.perf_counter()
+    runs = env["credit.control.run"]
+    for company in env["res.company"].search([]):
+        if not company.credit_policy_id:
+            continue
+        run = (
+            env["credit.control.run"]
+            .with_company(company)
+            .create({"date": run_date, "company_id": company.id,
+                     "policy_ids": [(6, 0, company.credit_policy_id.ids)]})
+        )  # fmt: skip
+        run.generate_credit_lines()
+        runs |= run
+    env.cr.commit()
+    timings["lines"] = time.perf_counter() - started
+    counts["lines"] = len(runs.line_ids)
+    started = time.perf_counter()
+    for run in runs:
+        run.set_to_ready_lines()
+        run.run_channel_action()
+        env.cr.commit()
+    timings["emails"] = time.perf_counter() - started
+    counts["communications"] = env["credit.control.communication"].search_count([])
+    return {"timings": timings, "counts": counts}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--system", choices=["ours", "oca"], default="ours")
+    parser.add_argument("--phase", choices=["full", "noop", "paid"], default="full")
+    parser.add_argument("--attachment", action="store_true", help="OCA: keep the PDF")
+    parser.add_argument("--profile")
+    args = parser.parse_args()
+    write_conf()
+    today = date.today()
+    with odoo_env(args.db) as env:
+        env["res.partner"].search([], limit=1)  # load the registry before measuring
+        result = {"system": args.system, "phase": args.phase}
+        if args.system == "ours" and args.phase in ("noop", "paid"):
+            run_ours(env, today)  # the first run, not measured
+            if args.phase == "paid":
+                result["paid"] = pay_one_percent(env)
+        run_date = today + timedelta(days=1) if args.phase == "paid" else today
+        before = rss_mb()
+        profiler = cProfile.Profile() if args.profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        if args.system == "ours":
+            result["stats"] = run_ours(env, run_date)
+        else:
+            result.update(run_oca(env, run_date, args.attachment))
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+        result["seconds"] = round(time.perf_counter() - started, 2)
+        result["rss_before_mb"] = round(before)
+        result["peak_rss_mb"] = round(rss_mb())
+        env.cr.commit()
+    print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()

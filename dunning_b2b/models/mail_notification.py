@@ -1,0 +1,50 @@
+from markupsafe import Markup
+
+from odoo import models
+
+
+class MailNotification(models.Model):
+    _inherit = "mail.notification"
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("notification_status") in ("exception", "bounce"):
+            self._dunning_report_failures()
+        return res
+
+    def _dunning_report_failures(self):
+        """A dunning email that bounced or could not be sent is said on the invoices, in the
+        audit trail and as a task for the collector, never left looking "queued"."""
+        # sudo: delivery runs as whoever processes the mail queue; the failure belongs to the
+        # dunning message whatever that user's rights.
+        messages = (
+            self.env["dunning.message"]
+            .sudo()
+            .search([("mail_message_id", "in", self.mail_message_id.ids)])
+        )
+        engine = self.env["dunning.engine"].sudo()
+        for message in messages:
+            failed = self.filtered(lambda n, m=message: n.mail_message_id == m.mail_message_id)
+            text = self.env._(
+                "Email not delivered to %(recipients)s: %(reason)s",
+                recipients=", ".join(
+                    failed.mapped(lambda n: n.res_partner_id.email or n.mail_email_address or "")
+                ),
+                reason=", ".join(
+                    {n.failure_reason or n.failure_type or n.notification_status for n in failed}
+                ),
+            )
+            self.env["dunning.event"].sudo()._create_bulk(
+                message._prepare_event_vals("delivery_failed", text)
+            )
+            engine._log_notes(
+                "account.move",
+                {move.id: Markup("%s") % text for move in message.move_ids},
+                engine._get_author(message.company_id),
+            )
+            message.partner_id.sudo().activity_schedule(
+                "dunning_b2b.mail_activity_type_dunning_todo",
+                summary=self.env._("%(stage)s: email not delivered", stage=message.level_id.name),
+                note=Markup("<p>%s</p>") % text,
+                user_id=(message.collector_id or self.env.user).id,
+            )

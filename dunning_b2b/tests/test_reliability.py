@@ -1,0 +1,195 @@
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.exceptions import AccessError
+from odoo.tests import freeze_time, new_test_user, tagged
+
+from ..models.dunning_message import DunningMessage
+from .common import RUN_DATE, DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestReliability(DunningCommon):
+    """Crashes, concurrency, bad data and delivery failures."""
+
+    def test_crash_in_the_middle_of_a_batch_rolls_back_that_customer_only(self):
+        """A fault after the stage was written but before the email was queued: that customer
+        is rolled back whole and reported, the others go on, the next run completes it, and
+        nobody gets a message twice."""
+        customers = [self._customer(f"Crash {i}", f"ap{i}@crash.test") for i in range(3)]
+        moves = [self._invoice(customer, 3, 100 + i) for i, customer in enumerate(customers)]
+        self.env["ir.config_parameter"].sudo().set_param("dunning_b2b.batch_size", 2)
+        original = DunningMessage._send
+        fault = {"armed": True}
+
+        def crash_for_second_customer(messages, *args, **kwargs):
+            if fault["armed"] and customers[1] in messages.partner_id:
+                raise RuntimeError("simulated crash in the middle of a batch")
+            return original(messages, *args, **kwargs)
+
+        cron = self.env.ref("dunning_b2b.ir_cron_dunning")
+        with (
+            patch.object(DunningMessage, "_send", crash_for_second_customer),
+            freeze_time(RUN_DATE),
+            self.enter_registry_test_mode(),
+        ):
+            cron.method_direct_trigger()
+            self.assertEqual(moves[0].dunning_level_id, self.follow_up)
+            self.assertEqual(moves[2].dunning_level_id, self.follow_up, "the run went on")
+            self.assertFalse(moves[1].dunning_level_id, "nothing half-written for the failure")
+            self.assertFalse(self._events(moves[1], "stage"))
+            self.assertFalse(self._messages(customers[1]))
+            failure = self.env["dunning.event"].search(
+                [("partner_id", "=", customers[1].id), ("event_type", "=", "error")]
+            )
+            self.assertIn("simulated crash", failure.note)
+            self.assertTrue(customers[1].activity_ids)
+            fault["armed"] = False
+            cron.method_direct_trigger()
+        for customer, move in zip(customers, moves, strict=True):
+            self.assertEqual(move.dunning_level_id, self.follow_up)
+            self.assertEqual(len(self._messages(customer)), 1, "no message sent twice")
+            self.assertEqual(len(self._events(move, "stage")), 1)
+            self.assertEqual(len(self._events(move, "email")), 1)
+
+    def test_concurrent_runs_never_process_the_same_customer(self):
+        """Two real transactions: while run A holds a customer, run B skips it; once A has
+        committed, B finds nothing left to do. Data is committed, so it is cleaned up."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.ref("base.main_company")
+            partner = env["res.partner"].create(
+                {"name": "Concurrent Co", "email": "ap@concurrent.test", "is_company": True}
+            )
+            move = (
+                env["account.move"]
+                .with_company(company)
+                .create(
+                    {"move_type": "out_invoice", "partner_id": partner.id,
+                     "invoice_date": "2026-02-01", "invoice_date_due": "2026-02-20",
+                     "invoice_line_ids": [Command.create({"name": "x", "price_unit": 100.0,
+                                                          "tax_ids": [Command.clear()]})]}
+                )
+            )  # fmt: skip
+            move.action_post()
+            partner_id, move_id = partner.id, move.id
+        try:
+            with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+                env_a = api.Environment(cr_a, SUPERUSER_ID, {})
+                env_b = api.Environment(cr_b, SUPERUSER_ID, {})
+                engine_a = env_a["dunning.engine"].sudo()
+                engine_b = env_b["dunning.engine"].sudo()
+                partner_a = env_a["res.partner"].browse(partner_id)
+                # Run A takes the customer (as _run_batch does) and works on it.
+                self.assertTrue(partner_a.try_lock_for_update(allow_referencing=True))
+                stats_b = engine_b._run(
+                    run_date=RUN_DATE, partners=env_b["res.partner"].browse(partner_id)
+                )
+                self.assertEqual(stats_b["locked_out"], 1)
+                self.assertEqual(stats_b["advanced"], 0)
+                cr_b.rollback()
+                stats_a = engine_a._run(run_date=RUN_DATE, partners=partner_a)
+                self.assertEqual(stats_a["advanced"], 1)
+                cr_a.commit()
+                stats_b = engine_b._run(
+                    run_date=RUN_DATE, partners=env_b["res.partner"].browse(partner_id)
+                )
+                self.assertEqual(stats_b["advanced"], 0)
+                self.assertEqual(stats_b["emails"], 0)
+                cr_b.commit()
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                events = env["dunning.event"].search(
+                    [("move_id", "=", move_id), ("event_type", "=", "stage")]
+                )
+                self.assertEqual(len(events), 1)
+                messages = env["dunning.message"].search([("partner_id", "=", partner_id)])
+                self.assertEqual(len(messages), 1)
+        finally:
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["dunning.message"].search([("partner_id", "=", partner_id)]).unlink()
+                env["dunning.event"].search([("partner_id", "=", partner_id)]).unlink()
+                env["mail.activity"].search(
+                    [("res_model", "=", "res.partner"), ("res_id", "=", partner_id)]
+                ).unlink()
+                move = env["account.move"].browse(move_id)
+                move.button_draft()
+                move.button_cancel()
+                env["res.partner"].browse(partner_id).active = False
+
+    def test_invoice_without_due_date_is_reported_once(self):
+        undated = self._invoice(self.customer, 20, 100)
+        other = self._invoice(self._customer("Fine Co", "ap@fine.test"), 3, 100)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE account_move SET invoice_date_due = NULL WHERE id = %s", [undated.id]
+        )
+        self.env.invalidate_all()
+        stats = self._run()
+        self.assertEqual(stats["no_due_date"], 1)
+        self.assertEqual(other.dunning_level_id, self.follow_up, "the run goes on for the others")
+        (error,) = self._events(undated, "error")
+        self.assertIn("No due date", error.note)
+        self.assertEqual(undated.activity_ids.user_id, self.collector)
+        self._run()
+        self.assertEqual(len(self._events(undated, "error")), 1, "reported once")
+
+    def test_archived_customer_is_still_chased(self):
+        move = self._invoice(self.customer, 3, 100)
+        self.customer.active = False
+        self._run()
+        self.assertEqual(move.dunning_level_id, self.follow_up)
+        self.assertEqual(self._messages().state, "queued")
+
+    def test_undeliverable_email_is_visible(self):
+        self.customer.email = "not-an-email-address"
+        move = self._invoice(self.customer, 3, 100)
+        self._run()
+        message = self._messages()
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", message.mail_message_id.id)])
+        # What mail.mail._send does for an address it cannot use (sending is off in tests).
+        mail.write({"state": "exception", "failure_reason": "Invalid address"})
+        mail._postprocess_sent_message(
+            success_pids=self.env["res.partner"],
+            success_emails=[],
+            failure_type="mail_email_invalid",
+            failure_reason="Invalid address",
+        )
+        self.assertEqual(message.delivery_state, "failed")
+        (failure,) = self._events(move, "delivery_failed")
+        self.assertIn("not-an-email-address", failure.note)
+        self.assertEqual(self._events(move, "email").delivery_state, "failed")
+        self.assertTrue(self.customer.activity_ids.filtered(lambda a: "not delivered" in a.summary))
+        self.assertIn("not delivered", str(move.message_ids[:1].body))
+
+    def test_bounce_is_visible(self):
+        move = self._invoice(self.customer, 3, 100)
+        self._run()
+        message = self._messages()
+        # As the mail gateway records a bounce.
+        message.mail_message_id.notification_ids.sudo().write({"notification_status": "bounce"})
+        self.assertEqual(message.delivery_state, "failed")
+        self.assertTrue(self._events(move, "delivery_failed"))
+
+    def test_every_company_owned_model_is_isolated(self):
+        other = self.setup_other_company(name="Isolated Co")["company"]
+        move = self._invoice(self.customer, 20, 100, company=other)
+        self._run(companies=other)
+        records = {
+            "dunning.policy": other.dunning_policy_id,
+            "dunning.level": other.dunning_policy_id.level_ids,
+            "dunning.event": move.dunning_event_ids,
+            "dunning.message": self.env["dunning.message"].search([("company_id", "=", other.id)]),
+        }
+        portal = new_test_user(self.env, login="portal_customer", groups="base.group_portal")
+        for model, recs in records.items():
+            with self.subTest(model=model):
+                self.assertTrue(recs)
+                self.assertFalse(
+                    self.env[model].with_user(self.collector).search([("id", "in", recs.ids)])
+                )
+                with self.assertRaises(AccessError):
+                    recs.with_user(self.collector).check_access("read")
+                with self.assertRaises(AccessError):
+                    self.env[model].with_user(portal).search([])
