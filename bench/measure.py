@@ -1,6 +1,6 @@
 """One measurement in a fresh process: prints a JSON line with seconds, peak memory and counts.
 
-    python3 bench/measure.py --db COPY --system ours|oca --phase full|noop|paid [--profile F]
+python3 bench/measure.py --db COPY --system ours|oca --phase full|noop|paid [--profile F]
 """
 
 import argparse
