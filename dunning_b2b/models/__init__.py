@@ -7,3 +7,6 @@ from . import res_config_settings
 from . import res_partner
 from . import account_move
 from . import dunning_engine
+from . import dunning_promise
+from . import dunning_dispute_reason
+from . import dunning_dispute
