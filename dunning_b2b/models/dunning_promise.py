@@ -200,7 +200,8 @@ class DunningPromise(models.Model):
 
     @api.constrains("amount", "move_ids")
     def _check_amount(self):
-        for promise in self.filtered(lambda p: p.state == "open"):
+        # Without invoices, _check_move_ids says what is wrong.
+        for promise in self.filtered(lambda p: p.state == "open" and p.move_ids):
             currency = promise.currency_id
             if currency.compare_amounts(promise.amount, 0.0) <= 0:
                 raise ValidationError(

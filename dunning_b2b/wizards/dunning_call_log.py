@@ -188,7 +188,8 @@ class DunningCallLog(models.TransientModel):
 
     def _schedule_payment_check(self, partner):
         moves = self.move_ids
-        partner.activity_schedule(
+        # sudo: collectors chase customers they may not edit; the task is theirs.
+        partner.sudo().activity_schedule(
             "dunning_b2b.mail_activity_type_dunning_todo",
             date_deadline=dunning_today(self.env) + timedelta(days=PAYMENT_CHECK_DELAY),
             summary=self.env._(
