@@ -3,7 +3,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import format_date
+from odoo.tools import clean_context, format_date
 
 from .dunning_dispute_reason import DISPUTE_REASONS
 from .dunning_promise import dunning_today
@@ -222,6 +222,8 @@ class DunningDispute(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         disputes = super().create(vals_list)
+        # The form may come prefilled ("default_description", ...): not for the records below.
+        disputes = disputes.with_context(clean_context(self.env.context))
         disputes._schedule_owner_activity()
         disputes._log_dunning(
             "dispute",

@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_compare, format_date
+from odoo.tools import clean_context, float_compare, format_date
 
 from ..engine import BROKEN, KEPT, PromiseState, decide_promise
 
@@ -23,10 +23,11 @@ PROMISE_CHANNELS = [
 
 
 def dunning_today(env):
-    """The day a user's action happens on. The replay of the demo history (superuser only)
-    sets the day it replays with the ``dunning_today`` context key."""
+    """The day a user's action happens on. The replay of the demo history sets the day it
+    replays with the ``dunning_today`` context key; it is honoured only while the registry
+    loads (installing or updating modules), never from a user's request."""
     forced = env.context.get("dunning_today")
-    if forced and env.su:
+    if forced and not env.registry.ready:
         return fields.Date.to_date(forced)
     return fields.Date.context_today(env.user)
 
@@ -257,6 +258,8 @@ class DunningPromise(models.Model):
                 partner = self.env["res.partner"].browse(vals["partner_id"])
                 vals["partner_id"] = partner.commercial_partner_id.id
         promises = super().create(vals_list)
+        # The form may come prefilled ("default_note", ...): not for the records made below.
+        promises = promises.with_context(clean_context(self.env.context))
         for promise in promises:
             promise.amount_open_start = sum(promise.move_ids.mapped("amount_residual"))
         promises._log_dunning(
