@@ -65,7 +65,6 @@ class DunningDispute(models.Model):
     description = fields.Text(help="What the customer says.")
     owner_id = fields.Many2one(
         "res.users",
-        string="Owner",
         tracking=True,
         index=True,
         domain=[("share", "=", False)],

@@ -55,7 +55,6 @@ class DunningDisputeReason(models.Model):
     )
     escalate_to_id = fields.Many2one(
         "res.users",
-        string="Escalate To",
         domain=[("share", "=", False)],
         help="Notified when a dispute of this reason passes its deadline, e.g. the owner's "
         "manager. Empty: the company's dunning managers.",

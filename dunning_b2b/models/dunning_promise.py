@@ -507,7 +507,8 @@ class DunningEngine(models.AbstractModel):
     def _run_company_checks(self, company, run_date, user, stats):
         """Conversations with buyers: promises falling due, disputes past their deadline,
         and phone tasks for emails nobody answered."""
-        super()._run_company_checks(company, run_date, user, stats)
+        res = super()._run_company_checks(company, run_date, user, stats)
         self.env["dunning.promise"]._check_due_promises(company, run_date, user, stats)
         self.env["dunning.dispute"]._check_deadlines(company, run_date, user, stats)
         self.env["dunning.message"]._create_call_tasks(company, run_date, user, stats)
+        return res

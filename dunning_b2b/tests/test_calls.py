@@ -22,7 +22,7 @@ class TestCalls(ConversationCommon):
             form = Form(
                 self.env[action["res_model"]]
                 .with_user(self.collector)
-                .with_context(action["context"])
+                .with_context(**action["context"])
             )
             form.outcome = outcome
             for name, value in vals.items():
@@ -64,9 +64,8 @@ class TestCalls(ConversationCommon):
         action = self._log(move, "promised")
         self.assertEqual(action["res_model"], "dunning.promise")
         with freeze_time(RUN_DATE):
-            form = Form(self.env["dunning.promise"].with_user(self.collector).with_context(
-                action["context"]
-            ))  # fmt: skip
+            model = self.env["dunning.promise"].with_user(self.collector)
+            form = Form(model.with_context(**action["context"]))
             self.assertEqual(form.partner_id, self.customer)
             self.assertEqual(form.amount, 1000)
             form.promise_date = self._day(7)
@@ -79,9 +78,8 @@ class TestCalls(ConversationCommon):
         action = self._log(move, "disputes", note="Half the pallets arrived broken")
         self.assertEqual(action["res_model"], "dunning.dispute")
         with freeze_time(RUN_DATE):
-            form = Form(self.env["dunning.dispute"].with_user(self.collector).with_context(
-                action["context"]
-            ))  # fmt: skip
+            model = self.env["dunning.dispute"].with_user(self.collector)
+            form = Form(model.with_context(**action["context"]))
             form.reason = "quality"
             dispute = form.save()
         self.assertEqual(dispute.move_id, move)

@@ -55,7 +55,7 @@ class TestDisputes(ConversationCommon):
             wizard = Form(
                 self.env[action["res_model"]]
                 .with_user(self.salesperson)
-                .with_context(action["context"])
+                .with_context(**action["context"])
             )
             wizard.outcome = "credit_note"
             wizard.note = "Credit note for the price difference"
@@ -173,7 +173,7 @@ class TestDisputes(ConversationCommon):
             reversal = (
                 self.env["account.move.reversal"]
                 .with_user(self.collector)
-                .with_context(action["context"])
+                .with_context(**action["context"])
                 .create({"journal_id": move.journal_id.id})
             )
             reversal.refund_moves()
