@@ -107,10 +107,14 @@ class DunningDispute(models.Model):
     is_overdue = fields.Boolean(
         string="Overdue", compute="_compute_is_overdue", search="_search_is_overdue"
     )
+    # sudo: the owner may be a salesperson who cannot read invoices.
     credit_note_ids = fields.Many2many(
-        "account.move", string="Credit Notes", compute="_compute_credit_note_ids"
+        "account.move",
+        string="Credit Notes",
+        compute="_compute_credit_note_ids",
+        compute_sudo=True,
     )
-    credit_note_count = fields.Integer(compute="_compute_credit_note_ids")
+    credit_note_count = fields.Integer(compute="_compute_credit_note_ids", compute_sudo=True)
     event_ids = fields.One2many("dunning.event", "dispute_id", string="History")
 
     @api.depends("move_id.name", "reason")
@@ -240,7 +244,7 @@ class DunningDispute(models.Model):
     def write(self, vals):
         if (
             not self.env.su
-            and set(vals) - {"description"}
+            and set(vals) & self._get_locked_fields()
             and any(dispute.state != "open" for dispute in self)
         ):
             raise UserError(
@@ -253,6 +257,11 @@ class DunningDispute(models.Model):
         if {"owner_id", "deadline"} & set(vals):
             self._schedule_owner_activity()
         return res
+
+    @api.model
+    def _get_locked_fields(self):
+        """What a resolved or rejected dispute keeps as it was decided."""
+        return {"move_id", "move_line_id", "company_id", "reason", "owner_id", "deadline"}
 
     # ------------------------------------------------------------- actions
     @api.model

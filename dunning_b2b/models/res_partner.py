@@ -59,6 +59,7 @@ class ResPartner(models.Model):
     dunning_promise_kept_ratio = fields.Float(
         string="Promises Kept (%)",
         compute="_compute_dunning_promise_stats",
+        digits=(16, 1),
         help="Kept promises among those kept or broken, in the current company.",
     )
     dunning_promise_broken_count = fields.Integer(

@@ -1,5 +1,8 @@
+from psycopg2 import IntegrityError
+
 from odoo.exceptions import AccessError
 from odoo.tests import Form, freeze_time, tagged
+from odoo.tools import mute_logger
 
 from .common import RUN_DATE
 from .conversations_common import ConversationCommon
@@ -118,6 +121,9 @@ class TestCalls(ConversationCommon):
         self._run(run_date=self._day(7))
         self.assertEqual(len(self._call_tasks()), 1, "one task per message, not one a day")
         self.assertEqual(len(self._events(move, "call_task")), 1)
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.cr.savepoint():
+            event.copy()
+            self.env.flush_all()
 
     def test_phone_task_for_a_foreign_number(self):
         self.customer.write({"phone": "089 5550 1234", "country_id": self.env.ref("base.de").id})

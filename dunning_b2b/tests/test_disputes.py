@@ -186,9 +186,13 @@ class TestDisputes(ConversationCommon):
         dispute = self._dispute(move, "pricing")  # by the collector
         self.assertEqual(dispute.user_id, self.collector)
         dispute.with_user(self.collector).description = "Wrong unit price on line 2"
-        # The owner reads it and discusses it, but does not edit it.
+        # The owner opens it, reads it and discusses it, but does not edit it.
         as_owner = dispute.with_user(self.salesperson)
-        self.assertEqual(as_owner.reason, "pricing")
+        form = Form(as_owner)
+        self.assertEqual(form.owner_id, self.salesperson)
+        self.assertEqual(form.move_id, move)
+        self.assertEqual(form.reason, "pricing")
+        self.assertEqual(as_owner.activity_ids.user_id, self.salesperson)
         as_owner.message_post(body="Checking with the customer")
         with self.assertRaises(AccessError):
             as_owner.write({"deadline": self._day(30)})
