@@ -1,6 +1,6 @@
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import freeze_time, tagged
+from odoo.tests import Form, freeze_time, tagged
 
 from .common import RUN_DATE
 from .conversations_common import ConversationCommon
@@ -41,10 +41,11 @@ class TestPromises(ConversationCommon):
         self.assertTrue(self._events(move, "promise_kept"))
         self.assertIn("Promise kept", self._bodies(move))
         self.assertIn("Promise kept", self._bodies(promise))
-        self.customer.invalidate_recordset()
-        self.assertEqual(self.customer.dunning_promise_count, 1)
-        self.assertEqual(self.customer.dunning_promise_kept_ratio, 100)
-        self.assertEqual(self.customer.dunning_promise_broken_count, 0)
+        # What the collector sees on the customer's dunning tab.
+        form = Form(self.customer.with_user(self.collector))
+        self.assertEqual(form.dunning_promise_count, 1)
+        self.assertEqual(form.dunning_promise_kept_ratio, 100)
+        self.assertEqual(form.dunning_promise_broken_count, 0)
 
     def test_broken_promise_resumes_at_its_stage(self):
         move = self._invoice(self.customer, 5, 1000)
