@@ -15,6 +15,9 @@ DEMO_INVOICES = [
     ("partner_acme_demo", [(12, 760.0, None, 0)]),
     ("partner_hooli_demo", [(25, 3000.0, None, 3000.0)]),
     ("partner_soylent_demo", [(30, 2600.0, None, 0)]),
+    ("partner_vandelay_demo", [(40, 4100.0, None, 0)]),
+    ("partner_piedpiper_demo", [(30, 2750.0, None, 0)]),
+    ("partner_cyberdyne_demo", [(20, 1980.0, None, 0), (-5, 860.0, None, 0)]),
 ]
 # This customer's invoice was excluded by hand while it stood at the early follow-up.
 EXCLUDED_PARTNER, EXCLUDED_ON_DAY = "partner_soylent_demo", 25
@@ -56,12 +59,13 @@ class DunningEngine(models.AbstractModel):
             last_message = self.env["mail.message"].search([], order="id desc", limit=1).id
             if day == EXCLUDED_ON_DAY:
                 excluded.with_user(collector).action_dunning_exclude()
+            self._demo_conversations(day, run_date, collector)
             self._run(run_date=run_date, companies=company)
             reviewed = self.env["dunning.message"].search(
                 [("state", "=", "draft"), ("date", "<=", run_date - timedelta(days=2)),
                  ("company_id", "=", company.id)]
             )  # fmt: skip
-            reviewed._send(user=collector)
+            reviewed._send(user=collector, date=run_date)
             # The collector works the tasks within three days.
             worked = self.env["mail.activity"].search(
                 [("user_id", "=", collector.id),
@@ -107,3 +111,54 @@ class DunningEngine(models.AbstractModel):
         )  # fmt: skip
         move.action_post()
         return move
+
+    @api.model
+    def _demo_conversations(self, day, run_date, collector):
+        """What buyers told the collector, on the replayed day it happened: a promise that
+        will be broken, a pricing dispute owned by the salesperson, a promise that is kept."""
+        # sudo as the collector: the collector's actions, dated by the replay (dunning_today).
+        env = self.with_user(collector).sudo().with_context(dunning_today=run_date).env
+
+        def invoice(xmlid):
+            return env["account.move"].search(
+                [("partner_id", "=", env.ref(f"dunning_b2b.{xmlid}").id),
+                 ("move_type", "=", "out_invoice"), ("state", "=", "posted")],
+                order="invoice_date_due", limit=1,
+            )  # fmt: skip
+
+        def log(move, kind, outcome, note, channel="call"):
+            return (
+                env["dunning.call.log"]
+                .create(
+                    {"partner_id": move.commercial_partner_id.id, "kind": kind,
+                     "channel": channel, "move_ids": [Command.set(move.ids)],
+                     "outcome": outcome, "note": note}
+                )
+                .action_confirm()
+            )  # fmt: skip
+
+        if day == 33:
+            move = invoice("partner_vandelay_demo")
+            action = log(move, "call", "promised", "Treasurer promises a transfer in two weeks.")
+            env["dunning.promise"].with_context(**action["context"]).create(
+                {"promise_date": run_date + timedelta(days=13)}
+            )
+        elif day == 26:
+            move = invoice("partner_piedpiper_demo")
+            move.invoice_user_id = env.ref("dunning_b2b.user_salesperson_demo")
+            action = log(
+                move, "response", "disputes",
+                "Unit price is 10% above the quotation they signed.", channel="email",
+            )  # fmt: skip
+            env["dunning.dispute"].with_context(**action["context"]).create({"reason": "pricing"})
+        elif day == 17:
+            move = invoice("partner_cyberdyne_demo")
+            action = log(move, "call", "promised", "Payment scheduled in their next run.")
+            env["dunning.promise"].with_context(**action["context"]).create(
+                {"promise_date": run_date + timedelta(days=5)}
+            )
+        elif day == 13:
+            move = invoice("partner_cyberdyne_demo")
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=move.ids
+            ).create({"payment_date": run_date})._create_payments()

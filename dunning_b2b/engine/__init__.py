@@ -11,3 +11,14 @@ from .ladder import (
     target_stage,
     validate_offsets,
 )
+from .phone import PhoneNumber, normalize_phone
+from .promise import (
+    BROKEN,
+    KEPT,
+    OPEN,
+    PromiseDecision,
+    PromiseState,
+    decide_promise,
+    decide_promises,
+    kept_ratio,
+)

@@ -8,3 +8,6 @@ from . import res_partner
 from . import account_move
 from . import dunning_engine
 from . import mail_notification
+from . import dunning_promise
+from . import dunning_dispute_reason
+from . import dunning_dispute

@@ -1,6 +1,7 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.tools import SQL, format_date
 
 
 class AccountMove(models.Model):
@@ -55,7 +56,37 @@ class AccountMove(models.Model):
         :return: dict move id -> tuple of human-readable reasons
         Hook for promises and disputes; must work set-wise (one query for all of ``self``).
         """
-        return {}
+        reasons = {}
+        if not self.ids:
+            return reasons
+        self.env["dunning.promise"].flush_model(["state", "promise_date", "extension_date"])
+        self.env["dunning.dispute"].flush_model(["state", "move_id", "reason"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT rel.move_id, 'promise', GREATEST(p.promise_date, p.extension_date), NULL
+                     FROM dunning_promise p
+                     JOIN dunning_promise_account_move_rel rel ON rel.promise_id = p.id
+                    WHERE rel.move_id IN %(ids)s AND p.state = 'open'
+                      AND GREATEST(p.promise_date, p.extension_date) >= %(date)s
+                UNION ALL
+                   SELECT d.move_id, 'dispute', d.deadline, d.reason
+                     FROM dunning_dispute d
+                    WHERE d.move_id IN %(ids)s AND d.state = 'open'
+                 ORDER BY 1, 2, 3""",
+                ids=tuple(self.ids),
+                date=run_date,
+            )
+        )
+        labels = dict(
+            self.env["dunning.dispute"]._fields["reason"]._description_selection(self.env)
+        )
+        for move_id, kind, day, reason in rows:
+            if kind == "promise":
+                text = self.env._("promise to pay by %(date)s", date=format_date(self.env, day))
+            else:
+                text = self.env._("open dispute (%(reason)s)", reason=labels.get(reason, reason))
+            reasons[move_id] = (*reasons.get(move_id, ()), text)
+        return reasons
 
     def _log_dunning_exclusion(self, excluded):
         if not self:
@@ -97,3 +128,24 @@ class AccountMove(models.Model):
     def action_dunning_run(self):
         """Server action "Run dunning now" on selected invoices."""
         return self.env["dunning.engine"]._action_run(moves=self)
+
+    def action_dunning_log_call(self):
+        return self.commercial_partner_id[:1]._dunning_call_log_action("call", self)
+
+    def action_dunning_log_response(self):
+        return self.commercial_partner_id[:1]._dunning_call_log_action("response", self)
+
+    def action_dunning_open_dispute(self):
+        self.ensure_one()
+        return self.env["dunning.dispute"]._get_form_action(
+            {"default_move_id": self.id, "default_company_id": self.company_id.id}
+        )
+
+    def action_dunning_view_disputes(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("dunning_b2b.dunning_dispute_action")
+        action.update(
+            domain=[("move_id", "=", self.id)],
+            context={"default_move_id": self.id, "default_company_id": self.company_id.id},
+        )
+        return action

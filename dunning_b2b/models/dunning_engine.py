@@ -549,7 +549,7 @@ class DunningEngine(models.AbstractModel):
             stats["activities"] += len(activities)
         self.env["dunning.event"]._create_bulk(events)
         if to_send:
-            sent = to_send._send(user=user)
+            sent = to_send._send(user=user, date=run_date)
             stats["emails"] += len(sent)
             stats["errors"] += len(to_send - sent)
         self._after_advances(company, advances, run_date, user, stats)

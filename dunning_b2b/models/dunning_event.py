@@ -18,6 +18,18 @@ EVENT_TYPES = [
     ("error", "Error"),
     ("note", "Note"),
     ("delivery_failed", "Email not delivered"),
+    ("call", "Call"),
+    ("response", "Response received"),
+    ("call_task", "Phone task created"),
+    ("promise", "Promise to pay"),
+    ("promise_kept", "Promise kept"),
+    ("promise_broken", "Promise broken"),
+    ("promise_extended", "Promise extended"),
+    ("promise_cancelled", "Promise cancelled"),
+    ("dispute", "Dispute opened"),
+    ("dispute_resolved", "Dispute resolved"),
+    ("dispute_rejected", "Dispute rejected"),
+    ("dispute_overdue", "Dispute past its deadline"),
 ]
 
 
@@ -58,6 +70,12 @@ class DunningEvent(models.Model):
         readonly=True,
         index="btree_not_null",
     )
+    promise_id = fields.Many2one(
+        "dunning.promise", ondelete="set null", readonly=True, index="btree_not_null"
+    )
+    dispute_id = fields.Many2one(
+        "dunning.dispute", ondelete="set null", readonly=True, index="btree_not_null"
+    )
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount_residual = fields.Monetary(
         string="Amount Due", currency_field="currency_id", readonly=True
@@ -73,6 +91,12 @@ class DunningEvent(models.Model):
     _stage_once = models.UniqueIndex(
         "(move_id, level_id) WHERE event_type = 'stage'",
         "This invoice has already reached this dunning stage.",
+    )
+
+    # One phone task per invoice of a message: a second run does not call again.
+    _call_task_once = models.UniqueIndex(
+        "(message_id, move_id) WHERE event_type = 'call_task'",
+        "A phone task was already created for this invoice and message.",
     )
 
     @api.depends("event_type", "level_id", "move_id")

@@ -58,6 +58,12 @@ class DunningLevel(models.Model):
     activity_delay = fields.Integer(
         string="Task Due After (days)", default=0, help="Days after the stage is reached."
     )
+    call_delay = fields.Integer(
+        string="Phone Task After (days)",
+        default=0,
+        help="Days after this stage's email with neither a reply nor a payment after which "
+        "the collector gets a task to phone the buyer. 0: no phone task.",
+    )
     credit_hold = fields.Selection(
         [("none", "No hold"), ("propose", "Propose a hold"), ("apply", "Apply a hold")],
         default="none",
@@ -108,6 +114,19 @@ class DunningLevel(models.Model):
                         "Email Template: stage %(stage)s sends an email but has no template. "
                         "Choose a template or untick Send Email.",
                         stage=level.name,
+                    )
+                )
+
+    @api.constrains("call_delay")
+    def _check_call_delay(self):
+        for level in self:
+            if level.call_delay < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Phone Task After (days): stage %(stage)s has %(days)s days. Enter 0 "
+                        "for no phone task, or the number of days to wait after the email.",
+                        stage=level.name,
+                        days=level.call_delay,
                     )
                 )
 

@@ -5,7 +5,7 @@ from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, format_date
+from odoo.tools import SQL, format_amount, format_date
 
 _logger = logging.getLogger(__name__)
 
@@ -242,13 +242,13 @@ class DunningMessage(models.Model):
         self.env["dunning.event"].sudo().create(events)
         return True
 
-    def _prepare_event_vals(self, event_type, note, user=None):
+    def _prepare_event_vals(self, event_type, note, user=None, date=None):
         """One event per invoice of the message."""
         self.ensure_one()
         return [
             {
                 "event_type": event_type,
-                "date": fields.Date.context_today(self),
+                "date": date or fields.Date.context_today(self),
                 "move_id": move.id,
                 "partner_id": self.partner_id.id,
                 "company_id": self.company_id.id,
@@ -263,7 +263,7 @@ class DunningMessage(models.Model):
             for move in self.move_ids
         ]
 
-    def _send(self, user=None):
+    def _send(self, user=None, date=None):
         """Render each message in its customer's language and queue it as an email.
 
         Each email is a message in the customer's chatter and an outgoing mail.mail with
@@ -282,6 +282,7 @@ class DunningMessage(models.Model):
                 "error",
                 self.env._("The email could not be prepared: %(error)s", error=error),
                 user,
+                date,
             )
             message._schedule_failure_activity(error)
         sent = self.filtered(lambda m: m.id in rendered)
@@ -291,7 +292,7 @@ class DunningMessage(models.Model):
             message.mail_message_id = mail.mail_message_id
             recipients = ", ".join(message.recipient_ids.mapped("email_formatted"))
             text = self.env._("Sent to %(recipients)s", recipients=recipients)
-            events += message._prepare_event_vals("email", text, user)
+            events += message._prepare_event_vals("email", text, user, date)
             for move in message.move_ids:
                 logs[move.id] = Markup("%s <b>%s</b><br/>%s") % (
                     self.env._("Dunning email:"),
@@ -388,3 +389,128 @@ class DunningMessage(models.Model):
             ),
             user_id=(self.collector_id or self.env.user).id,
         )
+
+    # ---------------------------------------------------------- phone tasks
+    @api.model
+    def _get_call_task_rows(self, company, run_date):
+        """(message id, move id) of emails sent ``call_delay`` days ago or more, at a stage
+        with a phone task, whose invoice is still at that stage and unpaid, with no reply
+        (call, response, promise, dispute) from the customer since, and no phone task yet."""
+        self.env.flush_all()
+        return self.env.execute_query(
+            SQL(
+                """SELECT msg.id, m.id
+                     FROM dunning_message msg
+                     JOIN dunning_level l ON l.id = msg.level_id
+                     JOIN dunning_message_account_move_rel rel ON rel.message_id = msg.id
+                     JOIN account_move m ON m.id = rel.move_id
+                    WHERE msg.company_id = %(company)s
+                      AND msg.state = 'queued'
+                      AND l.call_delay > 0
+                      AND msg.date + l.call_delay <= %(date)s
+                      AND m.dunning_level_id = msg.level_id
+                      AND m.state = 'posted'
+                      AND m.payment_state = 'not_paid'
+                      AND NOT COALESCE(m.dunning_excluded, FALSE)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM dunning_event e
+                           WHERE e.message_id = msg.id AND e.event_type = 'call_task')
+                      AND NOT EXISTS (
+                          SELECT 1 FROM dunning_event e
+                           WHERE e.partner_id = msg.partner_id
+                             AND e.company_id = msg.company_id
+                             AND e.event_type IN %(replies)s
+                             AND e.date >= msg.date)
+                 ORDER BY msg.id, m.id""",
+                company=company.id,
+                date=run_date,
+                replies=("call", "response", "promise", "dispute"),
+            )
+        )
+
+    @api.model
+    def _create_call_tasks(self, company, run_date, user, stats):
+        """Daily check: a phone task for the collector on each message nobody answered."""
+        rows = self._get_call_task_rows(company, run_date)
+        if not rows:
+            return
+        moves = self.env["account.move"].browse({move_id for _msg, move_id in rows})
+        paused = moves._get_dunning_pause_reasons(run_date)
+        by_message = defaultdict(list)
+        for message_id, move_id in rows:
+            if move_id not in paused:
+                by_message[message_id].append(move_id)
+        if not by_message:
+            return
+        messages = self.browse(list(by_message))
+        collectors = self.env["dunning.engine"]._get_collectors(company, messages.partner_id)
+        activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_call")
+        Move = self.env["account.move"]
+        activities = []
+        events = []
+        for message in messages:
+            group_moves = Move.browse(by_message[message.id])
+            partner = message.partner_id
+            collector = collectors[partner.id] or message.collector_id
+            lines = Markup("").join(
+                Markup("<li>%s</li>")
+                % self.env._(
+                    "%(invoice)s: %(amount)s due %(due)s",
+                    invoice=move.name,
+                    amount=move.currency_id.format(move.amount_residual),
+                    due=format_date(self.env, move.invoice_date_due),
+                )
+                for move in group_moves
+            )
+            note = Markup("<p>%s</p><ul>%s</ul>%s") % (
+                self.env._(
+                    "No reply and no payment since the %(stage)s email of %(date)s: phone the "
+                    "buyer, ask whether anything prevents payment and log the answer.",
+                    stage=message.level_id.name,
+                    date=format_date(self.env, message.date),
+                ),
+                lines,
+                partner._dunning_phone_note(),
+            )
+            activities.append(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                    "res_id": partner.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": self.env._(
+                        "%(stage)s: phone %(customer)s",
+                        stage=message.level_id.name,
+                        customer=partner.name,
+                    ),
+                    "note": note,
+                    "user_id": (collector or self.env.user).id,
+                    "date_deadline": run_date,
+                }
+            )
+            text = self.env._(
+                "No reply %(days)s days after the email: phone task for %(user)s.",
+                days=(run_date - message.date).days,
+                user=(collector or self.env.user).name,
+            )
+            for move in group_moves:
+                events.append(
+                    {
+                        "event_type": "call_task",
+                        "date": run_date,
+                        "move_id": move.id,
+                        "partner_id": partner.id,
+                        "company_id": company.id,
+                        "level_id": message.level_id.id,
+                        "message_id": message.id,
+                        "currency_id": move.currency_id.id,
+                        "amount_residual": move.amount_residual,
+                        "days_overdue": message.get_days_overdue(move)
+                        + (run_date - message.date).days,
+                        "user_id": user.id,
+                        "note": text,
+                    }
+                )
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(activities)
+        self.env["dunning.event"].create(events)
+        stats["call_tasks"] += len(activities)
+        stats["activities"] += len(activities)

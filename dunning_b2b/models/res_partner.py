@@ -1,6 +1,10 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
+
+from ..engine import kept_ratio, normalize_phone
 
 SEGMENTS = [
     ("low_small", "Low risk, small exposure"),
@@ -49,6 +53,30 @@ class ResPartner(models.Model):
     dunning_currency_id = fields.Many2one("res.currency", compute="_compute_dunning_stats")
     dunning_open_count = fields.Integer(string="Open Invoices", compute="_compute_dunning_stats")
     dunning_event_count = fields.Integer(compute="_compute_dunning_event_count")
+    dunning_promise_count = fields.Integer(
+        string="Promises", compute="_compute_dunning_promise_stats"
+    )
+    dunning_promise_kept_ratio = fields.Float(
+        string="Promises Kept (%)",
+        compute="_compute_dunning_promise_stats",
+        digits=(16, 1),
+        help="Kept promises among those kept or broken, in the current company.",
+    )
+    dunning_promise_broken_count = fields.Integer(
+        string="Promises Broken", compute="_compute_dunning_promise_stats"
+    )
+    dunning_dispute_count = fields.Integer(
+        string="Disputes", compute="_compute_dunning_dispute_stats"
+    )
+    dunning_dispute_open_count = fields.Integer(
+        string="Open Disputes", compute="_compute_dunning_dispute_stats"
+    )
+    dunning_dispute_days_avg = fields.Float(
+        string="Days to Resolve a Dispute",
+        compute="_compute_dunning_dispute_stats",
+        digits=(16, 1),
+        help="Average days from opening to resolving or rejecting the customer's disputes.",
+    )
 
     def _compute_dunning_stats(self):
         company = self.env.company
@@ -100,6 +128,48 @@ class ResPartner(models.Model):
         for partner in self:
             partner.dunning_event_count = counts.get(partner.commercial_partner_id, 0)
 
+    def _compute_dunning_promise_stats(self):
+        rows = self.env["dunning.promise"]._read_group(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "=", self.env.company.id),
+            ],
+            ["partner_id", "state"],
+            ["__count"],
+        )
+        counts = {}
+        for partner, state, count in rows:
+            counts.setdefault(partner.id, {})[state] = count
+        for partner in self:
+            states = counts.get(partner.commercial_partner_id.id, {})
+            ratio = kept_ratio(states.get("kept", 0), states.get("broken", 0))
+            partner.dunning_promise_count = sum(states.values())
+            partner.dunning_promise_broken_count = states.get("broken", 0)
+            partner.dunning_promise_kept_ratio = ratio or 0.0
+
+    def _compute_dunning_dispute_stats(self):
+        domain = [
+            ("partner_id", "in", self.commercial_partner_id.ids),
+            ("company_id", "=", self.env.company.id),
+        ]
+        rows = self.env["dunning.dispute"]._read_group(domain, ["partner_id", "state"], ["__count"])
+        counts = {}
+        for partner, state, count in rows:
+            counts.setdefault(partner.id, {})[state] = count
+        days = dict(
+            self.env["dunning.dispute"]._read_group(
+                Domain(domain) & Domain("state", "in", ("resolved", "rejected")),
+                ["partner_id"],
+                ["resolution_days:avg"],
+            )
+        )
+        for partner in self:
+            key = partner.commercial_partner_id
+            states = counts.get(key.id, {})
+            partner.dunning_dispute_count = sum(states.values())
+            partner.dunning_dispute_open_count = states.get("open", 0)
+            partner.dunning_dispute_days_avg = days.get(key, 0.0)
+
     @api.model
     def _get_dunning_open_domain(self, partners, company):
         """Open customer invoices the ladder works on, optionally for some customers."""
@@ -142,3 +212,69 @@ class ResPartner(models.Model):
     def action_dunning_run(self):
         """Server action "Run dunning now" on selected customers."""
         return self.env["dunning.engine"]._action_run(partners=self.commercial_partner_id)
+
+    def action_dunning_log_call(self):
+        return self.commercial_partner_id[:1]._dunning_call_log_action("call")
+
+    def action_dunning_log_response(self):
+        return self.commercial_partner_id[:1]._dunning_call_log_action("response")
+
+    def action_view_dunning_promises(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("dunning_b2b.dunning_promise_action")
+        action.update(
+            domain=[("partner_id", "=", self.commercial_partner_id.id)],
+            context={"default_partner_id": self.commercial_partner_id.id},
+        )
+        return action
+
+    def action_view_dunning_disputes(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("dunning_b2b.dunning_dispute_action")
+        action.update(domain=[("partner_id", "=", self.commercial_partner_id.id)], context={})
+        return action
+
+    def _dunning_call_log_action(self, kind, moves=None):
+        """The "Log a call" / "Log a response" dialog for this customer (and ``moves``)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log a Call") if kind == "call" else self.env._("Log a Response"),
+            "res_model": "dunning.call.log",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_partner_id": self.id,
+                "default_kind": kind,
+                "default_move_ids": (moves or self.env["account.move"]).ids,
+            },
+        }
+
+    def _dunning_get_phone(self):
+        """The customer's number read in its country: a :class:`PhoneNumber`."""
+        self.ensure_one()
+        contact = self if self.phone else self.commercial_partner_id
+        country = contact.country_id or self.commercial_partner_id.country_id
+        return normalize_phone(contact.phone, country.code)
+
+    def _dunning_phone_note(self):
+        """A click-to-call line for a task, or a sentence saying why there is none."""
+        self.ensure_one()
+        phone = self._dunning_get_phone()
+        if phone.valid:
+            return Markup('<p>%s <a href="tel:%s">%s</a></p>') % (
+                self.env._("Call %(customer)s:", customer=self.name),
+                phone.e164,
+                phone.international,
+            )
+        if phone.raw:
+            return Markup("<p>%s</p>") % self.env._(
+                'The phone number "%(number)s" of %(customer)s could not be read as a phone '
+                "number: check it on the customer.",
+                number=phone.raw,
+                customer=self.name,
+            )
+        return Markup("<p>%s</p>") % self.env._(
+            "%(customer)s has no phone number: add one on the customer.", customer=self.name
+        )

@@ -6,3 +6,7 @@ from . import test_access
 from . import test_multicompany
 from . import test_cron
 from . import test_reliability
+from . import test_conversations_unit
+from . import test_promises
+from . import test_disputes
+from . import test_calls

@@ -1,0 +1,503 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.fields import Domain
+from odoo.tools import clean_context, format_date
+
+from .dunning_dispute_reason import DISPUTE_REASONS
+from .dunning_promise import dunning_today
+
+DISPUTE_STATES = [("open", "Open"), ("resolved", "Resolved"), ("rejected", "Rejected")]
+DISPUTE_OUTCOMES = [
+    ("credit_note", "Credit note issued"),
+    ("corrected", "Invoice corrected"),
+    ("rejected", "Rejected: payment due"),
+]
+
+
+class DunningDispute(models.Model):
+    """A customer contests an invoice (or one of its lines). While the dispute is open, the
+    dunning run leaves that invoice where it is; its owner has until the deadline."""
+
+    _name = "dunning.dispute"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _description = "Invoice Dispute"
+    _order = "state, deadline, id desc"
+    _check_company_auto = True
+    # The owner may be a salesperson who only reads disputes: they still discuss them.
+    _mail_post_access = "read"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    move_id = fields.Many2one(
+        "account.move",
+        string="Invoice",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
+        "('company_id', '=', company_id)]",
+    )
+    move_line_id = fields.Many2one(
+        "account.move.line",
+        string="Invoice Line",
+        check_company=True,
+        domain="[('move_id', '=', move_id), ('display_type', '=', 'product')]",
+        help="The line the customer contests, if only one.",
+    )
+    partner_id = fields.Many2one(
+        related="move_id.commercial_partner_id", string="Customer", store=True, index=True
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+        compute="_compute_company_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    currency_id = fields.Many2one(related="move_id.currency_id")
+    amount_residual = fields.Monetary(related="move_id.amount_residual", string="Amount Due")
+    reason = fields.Selection(DISPUTE_REASONS, required=True, tracking=True)
+    description = fields.Text(help="What the customer says.")
+    owner_id = fields.Many2one(
+        "res.users",
+        tracking=True,
+        index=True,
+        domain=[("share", "=", False)],
+        compute="_compute_owner_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Who resolves the dispute. Defaults from the reason (Dispute Reasons).",
+    )
+    deadline = fields.Date(
+        tracking=True,
+        compute="_compute_deadline",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Defaults to the reason's days to resolve. Past it, the escalation contact "
+        "of the reason is notified.",
+    )
+    state = fields.Selection(
+        DISPUTE_STATES, default="open", required=True, readonly=True, index=True, tracking=True
+    )
+    outcome = fields.Selection(DISPUTE_OUTCOMES, readonly=True, tracking=True, copy=False)
+    resolution_note = fields.Text(readonly=True, copy=False)
+    user_id = fields.Many2one(
+        "res.users", string="Opened By", default=lambda self: self.env.user, readonly=True
+    )
+    date_opened = fields.Date(
+        string="Opened On", default=lambda self: dunning_today(self.env), readonly=True
+    )
+    date_closed = fields.Date(string="Closed On", readonly=True, copy=False)
+    resolution_days = fields.Integer(
+        string="Days to Resolve", readonly=True, copy=False, aggregator="avg"
+    )
+    escalation_date = fields.Date(
+        string="Escalated On",
+        readonly=True,
+        copy=False,
+        help="When the escalation contact was told the deadline had passed.",
+    )
+    is_overdue = fields.Boolean(
+        string="Overdue", compute="_compute_is_overdue", search="_search_is_overdue"
+    )
+    # sudo: the owner may be a salesperson who cannot read invoices.
+    credit_note_ids = fields.Many2many(
+        "account.move",
+        string="Credit Notes",
+        compute="_compute_credit_note_ids",
+        compute_sudo=True,
+    )
+    credit_note_count = fields.Integer(compute="_compute_credit_note_ids", compute_sudo=True)
+    event_ids = fields.One2many("dunning.event", "dispute_id", string="History")
+
+    @api.depends("move_id.name", "reason")
+    def _compute_name(self):
+        labels = dict(self._fields["reason"]._description_selection(self.env))
+        for dispute in self:
+            dispute.name = self.env._(
+                "%(invoice)s: %(reason)s",
+                invoice=dispute.move_id.name or "",
+                reason=labels.get(dispute.reason, ""),
+            )
+
+    @api.depends("move_id")
+    def _compute_company_id(self):
+        for dispute in self:
+            dispute.company_id = (
+                dispute.move_id.company_id or dispute.company_id or self.env.company
+            )
+
+    @api.depends("move_id", "reason")
+    def _compute_owner_id(self):
+        Reason = self.env["dunning.dispute.reason"]
+        for dispute in self:
+            if dispute.move_id and dispute.reason and dispute.state == "open":
+                dispute.owner_id = Reason._get_default_owner(dispute.move_id, dispute.reason)
+
+    @api.depends("reason", "company_id", "date_opened")
+    def _compute_deadline(self):
+        Reason = self.env["dunning.dispute.reason"]
+        for dispute in self:
+            if dispute.reason and dispute.state == "open":
+                start = dispute.date_opened or dunning_today(self.env)
+                days = Reason._get_sla_days(dispute.company_id, dispute.reason)
+                dispute.deadline = fields.Date.add(start, days=days)
+
+    @api.depends("state", "deadline")
+    def _compute_is_overdue(self):
+        today = dunning_today(self.env)
+        for dispute in self:
+            dispute.is_overdue = bool(
+                dispute.state == "open" and dispute.deadline and dispute.deadline < today
+            )
+
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        domain = Domain("state", "=", "open") & Domain("deadline", "<", dunning_today(self.env))
+        return domain if (True in value) == (operator == "in") else ~domain
+
+    @api.depends("move_id.reversal_move_ids")
+    def _compute_credit_note_ids(self):
+        for dispute in self:
+            notes = dispute.move_id.reversal_move_ids.filtered(
+                lambda m: m.move_type == "out_refund"
+            )
+            dispute.credit_note_ids = notes
+            dispute.credit_note_count = len(notes)
+
+    @api.constrains("owner_id", "state")
+    def _check_owner_id(self):
+        labels = dict(self._fields["reason"]._description_selection(self.env))
+        for dispute in self:
+            if dispute.state == "open" and not dispute.owner_id:
+                raise ValidationError(
+                    self.env._(
+                        "Owner: the dispute on %(invoice)s has nobody to resolve it. Choose an "
+                        "owner, or set who owns %(reason)s disputes under Collections > "
+                        "Configuration > Dispute Reasons (or a collector for the customer).",
+                        invoice=dispute.move_id.name,
+                        reason=labels.get(dispute.reason),
+                    )
+                )
+
+    @api.constrains("move_id", "move_line_id")
+    def _check_move_id(self):
+        for dispute in self:
+            move = dispute.move_id
+            if move.move_type != "out_invoice" or move.state != "posted":
+                raise ValidationError(
+                    self.env._(
+                        "Invoice: %(invoice)s is not a posted customer invoice. A dispute is "
+                        "about an invoice the customer received: choose that invoice.",
+                        invoice=move.display_name,
+                    )
+                )
+            if dispute.move_line_id and dispute.move_line_id.move_id != move:
+                raise ValidationError(
+                    self.env._(
+                        "Invoice Line: this line is not on %(invoice)s. Choose one of its "
+                        "lines, or leave it empty.",
+                        invoice=move.name,
+                    )
+                )
+
+    @api.constrains("deadline", "date_opened")
+    def _check_deadline(self):
+        for dispute in self.filtered(lambda d: d.state == "open"):
+            if not dispute.deadline or dispute.deadline < dispute.date_opened:
+                raise ValidationError(
+                    self.env._(
+                        "Deadline: the dispute on %(invoice)s needs a deadline on or after the "
+                        "day it was opened (%(date)s).",
+                        invoice=dispute.move_id.name,
+                        date=format_date(self.env, dispute.date_opened),
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        disputes = super().create(vals_list)
+        # The form may come prefilled ("default_description", ...): not for the records below.
+        disputes = disputes.with_context(clean_context(self.env.context))
+        disputes._schedule_owner_activity()
+        disputes._log_dunning(
+            "dispute",
+            lambda d: self.env._(
+                "Dispute opened (%(reason)s) by %(user)s, owned by %(owner)s until %(deadline)s. "
+                "Dunning of this invoice is paused.",
+                reason=d._reason_label(),
+                user=d.user_id.name,
+                owner=d.owner_id.name,
+                deadline=format_date(self.env, d.deadline),
+            ),
+        )
+        return disputes
+
+    def write(self, vals):
+        if (
+            not self.env.su
+            and set(vals) & self._get_locked_fields()
+            and any(dispute.state != "open" for dispute in self)
+        ):
+            raise UserError(
+                self.env._("A resolved or rejected dispute is history and cannot be changed.")
+            )
+        res = super().write(vals)
+        if "deadline" in vals:
+            # A new deadline deserves a new escalation when it passes.
+            self.sudo().filtered("escalation_date").escalation_date = False
+        if {"owner_id", "deadline"} & set(vals):
+            self._schedule_owner_activity()
+        return res
+
+    @api.model
+    def _get_locked_fields(self):
+        """What a resolved or rejected dispute keeps as it was decided."""
+        return {"move_id", "move_line_id", "company_id", "reason", "owner_id", "deadline"}
+
+    # ------------------------------------------------------------- actions
+    @api.model
+    def _get_form_action(self, context):
+        """A new dispute's form, prefilled from ``context`` defaults."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Open a Dispute"),
+            "res_model": "dunning.dispute",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": context,
+        }
+
+    def action_resolve(self):
+        return self._action_close("resolve")
+
+    def action_reject(self):
+        return self._action_close("reject")
+
+    def _action_close(self, decision):
+        self.ensure_one()
+        self._check_can_close()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Resolve Dispute")
+            if decision == "resolve"
+            else self.env._("Reject Dispute"),
+            "res_model": "dunning.dispute.close",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_dispute_id": self.id, "default_decision": decision},
+        }
+
+    def action_create_credit_note(self):
+        """Open the standard reversal on the invoice: the credit note it creates is linked
+        to the invoice, and so to the dispute."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_view_account_move_reversal"
+        )
+        action["context"] = {
+            "active_model": "account.move",
+            "active_ids": self.move_id.ids,
+            "default_reason": self.env._("Dispute: %(dispute)s", dispute=self.name),
+        }
+        return action
+
+    def action_view_credit_notes(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_refund_type"
+        )
+        action.update(domain=[("id", "in", self.credit_note_ids.ids)], context={"create": False})
+        return action
+
+    # ------------------------------------------------------------ business
+    def _reason_label(self):
+        self.ensure_one()
+        return dict(self._fields["reason"]._description_selection(self.env)).get(self.reason)
+
+    def _check_can_close(self):
+        """The owner closes their dispute; collectors close any of their companies'."""
+        if self.env.su or self.env.user.has_group("dunning_b2b.group_dunning_user"):
+            return
+        self.check_access("read")
+        if any(dispute.owner_id != self.env.user for dispute in self):
+            raise AccessError(
+                self.env._(
+                    "Only the dispute's owner or a collector can resolve or reject it. Ask "
+                    "%(owners)s.",
+                    owners=", ".join(self.owner_id.mapped("name")),
+                )
+            )
+
+    def _close(self, decision, outcome, note):
+        """Resolve or reject: the invoice is chased again at the stage its age calls for."""
+        if any(dispute.state != "open" for dispute in self):
+            raise UserError(self.env._("Only an open dispute can be resolved or rejected."))
+        self._check_can_close()
+        today = dunning_today(self.env)
+        state = "resolved" if decision == "resolve" else "rejected"
+        outcome = "rejected" if decision == "reject" else outcome
+        if not outcome:
+            raise UserError(
+                self.env._("Outcome: say how the dispute was resolved (credit note or correction).")
+            )
+        user = self.env.user
+        # sudo: the owner may only read disputes; _check_can_close allowed them this.
+        disputes = self.sudo()
+        for dispute in disputes:
+            dispute.write(
+                {
+                    "state": state,
+                    "outcome": outcome,
+                    "resolution_note": note,
+                    "date_closed": today,
+                    "resolution_days": (today - dispute.date_opened).days,
+                }
+            )
+        disputes.activity_ids.action_feedback(feedback=note)
+        labels = dict(self._fields["outcome"]._description_selection(self.env))
+        disputes._log_dunning(
+            "dispute_resolved" if state == "resolved" else "dispute_rejected",
+            lambda d: (
+                self.env._(
+                    "Dispute resolved by %(user)s: %(outcome)s. %(note)s Dunning of the invoice "
+                    "resumes at the stage its age calls for.",
+                    user=user.name,
+                    outcome=labels[d.outcome],
+                    note=note,
+                )
+                if d.state == "resolved"
+                else self.env._(
+                    "Dispute rejected by %(user)s: payment is due. %(note)s Dunning of the "
+                    "invoice resumes at the stage its age calls for.",
+                    user=user.name,
+                    note=note,
+                )
+            ),
+            user=user,
+        )
+        return True
+
+    def _schedule_owner_activity(self):
+        """One to-do for the owner with the deadline; moved when the owner or deadline moves."""
+        activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
+        for dispute in self.sudo().filtered(lambda d: d.state == "open" and d.owner_id):
+            existing = dispute.activity_ids.filtered(
+                lambda a, t=activity_type: a.activity_type_id == t
+            )
+            if existing:
+                existing.write({"user_id": dispute.owner_id.id, "date_deadline": dispute.deadline})
+                continue
+            dispute.activity_schedule(
+                "dunning_b2b.mail_activity_type_dunning_todo",
+                date_deadline=dispute.deadline,
+                summary=self.env._(
+                    "Resolve the %(reason)s dispute of %(customer)s",
+                    reason=dispute._reason_label(),
+                    customer=dispute.partner_id.name,
+                ),
+                note=Markup("<p>%s</p><p>%s</p>")
+                % (
+                    self.env._(
+                        "%(customer)s disputes %(invoice)s (%(amount)s due). Its dunning is "
+                        "paused until you resolve or reject the dispute, by %(deadline)s.",
+                        customer=dispute.partner_id.name,
+                        invoice=dispute.move_id.name,
+                        amount=dispute.currency_id.format(dispute.amount_residual),
+                        deadline=format_date(self.env, dispute.deadline),
+                    ),
+                    dispute.description or "",
+                ),
+                user_id=dispute.owner_id.id,
+            )
+
+    def _log_dunning(self, event_type, text, user=None, date=None):
+        """An event on the invoice and a chatter line on the dispute and the invoice."""
+        date = date or dunning_today(self.env)
+        user = user or self.env.user
+        events = []
+        logs = {}
+        for dispute in self:
+            sentence = text(dispute)
+            move = dispute.move_id
+            dispute.sudo()._message_log(body=Markup("%s") % sentence)
+            logs[move.id] = Markup("%s") % sentence
+            events.append(
+                {
+                    "event_type": event_type,
+                    "date": date,
+                    "move_id": move.id,
+                    "partner_id": dispute.partner_id.id,
+                    "company_id": dispute.company_id.id,
+                    "level_id": move.dunning_level_id.id,
+                    "dispute_id": dispute.id,
+                    "currency_id": move.currency_id.id,
+                    "amount_residual": move.amount_residual,
+                    "days_overdue": (date - move.invoice_date_due).days
+                    if move.invoice_date_due
+                    else 0,
+                    "user_id": user.id,
+                    "note": sentence,
+                }
+            )
+        self.env["account.move"].browse(list(logs)).sudo()._message_log_batch(logs)
+        self.env["dunning.event"].sudo().create(events)
+
+    @api.model
+    def _check_deadlines(self, company, run_date, user, stats):
+        """Daily check: tell the escalation contact of each dispute past its deadline, once."""
+        disputes = self.search(
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "open"),
+                ("deadline", "<", run_date),
+                ("escalation_date", "=", False),
+            ]
+        )
+        Reason = self.env["dunning.dispute.reason"]
+        notified = {}
+        for dispute in disputes:
+            recipients = Reason._get_escalation_users(company, dispute.reason)
+            notified[dispute.id] = recipients
+            if not recipients:
+                continue
+            dispute.message_notify(
+                partner_ids=recipients.partner_id.ids,
+                subject=self.env._(
+                    "Dispute past its deadline: %(dispute)s", dispute=dispute.display_name
+                ),
+                body=Markup("<p>%s</p>")
+                % self.env._(
+                    "The %(reason)s dispute of %(customer)s on %(invoice)s (%(amount)s due), "
+                    "owned by %(owner)s, was due for resolution on %(deadline)s and is still "
+                    "open. The invoice's dunning stays paused until it is resolved.",
+                    reason=dispute._reason_label(),
+                    customer=dispute.partner_id.name,
+                    invoice=dispute.move_id.name,
+                    amount=dispute.currency_id.format(dispute.amount_residual),
+                    owner=dispute.owner_id.name,
+                    deadline=format_date(self.env, dispute.deadline),
+                ),
+                email_layout_xmlid="mail.mail_notification_light",
+            )
+        disputes.write({"escalation_date": run_date})
+        disputes._log_dunning(
+            "dispute_overdue",
+            lambda d: self.env._(
+                "Dispute past its deadline of %(deadline)s: %(people)s notified.",
+                deadline=format_date(self.env, d.deadline),
+                people=", ".join(notified[d.id].mapped("name")) or self.env._("nobody"),
+            ),
+            user=user,
+            date=run_date,
+        )
+        stats["disputes_escalated"] += len(disputes)
