@@ -11,6 +11,8 @@ account_move_line: date_maturity, amount_residual, reconciled, parent_state).
 """
 
 import argparse
+import hashlib
+import os
 import random
 import subprocess
 import sys
@@ -20,6 +22,18 @@ from datetime import date, timedelta
 from common import CONF, ROOT, db_exists, drop_db, log, odoo_env, write_conf
 
 SEED = 20261123
+
+
+def source_hash():
+    """Templates are rebuilt when the addon changes: its files' hash is in the template name."""
+    digest = hashlib.sha1()
+    addon = os.path.join(ROOT, "dunning_b2b")
+    for folder, dirs, files in sorted(os.walk(addon)):
+        dirs[:] = sorted(d for d in dirs if d not in ("tests", "__pycache__", "i18n", "readme"))
+        for name in sorted(files):
+            with open(os.path.join(folder, name), "rb") as handle:
+                digest.update(name.encode() + handle.read())
+    return digest.hexdigest()[:8]
 
 
 def install(template):
@@ -220,7 +234,7 @@ def main():
     parser.add_argument("--template")
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args()
-    template = args.template or f"dunning_bench_{args.invoices}"
+    template = args.template or f"dunning_bench_{args.invoices}_{source_hash()}"
     write_conf()
     if db_exists(template) and not args.force:
         log(f"{template} exists (use --force to rebuild)")

@@ -44,4 +44,10 @@ python3 -m odoo -c "$conf" -d "$db" --test-enable --test-tags "$tags" --stop-aft
 status=$?
 set -e
 grep -E " (FAIL|ERROR): " -A30 "$logdir/test.log" | head -400 || true
-python3 "$root/scripts/summarize_tests.py" "$logdir/test.log" "$status"
+
+echo "== upgrade keeps history (-u dunning_b2b on a database with events, promises, disputes)"
+upgrade=0
+"$root/scripts/upgrade_check.sh" "$conf" "$db" || upgrade=1
+
+# The closing line, pytest style; the upgrade check counts as one more test.
+python3 "$root/scripts/summarize_tests.py" "$logdir/test.log" "$status" "$upgrade"

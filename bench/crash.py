@@ -1,0 +1,85 @@
+"""Kill a real dunning run halfway (SIGKILL), run again, and check the result is exactly that of
+a run that was never interrupted: no invoice skipped, no message twice.
+
+    python3 bench/crash.py [--template dunning_bench_10000] [--kill-at 0.5]
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from common import ROOT, copy_db, drop_db, log, pg_args, psql_env, write_conf
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COUNTS = """
+SELECT (SELECT count(*) FROM dunning_event WHERE event_type = 'stage'),
+       (SELECT count(*) FROM dunning_message),
+       (SELECT count(*) FROM mail_mail),
+       (SELECT count(*) FROM account_move WHERE dunning_level_id IS NOT NULL),
+       (SELECT count(*) FROM (SELECT partner_id, level_id, date FROM dunning_message
+                              GROUP BY 1, 2, 3 HAVING count(*) > 1) d),
+       (SELECT count(*) FROM (SELECT move_id, level_id FROM dunning_event
+                              WHERE event_type = 'stage' GROUP BY 1, 2 HAVING count(*) > 1) d)
+"""
+
+
+def query(db, sql):
+    out = subprocess.run(
+        ["psql", *pg_args(), "-d", db, "-tAc", sql], env=psql_env(), capture_output=True,
+        text=True, check=True,
+    )  # fmt: skip
+    return tuple(int(x) for x in out.stdout.strip().split("|"))
+
+
+def run(db, wait=True):
+    cmd = [sys.executable, os.path.join(HERE, "measure.py"), "--db", db, "--phase", "full"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if wait:
+        proc.communicate()
+    return proc
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--template", help="default: the 10,000-invoice template")
+    parser.add_argument("--kill-at", type=float, default=0.5)
+    args = parser.parse_args()
+    write_conf()
+    if not args.template:
+        args.template = subprocess.run(
+            [sys.executable, os.path.join(HERE, "generate.py"), "--customers", "1000",
+             "--invoices", "10000"],
+            check=True, capture_output=True, text=True, cwd=ROOT,
+        ).stdout.strip().splitlines()[-1]  # fmt: skip
+    clean, crashed = "dunning_bench_clean", "dunning_bench_crash"
+    copy_db(args.template, clean)
+    run(clean)
+    expected = query(clean, COUNTS)
+    log(f"uninterrupted run: stage events, messages, mails, staged invoices = {expected[:4]}")
+    copy_db(args.template, crashed)
+    proc = run(crashed, wait=False)
+    target = expected[0] * args.kill_at
+    while proc.poll() is None and query(crashed, COUNTS)[0] < target:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    at_kill = query(crashed, COUNTS)
+    log(f"killed with {at_kill[0]} of {expected[0]} stage events committed")
+    run(crashed)
+    after = query(crashed, COUNTS)
+    for db in (clean, crashed):
+        drop_db(db)
+    ok = after[:4] == expected[:4] and after[4] == 0 and after[5] == 0
+    print(
+        f"crash test: killed at {at_kill[0]}/{expected[0]} stage events; after the next run "
+        f"{after[:4]} vs uninterrupted {expected[:4]}; duplicate messages {after[4]}, "
+        f"duplicate stage entries {after[5]}: {'OK' if ok else 'MISMATCH'}"
+    )
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
