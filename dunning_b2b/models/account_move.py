@@ -88,6 +88,19 @@ class AccountMove(models.Model):
             reasons[move_id] = (*reasons.get(move_id, ()), text)
         return reasons
 
+    def _get_dunning_html_list(self):
+        """The invoices as an HTML list (number, amount due, due date) for tasks and notes."""
+        return Markup("<ul>%s</ul>") % Markup("").join(
+            Markup("<li>%s</li>")
+            % self.env._(
+                "%(invoice)s: %(amount)s due %(due)s",
+                invoice=move.name,
+                amount=move.currency_id.format(move.amount_residual),
+                due=format_date(self.env, move.invoice_date_due),
+            )
+            for move in self
+        )
+
     def _log_dunning_exclusion(self, excluded):
         if not self:
             return

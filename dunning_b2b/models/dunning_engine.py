@@ -620,17 +620,10 @@ class DunningEngine(models.AbstractModel):
         self, record, level, assignee, run_date, moves, summary, activity_type=None
     ):
         """A task on ``record`` (the customer, or a message to review) listing ``moves``."""
-        lines = Markup("").join(
-            Markup("<li>%s</li>")
-            % self.env._(
-                "%(invoice)s: %(amount)s due %(due)s",
-                invoice=move.name,
-                amount=move.currency_id.format(move.amount_residual),
-                due=move.invoice_date_due,
-            )
-            for move in moves
+        note = Markup("<p>%s</p>%s") % (
+            escape(level.description or level.name),
+            moves._get_dunning_html_list(),
         )
-        note = Markup("<p>%s</p><ul>%s</ul>") % (escape(level.description or level.name), lines)
         activity_type = (
             activity_type
             or level.activity_type_id

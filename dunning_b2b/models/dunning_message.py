@@ -452,17 +452,8 @@ class DunningMessage(models.Model):
             group_moves = Move.browse(by_message[message.id])
             partner = message.partner_id
             collector = collectors[partner.id] or message.collector_id
-            lines = Markup("").join(
-                Markup("<li>%s</li>")
-                % self.env._(
-                    "%(invoice)s: %(amount)s due %(due)s",
-                    invoice=move.name,
-                    amount=move.currency_id.format(move.amount_residual),
-                    due=format_date(self.env, move.invoice_date_due),
-                )
-                for move in group_moves
-            )
-            note = Markup("<p>%s</p><ul>%s</ul>%s") % (
+            lines = group_moves._get_dunning_html_list()
+            note = Markup("<p>%s</p>%s%s") % (
                 self.env._(
                     "No reply and no payment since the %(stage)s email of %(date)s: phone the "
                     "buyer, ask whether anything prevents payment and log the answer.",

@@ -464,16 +464,8 @@ class DunningPromise(models.Model):
         activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_call")
         vals_list = []
         for promise in self:
-            lines = Markup("").join(
-                Markup("<li>%s</li>")
-                % self.env._(
-                    "%(invoice)s: %(amount)s open",
-                    invoice=move.name,
-                    amount=move.currency_id.format(move.amount_residual),
-                )
-                for move in promise.move_ids
-            )
-            note = Markup("<p>%s</p><ul>%s</ul>%s") % (
+            lines = promise.move_ids._get_dunning_html_list()
+            note = Markup("<p>%s</p>%s%s") % (
                 self.env._(
                     "%(customer)s promised %(amount)s by %(date)s and paid %(paid)s. Ask why, "
                     "and agree on what happens next.",
