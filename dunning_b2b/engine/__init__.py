@@ -11,3 +11,15 @@ from .ladder import (
     target_stage,
     validate_offsets,
 )
+from .credit_hold import (
+    CLEARED_BELOW,
+    CLEARED_CANCELLED,
+    CLEARED_CREDITED,
+    CLEARED_PAID,
+    CLEARED_RELEASED,
+    HeldInvoice,
+    decide_hold,
+    decide_lift,
+    is_key_account,
+    revenue_share,
+)

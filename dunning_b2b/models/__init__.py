@@ -7,3 +7,4 @@ from . import res_config_settings
 from . import res_partner
 from . import account_move
 from . import dunning_engine
+from . import dunning_credit_hold

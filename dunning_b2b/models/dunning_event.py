@@ -10,6 +10,11 @@ EVENT_TYPES = [
     ("included", "Included in dunning"),
     ("error", "Error"),
     ("note", "Note"),
+    ("hold_proposed", "Credit hold proposed"),
+    ("hold_set", "Credit hold set"),
+    ("hold_rejected", "Credit hold rejected"),
+    ("hold_withdrawn", "Credit hold proposal withdrawn"),
+    ("hold_lifted", "Credit hold lifted"),
 ]
 
 

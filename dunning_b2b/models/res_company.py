@@ -15,6 +15,13 @@ class ResCompany(models.Model):
         string="Default Collector",
         help="Receives dunning tasks for customers that have no collector.",
     )
+    dunning_key_account_threshold = fields.Float(
+        string="Key Account Threshold (%)",
+        default=10.0,
+        help="A customer whose share of the company's invoiced revenue over the last 12 "
+        "months is above this percentage is a key account: the ladder only proposes holds "
+        "on it, a manager decides. 0 turns the rule off.",
+    )
 
     @api.constrains("dunning_policy_id")
     def _check_dunning_policy_id(self):
