@@ -18,6 +18,8 @@ DEMO_INVOICES = [
 ]
 # This customer's invoice was excluded by hand while it stood at the early follow-up.
 EXCLUDED_PARTNER, EXCLUDED_ON_DAY = "partner_soylent_demo", 25
+# A key account whose hold proposal the manager applied the day after the ladder proposed it.
+HELD_PARTNER = "partner_wayne_demo"
 
 
 class DunningEngine(models.AbstractModel):
@@ -76,6 +78,24 @@ class DunningEngine(models.AbstractModel):
             )
         self.env["mail.message"].invalidate_model(["date"])
         return moves
+
+    @api.model
+    def _demo_decide_holds(self):
+        """Demo data: the manager applies the hold proposed on Wayne Logistics (a key account,
+        so the escalation stage only proposed it), so that one customer is really held."""
+        company = self.env.ref("base.main_company")
+        partner = self.env.ref(f"dunning_b2b.{HELD_PARTNER}")
+        admin = self.env.ref("base.user_admin")
+        Hold = self.env["dunning.credit.hold"].with_company(company)
+        hold = Hold._get_open(partner, company)
+        if not hold:
+            hold = Hold.with_user(admin)._set_by_manager(
+                partner, "Two invoices more than 90 days overdue"
+            )
+        elif hold.state == "proposed":
+            decided = (hold.date_proposed or fields.Date.context_today(self)) + timedelta(days=1)
+            hold._activate(decided, admin)
+        return hold
 
     @api.model
     def _demo_invoice(self, company, partner, today, days_overdue, amount, currency_code):

@@ -278,6 +278,9 @@ class DunningCreditHold(models.Model):
         self._message_log_batch(bodies, author_id=author)
         by_partner = {hold.partner_id.id: bodies[hold.id] for hold in self}
         self.partner_id.sudo()._message_log_batch(by_partner, author_id=author)
+        # The hold fields of customers, invoices and orders are computed without
+        # dependencies: forget what this transaction has read of them.
+        self.env.invalidate_all()
 
     def _close_activities(self, feedback):
         activities = self.activity_ids
