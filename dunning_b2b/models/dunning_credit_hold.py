@@ -80,7 +80,7 @@ class DunningCreditHold(models.Model):
     date_start = fields.Date(string="Held Since", readonly=True, tracking=True)
     date_end = fields.Date(string="Lifted On", readonly=True)
     user_id = fields.Many2one("res.users", string="Set By", readonly=True)
-    decided_by_id = fields.Many2one("res.users", string="Decided By", readonly=True)
+    decided_by_id = fields.Many2one("res.users", readonly=True)
     lift_user_id = fields.Many2one("res.users", string="Lifted By", readonly=True)
     lift_reason = fields.Char(readonly=True)
     key_account = fields.Boolean(
@@ -327,7 +327,15 @@ class DunningCreditHold(models.Model):
             share, key = keys[partner.id]
             hold = current.get(partner.id)
             action = decide_hold(level.credit_hold, key, hold.state if hold else None)
-            if not action:
+            # An open proposal that a later stage reaches again keeps up with it.
+            moves_on = (
+                not action
+                and hold
+                and hold.state == "proposed"
+                and hold.origin == "stage"
+                and level.day_offset > hold.level_id.day_offset
+            )
+            if not action and not moves_on:
                 continue
             held_moves = Move.browse(moves[partner.id])
             reason = self.env._(
@@ -335,7 +343,7 @@ class DunningCreditHold(models.Model):
                 invoices=", ".join(held_moves.mapped("name")),
                 stage=level.name,
             )
-            if action == "propose" and level.credit_hold == "apply":
+            if level.credit_hold == "apply" and key:
                 reason += ". " + self.env._(
                     "Key account (%(share)s%% of revenue): a manager decides.",
                     share=round(share * 100, 1),
@@ -349,6 +357,10 @@ class DunningCreditHold(models.Model):
                 "move_ids": [fields.Command.link(move_id) for move_id in moves[partner.id]],
                 "user_id": user.id,
             }
+            if moves_on:
+                hold.write(vals)
+                hold.message_post(body=reason, subtype_xmlid="mail.mt_note")
+                continue
             if hold:  # an open proposal that a later stage applies
                 hold.write(vals)
                 to_activate |= hold

@@ -131,6 +131,17 @@ class TestCreditHold(CreditHoldCommon):
         self.assertEqual(hold.decided_by_id, self.manager)
         self.assertTrue(self.customer.credit_hold)
 
+    def test_key_account_proposal_follows_the_ladder(self):
+        self._invoice(self.customer, 40, 60000)
+        self._run()
+        proposal = self._hold()
+        self.assertEqual((proposal.state, proposal.level_id), ("proposed", self.formal))
+        self._run(run_date=RUN_DATE + timedelta(days=6))
+        self.assertEqual((proposal.state, proposal.level_id), ("proposed", self.escalation))
+        self.assertIn("Key account", proposal.reason)
+        self.assertFalse(self.customer.credit_hold)
+        self.assertEqual(len(self._partner_events("hold_proposed")), 1)
+
     def test_key_account_flagged_by_hand(self):
         self.customer.dunning_key_account = True
         self._invoice(self.customer, 50, 1000)
