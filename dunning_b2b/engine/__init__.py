@@ -21,5 +21,6 @@ from .credit_hold import (
     decide_hold,
     decide_lift,
     is_key_account,
+    over_credit_limit,
     revenue_share,
 )

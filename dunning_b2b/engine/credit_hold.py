@@ -40,6 +40,11 @@ def is_key_account(share, threshold_percent, flagged=False):
     return share * 100.0 > threshold_percent
 
 
+def over_credit_limit(exposure, limit):
+    """Whether open invoices of ``exposure`` exceed a credit ``limit`` (0 or less: no limit)."""
+    return bool(limit and limit > 0 and (exposure or 0.0) > limit)
+
+
 def decide_hold(rule, key_account, current):
     """What a stage's hold rule does to a customer.
 

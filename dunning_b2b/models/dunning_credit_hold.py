@@ -16,6 +16,7 @@ from ..engine import (
     HeldInvoice,
     decide_hold,
     decide_lift,
+    over_credit_limit,
 )
 
 OPEN_STATES = ("proposed", "active")
@@ -399,6 +400,118 @@ class DunningCreditHold(models.Model):
             to_activate._activate(run_date, user)
             stats["holds_set"] += len(to_activate)
 
+    # ----------------------------------------------------- run: credit limits
+    @api.model
+    def _apply_credit_limits(self, company, run_date, user, stats):
+        """Hold customers whose open invoices exceed their credit limit (company setting),
+        and lift such holds once they are back under it."""
+        rule = company.dunning_credit_limit_hold
+        enabled = company.account_use_credit_limit and rule != "none"
+        limit_holds = self.search(
+            [
+                ("company_id", "=", company.id),
+                ("state", "in", OPEN_STATES),
+                ("origin", "=", "credit_limit"),
+            ]
+        )
+        if not enabled and not limit_holds:
+            return
+        exposure = dict(
+            self.env["account.move"]._read_group(
+                self.env["res.partner"]._get_dunning_open_domain(None, company),
+                ["commercial_partner_id"],
+                ["amount_residual_signed:sum"],
+            )
+        )
+        partners = self.env["res.partner"].union(*exposure) if enabled else self.env["res.partner"]
+        partners |= limit_holds.partner_id
+        limits = {
+            partner.id: partner.credit_limit for partner in partners.with_company(company).sudo()
+        }
+        amount = {partner.id: total for partner, total in exposure.items()}
+        over = {
+            partner.id
+            for partner in partners
+            if over_credit_limit(amount.get(partner.id, 0.0), limits[partner.id])
+        }
+        # Lift the holds of customers back under their limit.
+        notes = {
+            hold.id: self.env._(
+                "Lifted automatically: open invoices (%(amount)s) are back under the credit "
+                "limit (%(limit)s).",
+                amount=company.currency_id.format(amount.get(hold.partner_id.id, 0.0)),
+                limit=company.currency_id.format(limits[hold.partner_id.id]),
+            )
+            for hold in limit_holds
+            if hold.partner_id.id not in over
+        }
+        if notes:
+            cleared = self.browse(notes)
+            withdraw = cleared.filtered(lambda h: h.state == "proposed")
+            if withdraw:
+                withdraw.write({"state": "withdrawn", "date_end": run_date})
+                withdraw._log("hold_withdrawn", run_date, user, notes)
+                withdraw._close_activities(self.env._("No longer needed"))
+            if cleared - withdraw:
+                (cleared - withdraw)._lift(run_date, user, notes)
+                stats["holds_lifted"] += len(cleared - withdraw)
+        if not enabled or not over:
+            return
+        held = self.env["res.partner"].browse(over)
+        keys = held._get_dunning_key_accounts(company, run_date)
+        current = {hold.partner_id.id: hold.state for hold in self._get_open(held, company)}
+        vals_list, apply_now = [], []
+        for partner in held:
+            share, key = keys[partner.id]
+            action = decide_hold(rule, key, current.get(partner.id))
+            if not action:
+                continue
+            reason = self.env._(
+                "Open invoices (%(amount)s) exceed the credit limit (%(limit)s)",
+                amount=company.currency_id.format(amount[partner.id]),
+                limit=company.currency_id.format(limits[partner.id]),
+            )
+            if rule == "apply" and key:
+                reason += ". " + self.env._(
+                    "Key account (%(share)s%% of revenue): a manager decides.",
+                    share=round(share * 100, 1),
+                )
+            vals_list.append(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "origin": "credit_limit",
+                    "state": "proposed",
+                    "date_proposed": run_date,
+                    "reason": reason,
+                    "key_account": key,
+                    "revenue_share": share * 100,
+                    "user_id": user.id,
+                }
+            )
+            apply_now.append(action == "apply")
+        # A customer with an open proposal of another origin keeps that one.
+        created = self.create([vals for vals in vals_list if vals["partner_id"] not in current])
+        flags = [flag for vals, flag in zip(vals_list, apply_now, strict=True)
+                 if vals["partner_id"] not in current]  # fmt: skip
+        to_apply = self.browse([h.id for h, flag in zip(created, flags, strict=True) if flag])
+        proposals = created - to_apply
+        if proposals:
+            proposals._log(
+                "hold_proposed",
+                run_date,
+                user,
+                {
+                    hold.id: self.env._("Credit hold proposed: %(reason)s", reason=hold.reason)
+                    for hold in proposals
+                },
+            )
+            proposals._schedule_decision(company, run_date)
+            stats["holds_proposed"] += len(proposals)
+        if to_apply:
+            to_apply._activate(run_date, user)
+            stats["holds_set"] += len(to_apply)
+
     def _schedule_decision(self, company, run_date):
         deciders = self._get_deciders(company)
         activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
@@ -524,5 +637,7 @@ class DunningEngine(models.AbstractModel):
 
     def _run_company_checks(self, company, run_date, user, stats):
         res = super()._run_company_checks(company, run_date, user, stats)
-        self.env["dunning.credit.hold"]._lift_cleared(company, run_date, user, stats)
+        Hold = self.env["dunning.credit.hold"]
+        Hold._lift_cleared(company, run_date, user, stats)
+        Hold._apply_credit_limits(company, run_date, user, stats)
         return res

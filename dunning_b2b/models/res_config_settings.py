@@ -21,3 +21,6 @@ class ResConfigSettings(models.TransientModel):
     dunning_key_account_threshold = fields.Float(
         related="company_id.dunning_key_account_threshold", readonly=False
     )
+    dunning_credit_limit_hold = fields.Selection(
+        related="company_id.dunning_credit_limit_hold", readonly=False
+    )

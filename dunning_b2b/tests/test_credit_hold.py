@@ -229,6 +229,29 @@ class TestCreditHold(CreditHoldCommon):
         self.assertIn("Paid in cash", self._partner_events("hold_lifted").note)
         self.assertIn("Paid in cash", self.customer.message_ids[0].body)
 
+    def test_credit_limit_hold(self):
+        self.company.account_use_credit_limit = True
+        self.company.dunning_credit_limit_hold = "apply"
+        self.customer.credit_limit = 500.0
+        move = self._invoice(self.customer, 5, 1000)
+        self._run()
+        hold = self._hold()
+        self.assertEqual((hold.state, hold.origin), ("active", "credit_limit"))
+        self.assertIn("exceed the credit limit", hold.reason)
+        self.assertTrue(self.customer.credit_hold)
+        self.assertFalse(self._hold(self.big), "Big Buyer has no credit limit")
+        self._pay(move, 600)
+        self._run(run_date=RUN_DATE + timedelta(days=1))
+        self.assertEqual(hold.state, "lifted")
+        self.assertIn("back under the credit limit", self._partner_events("hold_lifted").note)
+
+    def test_credit_limit_holds_nobody_unless_asked(self):
+        self.company.account_use_credit_limit = True
+        self.customer.credit_limit = 500.0
+        self._invoice(self.customer, 5, 1000)
+        self._run()
+        self.assertFalse(self._hold())
+
     def test_manual_hold_needs_a_reason(self):
         with self.assertRaisesRegex(UserError, "Reason"):
             self.env["dunning.credit.hold"].with_user(self.manager)._set_by_manager(

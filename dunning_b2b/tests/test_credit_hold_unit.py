@@ -9,6 +9,7 @@ from ..engine import (
     decide_hold,
     decide_lift,
     is_key_account,
+    over_credit_limit,
     revenue_share,
 )
 
@@ -32,6 +33,11 @@ class TestCreditHoldUnit(BaseCase):
         self.assertFalse(is_key_account(0.05, 10.0))
         self.assertTrue(is_key_account(0.01, 10.0, flagged=True))
         self.assertFalse(is_key_account(0.9, 0.0), "a threshold of 0 turns the rule off")
+
+    def test_over_credit_limit(self):
+        self.assertTrue(over_credit_limit(1000.0, 500.0))
+        self.assertFalse(over_credit_limit(500.0, 500.0))
+        self.assertFalse(over_credit_limit(1000.0, 0.0), "no limit set")
 
     def test_decide_hold(self):
         cases = [
