@@ -27,6 +27,10 @@ class SaleOrder(models.Model):
     dunning_approved_by_id = fields.Many2one(
         "res.users", string="Credit Hold Decided By", copy=False, readonly=True
     )
+    # An approval covers the total the manager saw: a larger order needs a new one.
+    dunning_approved_amount = fields.Monetary(
+        string="Approved Total", copy=False, readonly=True, currency_field="currency_id"
+    )
 
     @api.depends("partner_id", "company_id")
     @api.depends_context("lang")
@@ -68,10 +72,18 @@ class SaleOrder(models.Model):
             return False
         policy = self.company_id.dunning_hold_sale_policy
         if policy == "approval":
-            return self.dunning_approval_state != "approved"
+            return not self._dunning_approval_covers()
         if policy == "prepayment":
             return not self._dunning_prepayment_reached()
         return True
+
+    def _dunning_approval_covers(self):
+        self.ensure_one()
+        return (
+            self.dunning_approval_state == "approved"
+            and self.currency_id.compare_amounts(self.amount_total, self.dunning_approved_amount)
+            <= 0
+        )
 
     def _dunning_prepayment_required(self):
         self.ensure_one()
@@ -104,6 +116,13 @@ class SaleOrder(models.Model):
             what = self.env._("Approval was requested; a collections manager decides.")
         elif self.dunning_approval_state == "refused":
             what = self.env._("A collections manager refused this order.")
+        elif self.dunning_approval_state == "approved":
+            what = self.env._(
+                'The approval covered %(approved)s; the order now totals %(total)s. Click "Request '
+                'Approval" again.',
+                approved=self.currency_id.format(self.dunning_approved_amount),
+                total=self.currency_id.format(self.amount_total),
+            )
         else:
             what = self.env._(
                 'Click "Request Approval" so that a collections manager can approve this order.'
@@ -123,7 +142,13 @@ class SaleOrder(models.Model):
                 raise UserError(
                     self.env._("Approval of %(order)s is already requested.", order=order.name)
                 )
-        self.write({"dunning_approval_state": "requested", "dunning_approved_by_id": False})
+        self.write(
+            {
+                "dunning_approval_state": "requested",
+                "dunning_approved_by_id": False,
+                "dunning_approved_amount": 0,
+            }
+        )
         for order in self:
             note = self.env._(
                 "%(user)s asks to confirm %(order)s (%(amount)s) although %(customer)s is on "
@@ -171,10 +196,23 @@ class SaleOrder(models.Model):
         self.check_access("read")
         if self.filtered(lambda o: o.state not in ("draft", "sent")):
             raise UserError(self.env._("Only quotations can be approved or refused."))
+        if self.filtered(lambda o: o.company_id.dunning_hold_sale_policy != "approval"):
+            raise UserError(
+                self.env._(
+                    "Orders of customers on credit hold are not approved in this company "
+                    "(see Settings, Collections): they are blocked or need a down payment."
+                )
+            )
         # sudo: collections managers decide on orders they may have no sales rights on.
         orders = self.sudo()
-        orders.write({"dunning_approval_state": decision, "dunning_approved_by_id": self.env.uid})
         for order in orders:
+            order.write(
+                {
+                    "dunning_approval_state": decision,
+                    "dunning_approved_by_id": self.env.uid,
+                    "dunning_approved_amount": order.amount_total if decision == "approved" else 0,
+                }
+            )
             if decision == "approved":
                 note = self.env._(
                     "%(user)s approved %(order)s despite the credit hold of %(customer)s.",

@@ -61,6 +61,18 @@ class TestSaleCreditHold(SaleHoldCommon):
         order.action_confirm()
         self.assertEqual(order.state, "sale")
 
+    def test_a_larger_order_needs_a_new_approval(self):
+        order = self._order().with_user(self.seller)
+        order.with_user(self.manager).action_dunning_approve()
+        self.assertEqual(order.dunning_approved_amount, 1000)
+        order.order_line.product_uom_qty = 1
+        self.assertFalse(order._dunning_hold_blocks_confirmation(), "a smaller order is covered")
+        order.order_line.product_uom_qty = 3
+        with self.assertRaisesRegex(UserError, "The approval covered"):
+            order.action_confirm()
+        order.action_dunning_request_approval()
+        self.assertEqual(order.dunning_approval_state, "requested")
+
     def test_refusal(self):
         order = self._order().with_user(self.seller)
         order.action_dunning_request_approval()
@@ -77,6 +89,8 @@ class TestSaleCreditHold(SaleHoldCommon):
             order.action_confirm()
         with self.assertRaises(UserError):
             order.action_dunning_request_approval()
+        with self.assertRaisesRegex(UserError, "not approved in this company"):
+            order.with_user(self.manager).action_dunning_approve()
 
     def test_prepayment_policy(self):
         self.company.dunning_hold_sale_policy = "prepayment"
