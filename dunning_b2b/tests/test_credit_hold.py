@@ -155,6 +155,22 @@ class TestCreditHold(CreditHoldCommon):
         self._run()
         self.assertEqual(self._hold().state, "active", "37.5 % is below a 50 % threshold")
 
+    def test_proposal_applied_in_the_decision_wizard(self):
+        self._invoice(self.customer, 20, 800)
+        self._run()
+        hold = self._hold()
+        wizard = Form(
+            self.env["dunning.credit.hold.decide"]
+            .with_user(self.manager)
+            .with_context(default_partner_id=self.customer.id, default_decision="apply")
+        ).save()
+        self.assertEqual(wizard.hold_id, hold)
+        wizard.action_confirm()
+        self.assertEqual(hold.state, "active")
+        self.assertEqual(hold.decided_by_id, self.manager)
+        self.assertTrue(self.customer.credit_hold)
+        self.assertEqual(self.customer.credit_hold_level_id, self.formal)
+
     def test_rejected_proposal(self):
         self._invoice(self.customer, 20, 800)
         self._run()
