@@ -93,8 +93,12 @@ class DunningEngine(models.AbstractModel):
                 partner, "Two invoices more than 90 days overdue"
             )
         elif hold.state == "proposed":
-            decided = (hold.date_proposed or fields.Date.context_today(self)) + timedelta(days=1)
-            hold._activate(decided, admin)
+            # Decided the day after the ladder last reached the hold's stage for this customer.
+            reached = self.env["dunning.event"].search(
+                [("partner_id", "=", partner.id), ("level_id", "=", hold.level_id.id),
+                 ("event_type", "=", "stage")], order="date desc", limit=1,
+            ).date or hold.date_proposed or fields.Date.context_today(self)  # fmt: skip
+            hold._activate(reached + timedelta(days=1), admin)
         return hold
 
     @api.model

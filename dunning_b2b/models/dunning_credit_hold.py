@@ -344,11 +344,6 @@ class DunningCreditHold(models.Model):
                 invoices=", ".join(held_moves.mapped("name")),
                 stage=level.name,
             )
-            if level.credit_hold == "apply" and key:
-                reason += ". " + self.env._(
-                    "Key account (%(share)s%% of revenue): a manager decides.",
-                    share=round(share * 100, 1),
-                )
             vals = {
                 "origin": "stage",
                 "level_id": level.id,
@@ -360,7 +355,7 @@ class DunningCreditHold(models.Model):
             }
             if moves_on:
                 hold.write(vals)
-                hold.message_post(body=reason, subtype_xmlid="mail.mt_note")
+                hold.message_post(body=hold._get_proposal_note(), subtype_xmlid="mail.mt_note")
                 continue
             if hold:  # an open proposal that a later stage applies
                 hold.write(vals)
@@ -389,10 +384,7 @@ class DunningCreditHold(models.Model):
                 "hold_proposed",
                 run_date,
                 user,
-                {
-                    hold.id: self.env._("Credit hold proposed: %(reason)s", reason=hold.reason)
-                    for hold in proposals
-                },
+                {hold.id: hold._get_proposal_note() for hold in proposals},
             )
             proposals._schedule_decision(company, run_date)
             stats["holds_proposed"] += len(proposals)
@@ -471,11 +463,6 @@ class DunningCreditHold(models.Model):
                 amount=company.currency_id.format(amount[partner.id]),
                 limit=company.currency_id.format(limits[partner.id]),
             )
-            if rule == "apply" and key:
-                reason += ". " + self.env._(
-                    "Key account (%(share)s%% of revenue): a manager decides.",
-                    share=round(share * 100, 1),
-                )
             vals_list.append(
                 {
                     "partner_id": partner.id,
@@ -501,16 +488,23 @@ class DunningCreditHold(models.Model):
                 "hold_proposed",
                 run_date,
                 user,
-                {
-                    hold.id: self.env._("Credit hold proposed: %(reason)s", reason=hold.reason)
-                    for hold in proposals
-                },
+                {hold.id: hold._get_proposal_note() for hold in proposals},
             )
             proposals._schedule_decision(company, run_date)
             stats["holds_proposed"] += len(proposals)
         if to_apply:
             to_apply._activate(run_date, user)
             stats["holds_set"] += len(to_apply)
+
+    def _get_proposal_note(self):
+        self.ensure_one()
+        note = self.env._("Credit hold proposed: %(reason)s.", reason=self.reason)
+        if self.key_account:
+            note += " " + self.env._(
+                "Key account (%(share)s%% of revenue): a manager decides.",
+                share=round(self.revenue_share, 1),
+            )
+        return note
 
     def _schedule_decision(self, company, run_date):
         deciders = self._get_deciders(company)
@@ -525,7 +519,7 @@ class DunningCreditHold(models.Model):
                     "summary": self.env._(
                         "Decide the credit hold of %(customer)s", customer=hold.partner_id.name
                     ),
-                    "note": Markup("<p>%s</p>") % hold.reason,
+                    "note": Markup("<p>%s</p>") % hold._get_proposal_note(),
                     "user_id": decider.id,
                     "date_deadline": run_date,
                 }
@@ -621,7 +615,7 @@ class DunningCreditHold(models.Model):
         return self.env._(
             "Credit hold since %(date)s: %(reason)s. Contact %(collector)s.",
             date=format_date(self.env, self.date_start),
-            reason=self.reason,
+            reason=(self.reason or "").rstrip(". "),
             collector=collector.name or self.env._("the collections team"),
         )
 

@@ -122,7 +122,8 @@ class TestCreditHold(CreditHoldCommon):
         self.assertEqual(hold.state, "proposed")
         self.assertTrue(hold.key_account)
         self.assertAlmostEqual(hold.revenue_share, 37.5, places=1)
-        self.assertIn("Key account", hold.reason)
+        self.assertIn("Key account (37.5% of revenue)", self._partner_events("hold_proposed").note)
+        self.assertIn("Key account", hold.activity_ids[:1].note)
         self.assertFalse(self.customer.credit_hold)
         with self.assertRaises(AccessError):
             hold.with_user(self.collector).action_apply()
@@ -138,7 +139,8 @@ class TestCreditHold(CreditHoldCommon):
         self.assertEqual((proposal.state, proposal.level_id), ("proposed", self.formal))
         self._run(run_date=RUN_DATE + timedelta(days=6))
         self.assertEqual((proposal.state, proposal.level_id), ("proposed", self.escalation))
-        self.assertIn("Key account", proposal.reason)
+        self.assertIn(self.escalation.name, proposal.reason)
+        self.assertIn("Key account", proposal.message_ids[0].body)
         self.assertFalse(self.customer.credit_hold)
         self.assertEqual(len(self._partner_events("hold_proposed")), 1)
 
