@@ -52,11 +52,15 @@ cat <<MSG
 Odoo is starting on http://localhost:$port (database $db). Log in as:
   admin / admin           dunning manager: configures ladders (Invoicing > Collections)
   collector / collector   collector: works the lists and sends reviewed messages
+  sales / sales           salesperson (Sam Seller): sees credit holds, cannot lift them
 What to look at:
   Invoicing > Collections > Overdue Invoices   open invoices grouped by stage
   Invoicing > Collections > Messages to Review formal notices waiting for a person
   Invoicing > Collections > History            every stage entry, email and task
   a customer (e.g. Wayne Logistics, Globex Corporation): Dunning tab and chatter
+  Invoicing > Collections > Holds to Decide     credit holds proposed to a manager
+  as sales: Sales > Quotations > Wayne Logistics  the credit hold banner; Confirm is refused,
+                                                  Request Approval asks a manager (admin)
 Stop with Ctrl+C.
 MSG
 exec python3 -m odoo -c "$conf" -d "$db" --http-port="$port" --log-level=warn

@@ -21,6 +21,8 @@ DEMO_INVOICES = [
 ]
 # This customer's invoice was excluded by hand while it stood at the early follow-up.
 EXCLUDED_PARTNER, EXCLUDED_ON_DAY = "partner_soylent_demo", 25
+# A key account whose hold proposal the manager applied the day after the ladder proposed it.
+HELD_PARTNER = "partner_wayne_demo"
 
 
 class DunningEngine(models.AbstractModel):
@@ -80,6 +82,28 @@ class DunningEngine(models.AbstractModel):
             )
         self.env["mail.message"].invalidate_model(["date"])
         return moves
+
+    @api.model
+    def _demo_decide_holds(self):
+        """Demo data: the manager applies the hold proposed on Wayne Logistics (a key account,
+        so the escalation stage only proposed it), so that one customer is really held."""
+        company = self.env.ref("base.main_company")
+        partner = self.env.ref(f"dunning_b2b.{HELD_PARTNER}")
+        admin = self.env.ref("base.user_admin")
+        Hold = self.env["dunning.credit.hold"].with_company(company)
+        hold = Hold._get_open(partner, company)
+        if not hold:
+            hold = Hold.with_user(admin)._set_by_manager(
+                partner, "Two invoices more than 90 days overdue"
+            )
+        elif hold.state == "proposed":
+            # Decided the day after the ladder last reached the hold's stage for this customer.
+            reached = self.env["dunning.event"].search(
+                [("partner_id", "=", partner.id), ("level_id", "=", hold.level_id.id),
+                 ("event_type", "=", "stage")], order="date desc", limit=1,
+            ).date or hold.date_proposed or fields.Date.context_today(self)  # fmt: skip
+            hold._activate(reached + timedelta(days=1), admin)
+        return hold
 
     @api.model
     def _demo_invoice(self, company, partner, today, days_overdue, amount, currency_code):

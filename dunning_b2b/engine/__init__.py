@@ -22,3 +22,16 @@ from .promise import (
     decide_promises,
     kept_ratio,
 )
+from .credit_hold import (
+    CLEARED_BELOW,
+    CLEARED_CANCELLED,
+    CLEARED_CREDITED,
+    CLEARED_PAID,
+    CLEARED_RELEASED,
+    HeldInvoice,
+    decide_hold,
+    decide_lift,
+    is_key_account,
+    over_credit_limit,
+    revenue_share,
+)

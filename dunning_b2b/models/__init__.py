@@ -11,3 +11,4 @@ from . import mail_notification
 from . import dunning_promise
 from . import dunning_dispute_reason
 from . import dunning_dispute
+from . import dunning_credit_hold

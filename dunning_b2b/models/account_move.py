@@ -25,6 +25,10 @@ class AccountMove(models.Model):
     dunning_paused_reason = fields.Char(
         string="Dunning Paused", compute="_compute_dunning_paused_reason"
     )
+    credit_hold = fields.Boolean(
+        compute="_compute_credit_hold", help="The customer is on credit hold in this company."
+    )
+    credit_hold_banner = fields.Char(compute="_compute_credit_hold")
 
     @api.depends("invoice_date_due")
     def _compute_dunning_days_overdue(self):
@@ -41,6 +45,15 @@ class AccountMove(models.Model):
             if move.dunning_excluded:
                 texts.insert(0, self.env._("excluded by hand"))
             move.dunning_paused_reason = ", ".join(texts)
+
+    @api.depends("commercial_partner_id", "company_id", "move_type")
+    @api.depends_context("lang")
+    def _compute_credit_hold(self):
+        for move in self:
+            partner = move.commercial_partner_id.with_company(move.company_id)
+            held = move.is_sale_document(include_receipts=True) and partner.credit_hold
+            move.credit_hold = held
+            move.credit_hold_banner = partner.credit_hold_banner if held else False
 
     def write(self, vals):
         if "dunning_excluded" not in vals:
@@ -100,6 +113,24 @@ class AccountMove(models.Model):
             )
             for move in self
         )
+
+    def _get_dunning_hold_releases(self, run_date):
+        """Invoices of ``self`` that no longer justify a credit hold although still open
+        (e.g. a dispute resolved in the customer's favour).
+
+        :return: dict move id -> human-readable reason
+        Must work set-wise.
+        """
+        resolved = self.env["dunning.dispute"].sudo()._read_group(
+            [
+                ("move_id", "in", self.ids),
+                ("state", "=", "resolved"),
+                ("outcome", "in", ("credit_note", "corrected")),
+            ],
+            ["move_id"],
+        )
+        text = self.env._("dispute resolved in the customer's favour")
+        return {move.id: text for (move,) in resolved}
 
     def _log_dunning_exclusion(self, excluded):
         if not self:

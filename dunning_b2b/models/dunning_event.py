@@ -30,6 +30,11 @@ EVENT_TYPES = [
     ("dispute_resolved", "Dispute resolved"),
     ("dispute_rejected", "Dispute rejected"),
     ("dispute_overdue", "Dispute past its deadline"),
+    ("hold_proposed", "Credit hold proposed"),
+    ("hold_set", "Credit hold set"),
+    ("hold_rejected", "Credit hold rejected"),
+    ("hold_withdrawn", "Credit hold proposal withdrawn"),
+    ("hold_lifted", "Credit hold lifted"),
 ]
 
 

@@ -15,6 +15,22 @@ class ResCompany(models.Model):
         string="Default Collector",
         help="Receives dunning tasks for customers that have no collector.",
     )
+    dunning_key_account_threshold = fields.Float(
+        string="Key Account Threshold (%)",
+        default=10.0,
+        help="A customer whose share of the company's invoiced revenue over the last 12 "
+        "months is above this percentage is a key account: the ladder only proposes holds "
+        "on it, a manager decides. 0 turns the rule off.",
+    )
+    dunning_credit_limit_hold = fields.Selection(
+        [("none", "Nothing"), ("propose", "Propose a hold"), ("apply", "Apply a hold")],
+        string="Credit Limit Exceeded",
+        default="none",
+        required=True,
+        help="With customer credit limits in use: what the daily run does when a customer's "
+        "open invoices exceed its credit limit. Key accounts only get a proposal. The hold is "
+        "lifted once the open invoices are back under the limit.",
+    )
 
     @api.constrains("dunning_policy_id")
     def _check_dunning_policy_id(self):

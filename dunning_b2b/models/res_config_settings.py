@@ -18,3 +18,9 @@ class ResConfigSettings(models.TransientModel):
         default=200,
         help="The daily run commits after each batch of customers.",
     )
+    dunning_key_account_threshold = fields.Float(
+        related="company_id.dunning_key_account_threshold", readonly=False
+    )
+    dunning_credit_limit_hold = fields.Selection(
+        related="company_id.dunning_credit_limit_hold", readonly=False
+    )

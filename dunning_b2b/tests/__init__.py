@@ -10,3 +10,5 @@ from . import test_conversations_unit
 from . import test_promises
 from . import test_disputes
 from . import test_calls
+from . import test_credit_hold_unit
+from . import test_credit_hold

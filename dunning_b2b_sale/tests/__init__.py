@@ -1,0 +1,2 @@
+from . import test_sale_credit_hold
+from . import test_ui
