@@ -121,13 +121,17 @@ class AccountMove(models.Model):
         :return: dict move id -> human-readable reason
         Must work set-wise.
         """
-        resolved = self.env["dunning.dispute"].sudo()._read_group(
-            [
-                ("move_id", "in", self.ids),
-                ("state", "=", "resolved"),
-                ("outcome", "in", ("credit_note", "corrected")),
-            ],
-            ["move_id"],
+        resolved = (
+            self.env["dunning.dispute"]
+            .sudo()
+            ._read_group(
+                [
+                    ("move_id", "in", self.ids),
+                    ("state", "=", "resolved"),
+                    ("outcome", "in", ("credit_note", "corrected")),
+                ],
+                ["move_id"],
+            )
         )
         text = self.env._("dispute resolved in the customer's favour")
         return {move.id: text for (move,) in resolved}

@@ -205,6 +205,18 @@ class TestCreditHold(CreditHoldCommon):
         self.assertFalse(self.customer.credit_hold)
         self.assertIn("credit note", self._partner_events("hold_lifted").note)
 
+    def test_automatic_lift_when_a_dispute_is_resolved_for_the_customer(self):
+        move = self._invoice(self.customer, 50, 1000)
+        self._run()
+        self.assertTrue(self._hold())
+        dispute = self.env["dunning.dispute"].create(
+            {"move_id": move.id, "reason": "pricing", "owner_id": self.collector.id}
+        )
+        dispute._close("resolve", "corrected", "Price list error on our side")
+        self._run(run_date=RUN_DATE + timedelta(days=1))
+        self.assertFalse(self.customer.credit_hold)
+        self.assertIn("in the customer's favour", self._partner_events("hold_lifted").note)
+
     def test_no_lift_while_another_invoice_is_beyond_the_stage(self):
         first = self._invoice(self.customer, 50, 1000)
         self._invoice(self.customer, 95, 500)
