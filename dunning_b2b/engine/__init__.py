@@ -11,3 +11,4 @@ from .ladder import (
     target_stage,
     validate_offsets,
 )
+from . import kpi

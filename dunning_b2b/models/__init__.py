@@ -7,3 +7,8 @@ from . import res_config_settings
 from . import res_partner
 from . import account_move
 from . import dunning_engine
+from . import dunning_kpi_snapshot
+from . import dunning_analysis
+from . import dunning_customer_kpi
+from . import dunning_kpi
+from . import dunning_engine_kpi

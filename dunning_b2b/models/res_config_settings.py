@@ -18,3 +18,8 @@ class ResConfigSettings(models.TransientModel):
         default=200,
         help="The daily run commits after each batch of customers.",
     )
+    dunning_bad_debt_account_id = fields.Many2one(
+        related="company_id.dunning_bad_debt_account_id",
+        readonly=False,
+        domain="[('account_type', 'in', ('expense', 'expense_other'))]",
+    )

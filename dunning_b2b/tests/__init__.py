@@ -5,3 +5,5 @@ from . import test_configuration
 from . import test_access
 from . import test_multicompany
 from . import test_cron
+from . import test_kpi_unit
+from . import test_kpi
