@@ -28,7 +28,7 @@ class DunningAnalysis(models.Model):
     )
     currency_id = fields.Many2one("res.currency", string="Invoice Currency", readonly=True)
     segment = fields.Selection(SEGMENTS, string="Collections Segment", readonly=True)
-    collector_id = fields.Many2one("res.users", string="Collector", readonly=True)
+    collector_id = fields.Many2one("res.users", readonly=True)
     level_id = fields.Many2one("dunning.level", string="Stage", readonly=True, index=True)
     stage_rank = fields.Integer(
         string="Stage Number", readonly=True, aggregator=None, help="Position in its ladder."

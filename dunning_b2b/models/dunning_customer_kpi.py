@@ -21,7 +21,7 @@ class DunningCustomerKpi(models.Model):
         ondelete="cascade",
     )  # fmt: skip
     segment = fields.Selection(SEGMENTS, string="Collections Segment", readonly=True)
-    collector_id = fields.Many2one("res.users", string="Collector", readonly=True)
+    collector_id = fields.Many2one("res.users", readonly=True)
     level_id = fields.Many2one(
         "dunning.level", string="Current Stage", readonly=True, help="Highest open stage."
     )
