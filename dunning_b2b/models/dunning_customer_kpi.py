@@ -37,6 +37,9 @@ class DunningCustomerKpi(models.Model):
         help="Stage most of the customer's invoices stood at when paid (12 months). Empty "
         "with a share: usually pays before any reminder.",
     )  # fmt: skip
+    usual_paying_stage = fields.Char(
+        string="Usually Pays", readonly=True, help="Stage name, or before any reminder."
+    )
     usual_paying_share = fields.Float(
         string="Paid At That Stage (%)", readonly=True, aggregator="avg"
     )

@@ -502,6 +502,11 @@ class DunningKpi(models.AbstractModel):
         promises = self._count_by_partner(
             company, "dunning.promise", "promise_date", year_ago, ("kept", "broken")
         )
+        names = {
+            level.id: level.name
+            for level in self.env["dunning.level"].with_context(active_test=False).browse(ranks)
+        }
+        before = self.env._("Before any reminder")
         vals_list = []
         for partner_id, row in per_partner.items():
             segment, collector_id = profile.get(partner_id, (False, False))
@@ -522,6 +527,7 @@ class DunningKpi(models.AbstractModel):
                     "weighted_dpd": kpi.weighted_days_past_due(row["items"]) or 0.0,
                     "paid_count": len(row["paid"]),
                     "usual_paying_level_id": usual,
+                    "usual_paying_stage": names.get(usual, before) if row["paid"] else False,
                     "usual_paying_share": share or 0.0,
                     "invoice_count": row["due"],
                     "dispute_count": dispute_count,
@@ -702,6 +708,7 @@ class DunningKpi(models.AbstractModel):
             limit=limit * len(companies),
         )
         today = fields.Date.context_today(self)
+        trends = dict(rows._fields["escalation_trend"]._description_selection(self.env))
         result = []
         for row in rows:
             factor = self.env["res.currency"]._get_conversion_rate(
@@ -716,8 +723,9 @@ class DunningKpi(models.AbstractModel):
                     "overdue": row.overdue_amount * factor,
                     "days": row.weighted_dpd,
                     "stage": row.level_id.name or "",
-                    "usual": row.usual_paying_level_id.name or "",
+                    "usual": row.usual_paying_stage or "",
                     "trend": row.escalation_trend,
+                    "trend_label": trends.get(row.escalation_trend, ""),
                 }
             )
         result.sort(key=lambda row: -row["overdue"])
