@@ -57,6 +57,7 @@ What to look at:
   Invoicing > Collections > Messages to Review formal notices waiting for a person
   Invoicing > Collections > History            every stage entry, email and task
   a customer (e.g. Wayne Logistics, Globex Corporation): Dunning tab and chatter
+  Invoicing > Collections > Analysis > Dashboard  CEI, DSO, ADD, bad debt, resolution by stage
 Stop with Ctrl+C.
 MSG
 exec python3 -m odoo -c "$conf" -d "$db" --http-port="$port" --log-level=warn
