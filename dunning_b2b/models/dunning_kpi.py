@@ -287,7 +287,8 @@ class DunningKpi(models.AbstractModel):
         rows = self.env.execute_query(
             SQL(
                 """SELECT m.id, m.commercial_partner_id, m.currency_id, m.invoice_date_due,
-                          m.amount_residual_signed, m.payment_state, m.dunning_level_id
+                          m.amount_residual_signed, m.payment_state, m.dunning_level_id,
+                          m.amount_total_signed
                      FROM account_move m
                     WHERE m.company_id = %(company)s AND m.move_type = 'out_invoice'
                       AND m.state = 'posted' AND m.invoice_date <= %(run_date)s
@@ -303,7 +304,8 @@ class DunningKpi(models.AbstractModel):
                 first=first,
             )
         )
-        keys = ("id", "partner_id", "currency_id", "due", "residual", "payment_state", "level_id")
+        keys = ("id", "partner_id", "currency_id", "due", "residual", "payment_state", "level_id",
+                "total")  # fmt: skip
         return {row[0]: dict(zip(keys, row, strict=True)) for row in rows}
 
     @api.model
@@ -325,7 +327,7 @@ class DunningKpi(models.AbstractModel):
     def _gather_settlements(self, company, move_ids, run_date):
         """Reconciliations of the invoices' receivable lines up to ``run_date``.
 
-        :return: (dict move id -> [Settlement], dict move id -> date fully settled)
+        :return: dict move id -> [Settlement]
         The part of a reconciliation with a write-off move (one posting to the company's bad
         debt account) counts as written off, in proportion of that move's receivable credit.
         """
@@ -361,25 +363,39 @@ class DunningKpi(models.AbstractModel):
                 )
             )
         settlements = defaultdict(list)
-        last = {}
         for move_id, day, amount, counterpart_id in rows:
             share = shares.get(counterpart_id) or 0.0
             settlements[move_id].append(
                 kpi.Settlement(move_id, day, amount * (1 - share), amount * share)
             )
-            last[move_id] = max(day, last.get(move_id, day))
-        return settlements, last
+        return settlements
+
+    @api.model
+    def _get_settled_on(self, company, invoices, settlements):
+        """Date each invoice's open amount reached zero by the reconciliations gathered (so
+        that a past run date sees the invoice as it stood then); absent while open."""
+        currency = company.currency_id
+        settled_on = {}
+        for move_id, parts in settlements.items():
+            cleared = 0.0
+            for part in sorted(parts, key=lambda p: p.date):
+                cleared += part.amount + part.written_off
+                if currency.compare_amounts(cleared, invoices[move_id]["total"]) >= 0:
+                    settled_on[move_id] = part.date
+                    break
+            else:
+                # Foreign-currency invoices: rate differences may leave cents in company
+                # currency although the invoice is paid in its own currency.
+                if invoices[move_id]["payment_state"] not in ("not_paid", "partial"):
+                    settled_on[move_id] = max(part.date for part in parts)
+        return settled_on
 
     @api.model
     def _refresh_history(self, company, first, run_date):
         invoices = self._gather_invoices(company, first, run_date)
         events = self._gather_events(company, invoices, run_date)
-        settlements, last = self._gather_settlements(company, invoices, run_date)
-        settled_on = {
-            move_id: last.get(move_id, run_date)
-            for move_id, invoice in invoices.items()
-            if invoice["payment_state"] not in ("not_paid", "partial")
-        }
+        settlements = self._gather_settlements(company, invoices, run_date)
+        settled_on = self._get_settled_on(company, invoices, settlements)
         ranks = self._get_stage_ranks(company)
         convert = self._get_converter(company)
         amounts = {}
