@@ -189,8 +189,8 @@ def resolution_by_stage(entries, settlements, settled_on, start=None, end=None):
 
     :param settlements: dict move id -> list of :class:`Settlement`
     :param settled_on: dict move id -> settlement date (absent while open)
-    :return: dict stage id -> dict(entered, resolved, written_off_count, entered_amount,
-        recovered, written_off, rate (share of entries paid at the stage, %),
+    :return: dict stage id -> dict(entered, resolved, written_off_count, moved_on, open,
+        entered_amount, recovered, written_off, rate (share of entries paid at the stage, %),
         recovery_rate (recovered / entered amount, %))
     """
     result = {}
@@ -203,8 +203,8 @@ def resolution_by_stage(entries, settlements, settled_on, start=None, end=None):
         row = result.setdefault(
             entry.stage_id,
             dict.fromkeys(
-                ("entered", "resolved", "written_off_count", "entered_amount", "recovered",
-                 "written_off"),
+                ("entered", "resolved", "written_off_count", "moved_on", "open",
+                 "entered_amount", "recovered", "written_off"),
                 0,
             ),
         )  # fmt: skip
@@ -212,6 +212,8 @@ def resolution_by_stage(entries, settlements, settled_on, start=None, end=None):
         row["entered_amount"] += entry.amount
         row["resolved"] += outcome["status"] == "paid"
         row["written_off_count"] += outcome["status"] == "written_off"
+        row["moved_on"] += outcome["status"] == "moved_on"
+        row["open"] += outcome["status"] == "open"
         row["recovered"] += outcome["recovered"]
         row["written_off"] += outcome["written_off"]
     for row in result.values():
