@@ -289,7 +289,10 @@ class TestKpiMultiCompany(KpiCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company_b = cls.setup_other_company(name="KPI Company B")["company"]
+        cls.eur = cls.setup_other_currency("EUR", rates=[("2020-01-01", 2.0)])
+        cls.company_b = cls.setup_other_company(name="KPI Company B", currency_id=cls.eur.id)[
+            "company"
+        ]
         cls._invoice_on(cls.customer, date(2026, 3, 2), date(2026, 3, 10), 700)
         cls._invoice_on(cls.customer, date(2026, 3, 2), date(2026, 3, 10), 9000,
                         company=cls.company_b)  # fmt: skip
@@ -316,10 +319,17 @@ class TestKpiMultiCompany(KpiCommon):
         self.assertEqual(data["month"]["closing"], 700)
 
     def test_consolidated_for_both_companies(self):
+        """Company B keeps its books in EUR (2 EUR per company A unit on 31 March): its 9,000
+        count 4,500 in company A's currency; consolidated receivables 700 + 4,500 = 5,200,
+        CEI = (0 + 5200 - 5200) / (0 + 5200 - 0) = 0 %; simple DSO = 5200 / 5200 * 31 = 31."""
+        self.assertEqual(self.company_b.currency_id, self.eur)
         data = (
             self.env["dunning.kpi"]
             .with_context(allowed_company_ids=(self.company | self.company_b).ids)
             .get_dashboard_data()
         )
-        self.assertEqual(data["month"]["closing"], 9700)
-        self.assertEqual(data["month"]["credit_sales"], 9700)
+        self.assertEqual(data["currency"]["name"], self.company.currency_id.name)
+        self.assertAlmostEqual(data["month"]["closing"], 5200)
+        self.assertAlmostEqual(data["month"]["credit_sales"], 5200)
+        self.assertAlmostEqual(data["month"]["cei"], 0.0)
+        self.assertAlmostEqual(data["month"]["dso"], 31.0)
