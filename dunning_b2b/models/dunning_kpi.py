@@ -1,5 +1,6 @@
 import calendar
 import logging
+import time
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
@@ -50,10 +51,18 @@ class DunningKpi(models.AbstractModel):
         """Recompute every snapshot of ``company`` over the last ``months`` months to
         ``run_date``. Called by the daily run for each company; idempotent."""
         months = months or self._get_window_months()
+        started = time.monotonic()
         self.env.flush_all()
         first = month_start(run_date) - relativedelta(months=months - 1)
         self._refresh_ledger(company, first, run_date)
         self._refresh_history(company, first, run_date)
+        _logger.info(
+            "Collections KPIs of %s from %s to %s refreshed in %.1f s",
+            company.name,
+            first,
+            run_date,
+            time.monotonic() - started,
+        )
 
     @api.model
     def action_refresh(self):
