@@ -62,4 +62,15 @@ class DunningCustomerKpi(models.Model):
         readonly=True,
     )  # fmt: skip
 
+    # Disputes and promises come from their own models when installed (see dunning.kpi).
+    has_disputes = fields.Boolean(compute="_compute_has_sources")
+    has_promises = fields.Boolean(compute="_compute_has_sources")
+
     _partner_once = models.UniqueIndex("(company_id, partner_id)")
+
+    def _compute_has_sources(self):
+        has_disputes = "dunning.dispute" in self.env
+        has_promises = "dunning.promise" in self.env
+        for profile in self:
+            profile.has_disputes = has_disputes
+            profile.has_promises = has_promises

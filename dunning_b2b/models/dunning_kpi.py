@@ -428,8 +428,13 @@ class DunningKpi(models.AbstractModel):
             .with_company(company)
             .browse({invoice["partner_id"] for invoice in invoices.values()})
         )
+        # The collector who actually gets the customer's tasks: its own, else the company's.
+        fallback = company.dunning_collector_id.id
         profile = {
-            partner.id: (partner.dunning_segment or False, partner.dunning_collector_id.id)
+            partner.id: (
+                partner.dunning_segment or False,
+                partner.dunning_collector_id.id or fallback,
+            )
             for partner in partners
         }
         self._write_analysis(company, first, run_date, invoices, entries, settlements,

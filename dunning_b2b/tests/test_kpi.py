@@ -272,7 +272,13 @@ class TestKpiResolution(KpiCommon):
         self.assertRecordValues(profile, [{
             "usual_paying_level_id": self.follow_up.id, "usual_paying_share": 50.0,
             "paid_count": 2, "level_id": self.formal.id, "invoice_count": 3,
+            "collector_id": self.collector.id,
         }])  # fmt: skip
+        self.assertEqual(profile.has_disputes, "dunning.dispute" in self.env)
+        collectors = self.env["dunning.analysis"]._read_group(
+            [("company_id", "=", self.company.id)], ["collector_id"], ["entered_count:sum"]
+        )
+        self.assertEqual(collectors, [(self.collector, 8)], "the company's collector works them")
 
     def test_daily_run_fills_the_analysis(self):
         """The engine hook refreshes the KPIs of each company after a full run."""
