@@ -98,7 +98,6 @@ class LedgerFigures:
     closing_current: float
     written_off: float
     days: int
-    overdue_open: float = 0.0  # weight of ``weighted_dpd``: overdue open amount at period end
     weighted_dpd: float | None = None
     monthly_sales: tuple = ()  # ((sales, days), ...) newest first, for the countback DSO
 

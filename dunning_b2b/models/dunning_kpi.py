@@ -7,7 +7,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..engine import kpi
 
@@ -232,7 +232,7 @@ class DunningKpi(models.AbstractModel):
                     closing_current=current,
                     written_off=sum(a for m, a in written_off.items() if start <= m <= month),
                     days=(end - start).days + 1,
-                    overdue_open=overdue,
+                    # SQL summed amount * days and amount over the overdue invoices.
                     weighted_dpd=kpi.weighted_days_past_due([(overdue, weighted / overdue)])
                     if overdue
                     else None,
@@ -691,7 +691,12 @@ class DunningKpi(models.AbstractModel):
                 if totals["closing_overdue"]
                 else None,
                 monthly_sales=tuple(
-                    (history[back], month_end(month - relativedelta(months=back)).day)
+                    (
+                        history[back],
+                        (first.date_to - month).days + 1
+                        if back == 0
+                        else month_end(month - relativedelta(months=back)).day,
+                    )
                     for back in sorted(history)
                 ),
             )
@@ -712,11 +717,11 @@ class DunningKpi(models.AbstractModel):
                 "values": trend,
             },
             "stages": self._dashboard_stages(companies, index, last_month),
-            "resolution": self._dashboard_resolution(companies, months[0], target),
+            "resolution": self._dashboard_resolution(companies, months[0]),
             "customers": self._dashboard_customers(companies, target),
             "refreshed": fields.Datetime.to_string(max(snapshots.mapped("write_date"))),
             "can_refresh": self.env.user.has_group("dunning_b2b.group_dunning_manager"),
-            "bad_debt_account": all(companies.mapped("dunning_bad_debt_account_id")),
+            "bad_debt_account": all(company.dunning_bad_debt_account_id for company in companies),
         }
 
     @api.model
@@ -730,7 +735,7 @@ class DunningKpi(models.AbstractModel):
 
     @api.model
     def _month_label(self, month):
-        return month.strftime("%b %Y")
+        return format_date(self.env, month, date_format="MMM y")
 
     @api.model
     def _dashboard_stages(self, companies, index, month):
@@ -750,7 +755,8 @@ class DunningKpi(models.AbstractModel):
         return [dict(by_rank[rank], rank=rank) for rank in sorted(by_rank)]
 
     @api.model
-    def _dashboard_resolution(self, companies, since, target):
+    def _dashboard_resolution(self, companies, since):
+        # Amounts: dunning.analysis sums them in the current company's currency.
         groups = self.env["dunning.analysis"]._read_group(
             [("company_id", "in", companies.ids), ("month", ">=", since)],
             ["stage_rank"],

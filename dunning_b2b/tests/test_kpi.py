@@ -166,6 +166,8 @@ class TestKpiLedger(KpiCommon):
         self.assertEqual(data["month_label"], "Mar 2026")
         self.assertAlmostEqual(data["month"]["cei"], 83.3333, places=3)
         self.assertAlmostEqual(data["month"]["dso"], 28.52, places=3)
+        self.assertAlmostEqual(data["month"]["dso_countback"], 28.52, places=3)
+        self.assertAlmostEqual(data["month"]["weighted_dpd"], 11.0, places=3)
         self.assertAlmostEqual(data["year"]["bad_debt"], 7.8947, places=3)
         self.assertEqual(len(data["trend"]["labels"]), 12)
         self.assertEqual(data["customers"][0]["name"], self.customer.display_name)
@@ -322,6 +324,7 @@ class TestKpiMultiCompany(KpiCommon):
             )
         data = self.env["dunning.kpi"].with_user(self.accountant).get_dashboard_data()
         self.assertEqual(data["companies"], [self.company.name])
+        self.assertTrue(data["bad_debt_account"])
         self.assertEqual(data["month"]["closing"], 700)
 
     def test_consolidated_for_both_companies(self):
@@ -335,6 +338,7 @@ class TestKpiMultiCompany(KpiCommon):
             .get_dashboard_data()
         )
         self.assertEqual(data["currency"]["name"], self.company.currency_id.name)
+        self.assertFalse(data["bad_debt_account"], "company B has no bad debt account")
         self.assertAlmostEqual(data["month"]["closing"], 5200)
         self.assertAlmostEqual(data["month"]["credit_sales"], 5200)
         self.assertAlmostEqual(data["month"]["cei"], 0.0)

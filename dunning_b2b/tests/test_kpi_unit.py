@@ -24,7 +24,7 @@ class TestKpiFormulas(BaseCase):
         values = kpi.ledger_kpis(
             kpi.LedgerFigures(
                 opening=1000, credit_sales=2000, closing=1200, closing_current=500,
-                written_off=50, days=31, overdue_open=400,
+                written_off=50, days=31,
                 weighted_dpd=kpi.weighted_days_past_due([(100, 10), (300, 30)]),
                 monthly_sales=((1000, 31), (800, 30), (600, 31)),
             )
