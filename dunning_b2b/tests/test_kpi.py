@@ -187,6 +187,9 @@ class TestKpiLedger(KpiCommon):
             self.env["dunning.kpi"].with_user(self.invoicing_user).get_dashboard_data()
         with self.assertRaises(AccessError):
             self.env["dunning.kpi.snapshot"].with_user(self.invoicing_user).search([])
+        as_collector = self.env["dunning.kpi"].with_user(self.collector).get_dashboard_data()
+        self.assertFalse(as_collector["can_refresh"], "collectors read, managers refresh")
+        self.assertAlmostEqual(as_collector["month"]["cei"], 83.3333, places=3)
         with self.assertRaises(AccessError):
             self.env["dunning.kpi"].with_user(self.collector).action_refresh()
 
