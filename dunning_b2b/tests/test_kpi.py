@@ -2,7 +2,7 @@ from datetime import date
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import DunningCommon
 
@@ -78,6 +78,19 @@ class KpiCommon(DunningCommon):
          ).reconcile()  # fmt: skip
         return entry
 
+    @classmethod
+    def _build_ledger(cls):
+        """The ledger of TestKpiLedger (its docstring works the figures out)."""
+        customer = cls.customer
+        inv_a = cls._invoice_on(customer, date(2026, 2, 10), date(2026, 3, 12), 1000)
+        inv_d = cls._invoice_on(customer, date(2026, 1, 5), date(2026, 2, 4), 300)
+        cls._invoice_on(customer, date(2026, 3, 5), date(2026, 4, 4), 2000)
+        inv_c = cls._invoice_on(customer, date(2026, 3, 10), date(2026, 3, 20), 500)
+        cls._pay_on(inv_a, 1000, date(2026, 3, 15))
+        cls._write_off(inv_d, 300, date(2026, 3, 25))
+        cls._pay_on(inv_c, 200, date(2026, 3, 25))
+        cls.env["dunning.kpi"]._refresh_company(cls.company, date(2026, 3, 31), months=3)
+
     def _snapshot(self, month, period="month", company=None):
         return self.env["dunning.kpi.snapshot"].search(
             [("company_id", "=", (company or self.company).id), ("month", "=", month),
@@ -112,15 +125,7 @@ class TestKpiLedger(KpiCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        customer = cls.customer
-        inv_a = cls._invoice_on(customer, date(2026, 2, 10), date(2026, 3, 12), 1000)
-        inv_d = cls._invoice_on(customer, date(2026, 1, 5), date(2026, 2, 4), 300)
-        cls._invoice_on(customer, date(2026, 3, 5), date(2026, 4, 4), 2000)
-        inv_c = cls._invoice_on(customer, date(2026, 3, 10), date(2026, 3, 20), 500)
-        cls._pay_on(inv_a, 1000, date(2026, 3, 15))
-        cls._write_off(inv_d, 300, date(2026, 3, 25))
-        cls._pay_on(inv_c, 200, date(2026, 3, 25))
-        cls.env["dunning.kpi"]._refresh_company(cls.company, date(2026, 3, 31), months=3)
+        cls._build_ledger()
 
     def test_march(self):
         march = self._snapshot(date(2026, 3, 1))
@@ -346,3 +351,45 @@ class TestKpiMultiCompany(KpiCommon):
         self.assertAlmostEqual(data["month"]["credit_sales"], 5200)
         self.assertAlmostEqual(data["month"]["cei"], 0.0)
         self.assertAlmostEqual(data["month"]["dso"], 31.0)
+
+
+@tagged("post_install", "-at_install")
+class TestKpiDashboardBrowser(KpiCommon, HttpCase):
+    """The dashboard client action draws what the snapshots hold, for an accounting manager."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._build_ledger()
+
+    def test_dashboard_opens(self):
+        code = """
+            const deadline = Date.now() + 20000;
+            const check = () => {
+                const cei = document.querySelector(".o_dunning_kpi[data-kpi=cei] .fs-3");
+                const customers = document.querySelectorAll(".o_dunning_customer_table tbody tr");
+                if (cei && customers.length) {
+                    const charts = document.querySelectorAll(".o_dunning_chart canvas").length;
+                    if (!cei.textContent.includes("83.3")) {
+                        console.error("CEI shown: " + cei.textContent);
+                    } else if (charts < 5) {
+                        console.error("charts drawn: " + charts);
+                    } else if (document.querySelector(".o_dunning_refresh")) {
+                        console.error("an accounting manager cannot refresh");
+                    } else {
+                        console.log("test successful");
+                    }
+                } else if (Date.now() > deadline) {
+                    console.error("the dashboard was not drawn");
+                } else {
+                    setTimeout(check, 100);
+                }
+            };
+            check();
+        """
+        self.browser_js(
+            "/odoo/action-dunning_b2b.dunning_kpi_dashboard_action",
+            code,
+            ready="!!document.querySelector('.o_dunning_kpi_dashboard')",
+            login="accounting_manager",
+        )
