@@ -61,6 +61,7 @@ What to look at:
   Invoicing > Collections > Holds to Decide     credit holds proposed to a manager
   as sales: Sales > Quotations > Wayne Logistics  the credit hold banner; Confirm is refused,
                                                   Request Approval asks a manager (admin)
+  Invoicing > Collections > Analysis > Dashboard  CEI, DSO, ADD, bad debt, resolution by stage
 Stop with Ctrl+C.
 MSG
 exec python3 -m odoo -c "$conf" -d "$db" --http-port="$port" --log-level=warn

@@ -1,1 +1,2 @@
 from . import dunning_demo
+from . import dunning_kpi_demo

@@ -35,3 +35,4 @@ from .credit_hold import (
     over_credit_limit,
     revenue_share,
 )
+from . import kpi

@@ -12,3 +12,8 @@ from . import dunning_promise
 from . import dunning_dispute_reason
 from . import dunning_dispute
 from . import dunning_credit_hold
+from . import dunning_kpi_snapshot
+from . import dunning_analysis
+from . import dunning_customer_kpi
+from . import dunning_kpi
+from . import dunning_engine_kpi

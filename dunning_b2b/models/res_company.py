@@ -31,6 +31,13 @@ class ResCompany(models.Model):
         "open invoices exceed its credit limit. Key accounts only get a proposal. The hold is "
         "lifted once the open invoices are back under the limit.",
     )
+    dunning_bad_debt_account_id = fields.Many2one(
+        "account.account",
+        string="Bad Debt Account",
+        help="Collections KPIs count as written off what is posted to this account in entries "
+        "that clear receivables (a write-off entry, a payment with a write-off line, a credit "
+        "note booked to it).",
+    )
 
     @api.constrains("dunning_policy_id")
     def _check_dunning_policy_id(self):

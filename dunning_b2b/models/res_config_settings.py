@@ -24,3 +24,8 @@ class ResConfigSettings(models.TransientModel):
     dunning_credit_limit_hold = fields.Selection(
         related="company_id.dunning_credit_limit_hold", readonly=False
     )
+    dunning_bad_debt_account_id = fields.Many2one(
+        related="company_id.dunning_bad_debt_account_id",
+        readonly=False,
+        domain="[('account_type', 'in', ('expense', 'expense_other'))]",
+    )

@@ -12,3 +12,5 @@ from . import test_disputes
 from . import test_calls
 from . import test_credit_hold_unit
 from . import test_credit_hold
+from . import test_kpi_unit
+from . import test_kpi
