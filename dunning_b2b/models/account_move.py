@@ -103,13 +103,15 @@ class AccountMove(models.Model):
 
     def _get_dunning_html_list(self):
         """The invoices as an HTML list (number, amount due, due date) for tasks and notes."""
+        # The date format is looked up once: format_date per line costs a language lookup.
+        date_format = self.env["res.lang"]._get_data(code=self.env.lang or "en_US").date_format
         return Markup("<ul>%s</ul>") % Markup("").join(
             Markup("<li>%s</li>")
             % self.env._(
                 "%(invoice)s: %(amount)s due %(due)s",
                 invoice=move.name,
                 amount=move.currency_id.format(move.amount_residual),
-                due=format_date(self.env, move.invoice_date_due),
+                due=move.invoice_date_due.strftime(date_format) if move.invoice_date_due else "",
             )
             for move in self
         )
