@@ -104,13 +104,25 @@ class TestCommunications(DunningCommon):
         self.assertEqual(self._messages().recipient_ids, self.customer | billing)
 
     def test_email_in_the_customer_language(self):
+        """The shipped French translation is used for a French-speaking customer."""
         self.env["res.lang"]._activate_lang("fr_FR")
-        template = self.follow_up.mail_template_id
-        template.with_context(lang="fr_FR").subject = "Relance : factures en retard"
+        self.env["ir.module.module"].search([("name", "=", "dunning_b2b")])._update_translations(
+            ["fr_FR"]
+        )
         self.customer.lang = "fr_FR"
-        self._invoice(self.customer, 3, 90)
+        english = self._customer("English Ltd", "ap@english.test", lang="en_US")
+        self._invoice(self.customer, 3, 1234.5)
+        self._invoice(english, 3, 90)
         self._run()
-        self.assertEqual(self._messages().mail_message_id.subject, "Relance : factures en retard")
+        french_mail = self._messages().mail_message_id
+        self.assertEqual(french_mail.subject, f"{self.company.name} : paiement en retard")
+        body = str(french_mail.body)
+        self.assertIn("Jours de retard", body)
+        self.assertIn("Selon nos écritures", body)
+        self.assertIn("1\xa0234,50", body.replace("&nbsp;", "\xa0"))
+        english_mail = self._messages(english).mail_message_id
+        self.assertEqual(english_mail.subject, f"{self.company.name}: payment overdue")
+        self.assertIn("Days overdue", str(english_mail.body))
 
     def test_multi_currency_totals(self):
         eur = self.setup_other_currency("EUR")
