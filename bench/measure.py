@@ -79,16 +79,44 @@ def run_oca(env, run_date, attachment):
     return {"timings": timings, "counts": counts}
 
 
+def timed(function, *args):
+    started = time.perf_counter()
+    value = function(*args)
+    return round(time.perf_counter() - started, 2), value
+
+
+def measure_all(db, today):
+    """(a) full run, (b) the same run again, (c) next day after 1% paid: one database."""
+    with odoo_env(db) as env:
+        env["res.partner"].search([], limit=1)
+        before = rss_mb()
+        full, stats = timed(run_ours, env, today)
+        peak = rss_mb()
+        noop, noop_stats = timed(run_ours, env, today)
+        paid = pay_one_percent(env)
+        next_day, next_stats = timed(run_ours, env, today + timedelta(days=1))
+        env.cr.commit()
+    return {
+        "system": "ours", "phase": "all", "seconds": full, "stats": stats,
+        "rss_before_mb": round(before), "peak_rss_mb": round(peak),
+        "noop_seconds": noop, "noop_stats": noop_stats,
+        "paid": paid, "paid_seconds": next_day, "paid_stats": next_stats,
+    }  # fmt: skip
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
     parser.add_argument("--system", choices=["ours", "oca"], default="ours")
-    parser.add_argument("--phase", choices=["full", "noop", "paid"], default="full")
+    parser.add_argument("--phase", choices=["full", "noop", "paid", "all"], default="full")
     parser.add_argument("--attachment", action="store_true", help="OCA: keep the PDF")
     parser.add_argument("--profile")
     args = parser.parse_args()
     write_conf()
     today = date.today()
+    if args.system == "ours" and args.phase == "all":
+        print(json.dumps(measure_all(args.db, today), default=str))
+        return
     with odoo_env(args.db) as env:
         env["res.partner"].search([], limit=1)  # load the registry before measuring
         result = {"system": args.system, "phase": args.phase}

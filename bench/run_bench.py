@@ -60,8 +60,12 @@ def main():
             check=True, capture_output=True, text=True, cwd=ROOT,
         ).stdout.strip().splitlines()[-1]  # fmt: skip
         log(f"M={size} N={customers}: template {template}")
-        ours = {phase: [measure(template, "ours", phase) for _ in range(args.runs)]
-                for phase in ("full", "noop", "paid")}  # fmt: skip
+        runs = [measure(template, "ours", "all") for _ in range(args.runs)]
+        ours = {
+            "full": runs,
+            "noop": [{"seconds": r["noop_seconds"]} for r in runs],
+            "paid": [{"seconds": r["paid_seconds"]} for r in runs],
+        }
         oca = [measure(template, "oca", "full") for _ in range(args.oca_runs)]
         rows.append((size, customers, ours, oca))
     lines = [
