@@ -11,3 +11,21 @@ from .ladder import (
     target_stage,
     validate_offsets,
 )
+from .segment import (
+    AGING_BUCKETS,
+    CustomerFigures,
+    Thresholds,
+    aging_bucket,
+    aging_totals,
+    exposure_class,
+    is_deteriorating,
+    needs_action,
+    on_time_share,
+    previous_quarter,
+    priority_score,
+    promise_kept_ratio,
+    quarter_start,
+    risk_level,
+    segment,
+    weighted_days_late,
+)

@@ -7,3 +7,6 @@ from . import res_config_settings
 from . import res_partner
 from . import account_move
 from . import dunning_engine
+from . import dunning_segment_rule
+from . import dunning_worklist
+from . import ir_actions_report

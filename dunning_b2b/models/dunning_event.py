@@ -10,6 +10,11 @@ EVENT_TYPES = [
     ("included", "Included in dunning"),
     ("error", "Error"),
     ("note", "Note"),
+    ("call", "Call logged"),
+    ("letter", "Letter"),
+    ("segment", "Segment changed"),
+    ("credit_review", "Credit review"),
+    ("collector", "Collector assigned"),
 ]
 
 

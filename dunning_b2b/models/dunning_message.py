@@ -238,11 +238,13 @@ class DunningMessage(models.Model):
         self.ensure_one()
         template = self.level_id.mail_template_id
         values = template._generate_template(self.ids, ("subject", "body_html"))[self.id]
+        attachments = self._get_letter_attachments()
         mail = self.partner_id.with_context(
             mail_notify_force_send=False, mail_post_autofollow=False
         ).message_post(
             body=values["body_html"],
             subject=values["subject"],
+            attachments=attachments,
             partner_ids=self.recipient_ids.ids,
             author_id=self.get_contact().id,
             email_from=self.company_id.email_formatted or None,
@@ -251,6 +253,40 @@ class DunningMessage(models.Model):
             email_layout_xmlid="mail.mail_notification_light",
         )
         self.write({"state": "queued", "mail_message_id": mail.id})
+
+    def _get_letter_report(self):
+        """The report of the stage's letter, or None when the stage sends no letter."""
+        self.ensure_one()
+        level = self.level_id
+        if not level.send_letter or self.env.context.get("dunning_no_letter"):
+            return None
+        return {
+            "formal_notice": "dunning_b2b.report_formal_notice",
+            "demand": "dunning_b2b.report_demand_letter",
+            "statement": "dunning_b2b.report_customer_statement",
+        }.get(level.letter_type or "formal_notice")
+
+    def _get_letter_attachments(self):
+        """The stage's letter as PDF, in the customer's language, dated like the message;
+        writes the "letter" events. ``[(file name, content)]`` for ``message_post``."""
+        report_name = self._get_letter_report()
+        if not report_name:
+            return []
+        Report = self.env["ir.actions.report"].with_company(self.company_id)
+        Report = Report.with_context(
+            lang=self.partner_id.lang or self.env.lang,
+            dunning_letter_date=self.date,
+            dunning_letter_no_log=True,
+        )
+        content, report_type = Report._render_qweb_pdf(report_name, self.partner_id.ids)
+        label = dict(self.level_id._fields["letter_type"]._description_selection(self.env))[
+            self.level_id.letter_type or "formal_notice"
+        ]
+        self.env[f"report.{report_name}"].with_company(self.company_id)._log_letters(
+            self.partner_id, report_name, via="email", letter_date=self.date, message=self
+        )
+        filename = f"{label} - {self.partner_id.name}.{report_type}"
+        return [(filename, content)]
 
     def _schedule_failure_activity(self, error):
         self.ensure_one()

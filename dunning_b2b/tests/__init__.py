@@ -5,3 +5,7 @@ from . import test_configuration
 from . import test_access
 from . import test_multicompany
 from . import test_cron
+from . import test_segment_unit
+from . import test_segmentation
+from . import test_worklist
+from . import test_letters

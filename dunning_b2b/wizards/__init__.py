@@ -1,0 +1,2 @@
+from . import dunning_worklist_call
+from . import dunning_worklist_assign
