@@ -50,7 +50,7 @@ class DunningWorklist(models.Model):
         "res.company", required=True, index=True, readonly=True, default=lambda s: s.env.company
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    collector_id = fields.Many2one("res.users", string="Collector", index=True, readonly=True)
+    collector_id = fields.Many2one("res.users", index=True, readonly=True)
     segment = fields.Selection(SEGMENTS, readonly=True, index=True)
     segment_pinned = fields.Boolean(readonly=True)
     risk_level = fields.Selection(
@@ -80,9 +80,7 @@ class DunningWorklist(models.Model):
     last_contact_date = fields.Date(readonly=True)
     last_contact_type = fields.Char(string="Last Contact", readonly=True)
     last_contact_note = fields.Char(string="Outcome", readonly=True)
-    avg_days_late = fields.Float(
-        string="Avg Days Late", digits=(16, 1), readonly=True, help="12 months, amount-weighted."
-    )
+    avg_days_late = fields.Float(digits=(16, 1), readonly=True, help="12 months, amount-weighted.")
     on_time_share = fields.Float(string="Paid on Time (%)", digits=(16, 0), readonly=True)
     promise_kept_ratio = fields.Float(string="Promises Kept (%)", digits=(16, 0), readonly=True)
     dispute_count = fields.Integer(string="Disputes (12 months)", readonly=True)
@@ -347,6 +345,7 @@ class DunningWorklist(models.Model):
         counts = defaultdict(int)
         stage = {}
         all_excluded = defaultdict(lambda: True)
+        first_due = {}
         for move_id, partner_id, due, residual, level_id, excluded in open_rows:
             counts[partner_id] += 1
             all_excluded[partner_id] &= bool(excluded)
@@ -354,6 +353,7 @@ class DunningWorklist(models.Model):
                 stage[partner_id] = level_id
             if not due:
                 continue
+            first_due[partner_id] = min(first_due.get(partner_id, due), due)
             days = (run_date - due).days
             if days <= 0:
                 continue
@@ -440,6 +440,9 @@ class DunningWorklist(models.Model):
             elif promise_date:
                 next_action = self.env._("Check the promise to pay")
                 next_date = promise_date
+            elif overdue[pid] <= 0:
+                next_action = self.env._("Nothing overdue yet")
+                next_date = first_due.get(pid) or run_date
             else:
                 next_action = self.env._("Contact the customer")
                 next_date = (

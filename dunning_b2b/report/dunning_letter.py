@@ -87,7 +87,7 @@ class ReportDunningLetter(models.AbstractModel):
                 ("partner_id", "=", partner.id),
                 ("company_id", "=", company.id),
                 ("event_type", "in", ("email", "letter", "call")),
-                ("date", "<=", letter_date),
+                ("date", "<", letter_date),
             ],
             ["date", "event_type"],
             order="date",
@@ -101,6 +101,9 @@ class ReportDunningLetter(models.AbstractModel):
             "lines": lines,
             "totals": sorted(totals.items(), key=lambda item: item[0].name),
             "attempt_dates": sorted(set(attempts.mapped("date"))),
+            "attempt_text": ", ".join(
+                format_date(self.env, day) for day in sorted(set(attempts.mapped("date")))
+            ),
             "contact": collectors[partner.id].partner_id or company.partner_id,
         }
 

@@ -123,7 +123,7 @@ class TestWorklist(DunningCommon):
             wizard = Form(
                 self.env[action["res_model"]]
                 .with_user(self.collector)
-                .with_context(action["context"])
+                .with_context(**action["context"])
             )
             wizard.outcome = "no_answer"
             wizard.note = "Switchboard only"
@@ -149,7 +149,7 @@ class TestWorklist(DunningCommon):
             wizard = Form(
                 self.env[action["res_model"]]
                 .with_user(self.collector)
-                .with_context(action["context"])
+                .with_context(**action["context"])
             )
             wizard.collector_id = self.manager
             wizard.save().action_assign()

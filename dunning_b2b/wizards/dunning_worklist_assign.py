@@ -8,9 +8,7 @@ class DunningWorklistAssign(models.TransientModel):
     _description = "Assign a Collector"
 
     worklist_ids = fields.Many2many("dunning.worklist", string="Customers", required=True)
-    collector_id = fields.Many2one(
-        "res.users", string="Collector", required=True, domain=[("share", "=", False)]
-    )
+    collector_id = fields.Many2one("res.users", required=True, domain=[("share", "=", False)])
 
     def action_assign(self):
         self.ensure_one()
