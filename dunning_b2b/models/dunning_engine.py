@@ -44,6 +44,13 @@ class DunningEngine(models.AbstractModel):
         stats = self.sudo()._run(
             moves=moves and moves.sudo(), partners=partners and partners.sudo(), user=self.env.user
         )
+        # The worklist shows at once what the run did to these customers.
+        touched = (moves.commercial_partner_id if moves is not None else partners).sudo()
+        today = fields.Date.context_today(self)
+        for company in moves.company_id if moves is not None else self.env.companies:
+            self.env["dunning.worklist"].sudo().with_company(company)._refresh(
+                company, today, self.env.user, partners=touched, checks=False
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

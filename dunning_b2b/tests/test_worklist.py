@@ -114,6 +114,15 @@ class TestWorklist(DunningCommon):
         self.assertEqual(collectors[own], self.collector, "a chosen collector stays")
         self.assertEqual(collectors[first] | collectors[other], self.manager | second)
 
+    def test_run_now_updates_the_worklist(self):
+        self._invoice(self.customer, 20, 700)
+        with freeze_time(RUN_DATE):
+            self.customer.with_user(self.collector).action_dunning_run()
+        row = self._row(self.customer)
+        self.assertEqual(row.level_id, self.formal)
+        self.assertEqual(row.overdue_amount, 700)
+        self.assertTrue(row.needs_action)
+
     def test_bulk_log_call(self):
         self._invoice(self.customer, 20, 700)
         with freeze_time(RUN_DATE):
