@@ -400,6 +400,12 @@ class DunningWorklist(models.Model):
             self.env["dunning.event"]._fields["event_type"]._description_selection(self.env)
         )
         hold_field = "credit_hold" in Partner._fields
+        reason_labels = {
+            "days late": self.env._("days late"),
+            "paid on time": self.env._("paid on time"),
+            "promises kept": self.env._("promises kept"),
+            "disputes": self.env._("disputes"),
+        }
 
         values = {}
         new_segments = defaultdict(list)
@@ -459,7 +465,7 @@ class DunningWorklist(models.Model):
                 "segment": key,
                 "segment_pinned": partner.dunning_segment_pinned,
                 "risk_level": risk,
-                "risk_reasons": ", ".join(reasons),
+                "risk_reasons": ", ".join(reason_labels.get(r, r) for r in reasons),
                 "exposure": figures.exposure,
                 "overdue_amount": figures.overdue_amount,
                 "open_count": counts[pid],
