@@ -196,6 +196,18 @@ class TestWorklist(DunningCommon):
             len(follow.dunning_event_ids.filtered(lambda e: e.event_type == "email")), 1
         )
 
+    def test_who_may_set_collector_and_segment(self):
+        partner = self.customer.with_company(self.company)
+        partner.with_user(self.collector).dunning_collector_id = self.manager
+        self.assertEqual(partner.dunning_collector_id, self.manager)
+        with self.assertRaises(AccessError):
+            partner.with_user(self.invoicing_user).dunning_collector_id = self.collector
+        with self.assertRaises(AccessError):
+            partner.with_user(self.collector).dunning_segment = "high_large"
+        with self.assertRaises(AccessError):
+            partner.with_user(self.collector).write({"dunning_collector_id": False, "name": "X"})
+        self.assertEqual(partner.name, "Acme Trading")
+
     def test_only_collectors_work_the_list(self):
         self._invoice(self.customer, 20, 700)
         self._run()
