@@ -82,7 +82,12 @@ class DunningWorklist(models.Model):
     last_contact_note = fields.Char(string="Outcome", readonly=True)
     avg_days_late = fields.Float(digits=(16, 1), readonly=True, help="12 months, amount-weighted.")
     on_time_share = fields.Float(string="Paid on Time (%)", digits=(16, 0), readonly=True)
-    promise_kept_ratio = fields.Float(string="Promises Kept (%)", digits=(16, 0), readonly=True)
+    promise_kept_ratio = fields.Float(
+        string="Promises Kept (%)",
+        digits=(16, 0),
+        readonly=True,
+        help="Kept over kept and broken promises of the last 12 months; 0 without any.",
+    )
     dispute_count = fields.Integer(string="Disputes (12 months)", readonly=True)
     promise_open = fields.Boolean(string="Open Promise", readonly=True)
     promise_date = fields.Date(string="Promised For", readonly=True)
@@ -99,8 +104,16 @@ class DunningWorklist(models.Model):
     credit_review = fields.Boolean(
         readonly=True, help="The customer's payments deteriorated this quarter."
     )
-    rank_this_quarter = fields.Integer(readonly=True)
-    rank_last_quarter = fields.Integer(readonly=True)
+    rank_this_quarter = fields.Integer(
+        string="Highest Stage This Quarter",
+        readonly=True,
+        help="Position in the ladder (1 = first stage) of the highest stage reached; 0: none.",
+    )
+    rank_last_quarter = fields.Integer(
+        string="Highest Stage Last Quarter",
+        readonly=True,
+        help="Position in the ladder (1 = first stage) of the highest stage reached; 0: none.",
+    )
     refresh_date = fields.Date(string="Computed On", readonly=True)
 
     _partner_company_uniq = models.Constraint(
