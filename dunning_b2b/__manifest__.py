@@ -23,6 +23,7 @@
         "views/dunning_message_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
+        "views/dunning_worklist_views.xml",
         "views/res_config_settings_views.xml",
         "views/dunning_promise_views.xml",
         "views/dunning_dispute_views.xml",
@@ -39,6 +40,10 @@
         "wizards/dunning_dispute_close_views.xml",
         "wizards/dunning_credit_hold_decide_views.xml",
         "security/dunning_kpi_security.xml",
+        "report/dunning_letter_reports.xml",
+        "report/dunning_letter_templates.xml",
+        "wizards/dunning_worklist_call_views.xml",
+        "wizards/dunning_worklist_assign_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

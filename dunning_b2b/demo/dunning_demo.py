@@ -34,7 +34,8 @@ class DunningEngine(models.AbstractModel):
         ``days`` days, with a collector sending the reviewed messages two days later, so that
         customers stand at every stage with the emails of earlier stages in their history."""
         company = self.env.ref("base.main_company")
-        self = self.with_company(company)
+        # No PDF letters while replaying history at install: no server serves their styles.
+        self = self.with_company(company).with_context(dunning_no_letter=True)
         today = fields.Date.context_today(self)
         moves = self.env["account.move"]
         for xmlid, lines in DEMO_INVOICES:
@@ -59,6 +60,7 @@ class DunningEngine(models.AbstractModel):
             run_date = today - timedelta(days=day)
             self.env.flush_all()
             last_message = self.env["mail.message"].search([], order="id desc", limit=1).id
+            last_event = self.env["dunning.event"].search([], order="id desc", limit=1).id or 0
             if day == EXCLUDED_ON_DAY:
                 excluded.with_user(collector).action_dunning_exclude()
             self._demo_conversations(day, run_date, collector)
@@ -80,7 +82,15 @@ class DunningEngine(models.AbstractModel):
                 "UPDATE mail_message SET date = %s::date + interval '9 hours' WHERE id > %s",
                 (run_date, last_message),
             )
+            # Emails sent and calls made that day are dated that day, too.
+            self.env.cr.execute(
+                "UPDATE dunning_event SET date = %s WHERE id > %s AND date > %s",
+                (run_date, last_event, run_date),
+            )
+            self.env["dunning.event"].invalidate_model(["date"])
         self.env["mail.message"].invalidate_model(["date"])
+        # The worklist as the collector finds it this morning.
+        self.env["dunning.worklist"]._refresh(company, today, collector)
         return moves
 
     @api.model

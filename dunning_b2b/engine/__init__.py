@@ -36,3 +36,21 @@ from .credit_hold import (
     revenue_share,
 )
 from . import kpi
+from .segment import (
+    AGING_BUCKETS,
+    CustomerFigures,
+    Thresholds,
+    aging_bucket,
+    aging_totals,
+    exposure_class,
+    is_deteriorating,
+    needs_action,
+    on_time_share,
+    previous_quarter,
+    priority_score,
+    promise_kept_ratio,
+    quarter_start,
+    risk_level,
+    segment,
+    weighted_days_late,
+)

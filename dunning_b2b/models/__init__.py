@@ -17,3 +17,6 @@ from . import dunning_analysis
 from . import dunning_customer_kpi
 from . import dunning_kpi
 from . import dunning_engine_kpi
+from . import dunning_segment_rule
+from . import dunning_worklist
+from . import ir_actions_report

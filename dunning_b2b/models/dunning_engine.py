@@ -45,6 +45,13 @@ class DunningEngine(models.AbstractModel):
         stats = self.sudo()._run(
             moves=moves and moves.sudo(), partners=partners and partners.sudo(), user=self.env.user
         )
+        # The worklist shows at once what the run did to these customers.
+        touched = (moves.commercial_partner_id if moves is not None else partners).sudo()
+        today = fields.Date.context_today(self)
+        for company in moves.company_id if moves is not None else self.env.companies:
+            self.env["dunning.worklist"].sudo().with_company(company)._refresh(
+                company, today, self.env.user, partners=touched, checks=False
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -123,6 +130,8 @@ class DunningEngine(models.AbstractModel):
     def _run_company_checks(self, company, run_date, user, stats):
         """Hook: daily checks of a whole company after its invoices were evaluated (promises
         falling due, follow-up calls, ...). Only full runs call it, not "Run dunning now"."""
+        # Segments, credit reviews and the worklist, from the day's state of the company.
+        self.env["dunning.worklist"]._refresh(company, run_date, user, stats)
 
     def _after_advances(self, company, advances, run_date, user, stats):
         """Hook: called once per batch after its invoices entered their new stages and their
@@ -314,11 +323,16 @@ class DunningEngine(models.AbstractModel):
 
     @api.model
     def _get_partner_policies(self, company, partners):
-        """Policy of each customer in ``company``: its own if valid there, else the default."""
+        """Policy of each customer in ``company``: its own if valid there, else its segment's
+        ladder, else the default."""
         default = company._dunning_get_default_policy()
+        rules = self.env["dunning.segment.rule"]._get_rules(company)
         result = {}
         for partner in partners.with_company(company):
             policy = partner.dunning_policy_id
+            rule = rules.get(partner.dunning_segment)
+            if not (policy and policy.active and policy.company_id == company) and rule:
+                policy = rule.policy_id
             valid = policy and policy.active and policy.company_id == company
             result[partner.id] = policy if valid else default
         return result
@@ -330,7 +344,9 @@ class DunningEngine(models.AbstractModel):
 
     @api.model
     def _get_collectors(self, company, partners):
-        """Who gets each customer's tasks: its collector, the company's, or a dunning manager."""
+        """Who gets each customer's tasks: its collector (given by its segment's team if it
+        had none), the company's, or a dunning manager."""
+        self.env["dunning.segment.rule"]._assign_default_collectors(company, partners)
         fallback = company.dunning_collector_id
         if not fallback:
             managers = self.env.ref("dunning_b2b.group_dunning_manager").user_ids.filtered(
@@ -352,6 +368,24 @@ class DunningEngine(models.AbstractModel):
         if not recipients and partner.email:
             recipients = partner
         return recipients
+
+    @api.model
+    def _get_all_billing_contacts(self, partner):
+        """Every active contact of the customer with an email, the customer included."""
+        contacts = partner | partner.child_ids.filtered(
+            lambda c: c.active and c.type in ("invoice", "contact")
+        )
+        return contacts.filtered("email")
+
+    @api.model
+    def _get_task_assignee(self, company, level, collector):
+        """Who gets a stage's task: the stage's own person, the collections manager for
+        senior stages, else the customer's collector."""
+        if level.activity_user_id:
+            return level.activity_user_id
+        if level.activity_to_manager:
+            return company._dunning_get_manager() or collector
+        return collector
 
     # ---------------------------------------------------------------- apply
     def _apply_advances(self, company, advances, run_date, user, stats):
@@ -434,6 +468,8 @@ class DunningEngine(models.AbstractModel):
             partner = partners.browse(partner_id).with_prefetch(partners._prefetch_ids)
             group_moves = Move.browse(move_ids).with_prefetch(prefetch)
             recipients = self._get_recipients(partner, group_moves)
+            if Level.browse(level_id).send_to_all_contacts:
+                recipients |= self._get_all_billing_contacts(partner)
             if recipients:
                 message_vals.append(
                     {
@@ -517,11 +553,12 @@ class DunningEngine(models.AbstractModel):
                     if no_email
                     else level.name
                 )
+                assignee = self._get_task_assignee(company, level, collector)
                 activities.append(
                     self._prepare_activity_vals(
                         partner,
                         level,
-                        level.activity_user_id or collector,
+                        assignee,
                         run_date,
                         group_moves,
                         summary,
@@ -534,9 +571,7 @@ class DunningEngine(models.AbstractModel):
                     run_date,
                     user,
                     days,
-                    self.env._(
-                        "Task for %(user)s", user=(level.activity_user_id or collector).name or "-"
-                    ),
+                    self.env._("Task for %(user)s", user=assignee.name or "-"),
                 )
             if level.notify_salesperson:
                 for salesperson in group_moves.invoice_user_id.filtered(lambda u: not u.share):

@@ -35,6 +35,10 @@ EVENT_TYPES = [
     ("hold_rejected", "Credit hold rejected"),
     ("hold_withdrawn", "Credit hold proposal withdrawn"),
     ("hold_lifted", "Credit hold lifted"),
+    ("letter", "Letter"),
+    ("segment", "Segment changed"),
+    ("credit_review", "Credit review"),
+    ("collector", "Collector assigned"),
 ]
 
 

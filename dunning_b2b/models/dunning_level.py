@@ -40,6 +40,32 @@ class DunningLevel(models.Model):
         ondelete="restrict",
     )
     send_letter = fields.Boolean(help="Prepare a printed letter for this stage.")
+    letter_type = fields.Selection(
+        [
+            ("formal_notice", "Formal notice"),
+            ("demand", "Demand letter"),
+            ("statement", "Customer statement"),
+        ],
+        default="formal_notice",
+        help="The letter of this stage: attached as PDF to its email and printed in batch "
+        "from the worklist for the post.",
+    )
+    attach_letter = fields.Boolean(
+        string="Attach Letter to Email",
+        help="Attach the stage's letter as a PDF to its email. Each letter is rendered by "
+        "wkhtmltopdf (about a second): on stages sent automatically to many customers, "
+        "printing the letters in batch for the post is much faster.",
+    )
+    send_to_all_contacts = fields.Boolean(
+        string="Email All Billing Contacts",
+        help="Send this stage's email to the customer and every contact of it with an email "
+        "address, not only to the invoice addresses.",
+    )
+    activity_to_manager = fields.Boolean(
+        string="Task for the Collections Manager",
+        help="This stage's tasks go to the company's collections manager (e.g. a senior call) "
+        "instead of the customer's collector. A person in Task For still takes precedence.",
+    )
     create_activity = fields.Boolean(
         string="Create Task", help="Give a person a task when an invoice enters this stage."
     )

@@ -360,6 +360,7 @@ class DunningMessage(models.Model):
                 for message in self
             ]
         )
+        self._attach_letters(mails)
         self.env["mail.notification"].create(
             [
                 {
@@ -376,6 +377,66 @@ class DunningMessage(models.Model):
             ]
         )
         return mails
+
+    def _get_letter_report(self):
+        """The report of the stage's letter, or None when the stage sends no letter."""
+        self.ensure_one()
+        level = self.level_id
+        if not (level.send_letter or level.attach_letter) or self.env.context.get(
+            "dunning_no_letter"
+        ):
+            return None
+        return {
+            "formal_notice": "dunning_b2b.report_formal_notice",
+            "demand": "dunning_b2b.report_demand_letter",
+            "statement": "dunning_b2b.report_customer_statement",
+        }.get(level.letter_type or "formal_notice")
+
+    def _attach_letters(self, mails):
+        """The stage's letter as a PDF attachment of its email, where the stage asks for it.
+
+        One wkhtmltopdf call per letter (about a second each): a stage that attaches letters
+        on a large first run is slow; printing them in batch for the post is not.
+        """
+        for message, mail in zip(self, mails, strict=True):
+            if not message.level_id.attach_letter:
+                continue
+            attachments = message._get_letter_attachments()
+            if attachments:
+                records = self.env["ir.attachment"].create(
+                    [
+                        {
+                            "name": name,
+                            "raw": content,
+                            "res_model": "res.partner",
+                            "res_id": message.partner_id.id,
+                        }
+                        for name, content in attachments
+                    ]
+                )
+                mail.attachment_ids = [Command.set(records.ids)]
+
+    def _get_letter_attachments(self):
+        """The stage's letter as PDF, in the customer's language, dated like the message;
+        writes the "letter" events. ``[(file name, content)]`` for ``message_post``."""
+        report_name = self._get_letter_report()
+        if not report_name:
+            return []
+        Report = self.env["ir.actions.report"].with_company(self.company_id)
+        Report = Report.with_context(
+            lang=self.partner_id.lang or self.env.lang,
+            dunning_letter_date=self.date,
+            dunning_letter_no_log=True,
+        )
+        content, report_type = Report._render_qweb_pdf(report_name, self.partner_id.ids)
+        label = dict(self.level_id._fields["letter_type"]._description_selection(self.env))[
+            self.level_id.letter_type or "formal_notice"
+        ]
+        self.env[f"report.{report_name}"].with_company(self.company_id)._log_letters(
+            self.partner_id, report_name, via="email", letter_date=self.date, message=self
+        )
+        filename = f"{label} - {self.partner_id.name}.{report_type}"
+        return [(filename, content)]
 
     def _schedule_failure_activity(self, error):
         self.ensure_one()

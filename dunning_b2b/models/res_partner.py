@@ -16,6 +16,9 @@ SEGMENTS = [
     ("high_large", "High risk, large exposure"),
 ]
 
+DUNNING_USER_FIELDS = {"dunning_collector_id"}
+DUNNING_MANAGER_FIELDS = {"dunning_segment", "dunning_segment_pinned", "dunning_policy_id"}
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -36,7 +39,19 @@ class ResPartner(models.Model):
         SEGMENTS,
         string="Collections Segment",
         company_dependent=True,
-        help="Risk and exposure class of the customer in the current company.",
+        help="Risk and exposure class of the customer in the current company, computed by "
+        "the daily job unless pinned.",
+    )
+    dunning_segment_pinned = fields.Boolean(
+        string="Segment Pinned",
+        company_dependent=True,
+        help="Set by hand: the daily job keeps this segment and no longer recomputes it.",
+    )
+    dunning_worklist_id = fields.Many2one(
+        "dunning.worklist",
+        string="Collections Figures",
+        compute="_compute_dunning_worklist_id",
+        help="What the daily job computed for this customer in the current company.",
     )
     dunning_level_id = fields.Many2one(
         "dunning.level",
@@ -236,6 +251,17 @@ class ResPartner(models.Model):
             )
         return result
 
+    def _compute_dunning_worklist_id(self):
+        rows = self.env["dunning.worklist"].search(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "=", self.env.company.id),
+            ]
+        )
+        by_partner = {row.partner_id.id: row for row in rows}
+        for partner in self:
+            partner.dunning_worklist_id = by_partner.get(partner.commercial_partner_id.id, False)
+
     def _search_dunning_level_id(self, operator, value):
         if operator not in ("in", "not in"):
             return NotImplemented
@@ -311,6 +337,61 @@ class ResPartner(models.Model):
         if partners is not None:
             domain &= Domain("commercial_partner_id", "in", partners.ids)
         return domain
+
+    def write(self, vals):
+        if self.env.context.get("dunning_from_job"):
+            return super().write(vals)
+        if vals and not self.env.su and set(vals) <= DUNNING_USER_FIELDS | DUNNING_MANAGER_FIELDS:
+            # Collections people set these fields without the right to edit contacts:
+            # collectors assign collectors, managers pin segments and choose ladders.
+            group = (
+                "dunning_b2b.group_dunning_manager"
+                if set(vals) & DUNNING_MANAGER_FIELDS
+                else "dunning_b2b.group_dunning_user"
+            )
+            if self.env.user.has_group(group):
+                self.check_access("read")
+                return self.sudo().write(vals)
+        if "dunning_segment" in vals and "dunning_segment_pinned" not in vals:
+            # A segment chosen by hand stays: the daily job does not overwrite it.
+            vals = dict(vals, dunning_segment_pinned=bool(vals["dunning_segment"]))
+        if "dunning_collector_id" in vals:
+            changed = self.filtered(
+                lambda p: p.dunning_collector_id.id != (vals["dunning_collector_id"] or False)
+            )
+            res = super().write(vals)
+            changed._dunning_log_collector()
+            return res
+        return super().write(vals)
+
+    def _dunning_log_collector(self):
+        """Audit and mirror a collector change in the current company."""
+        if not self:
+            return
+        company = self.env.company
+        rows = (
+            self.env["dunning.worklist"]
+            .sudo()
+            .search([("partner_id", "in", self.ids), ("company_id", "=", company.id)])
+        )
+        for row in rows:
+            partner = row.partner_id.with_company(company)
+            row.collector_id = partner.dunning_collector_id or company.dunning_collector_id
+        self.env["dunning.event"].sudo().create(
+            [
+                {
+                    "event_type": "collector",
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "user_id": self.env.uid,
+                    "note": self.env._(
+                        "Collector: %(user)s",
+                        user=partner.dunning_collector_id.name or self.env._("none"),
+                    ),
+                }
+                for partner in self
+            ]
+        )
 
     @api.constrains("dunning_policy_id")
     def _check_dunning_policy_id(self):

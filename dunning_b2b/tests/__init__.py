@@ -14,3 +14,7 @@ from . import test_credit_hold_unit
 from . import test_credit_hold
 from . import test_kpi_unit
 from . import test_kpi
+from . import test_segment_unit
+from . import test_segmentation
+from . import test_worklist
+from . import test_letters

@@ -1,3 +1,5 @@
 from . import dunning_call_log
 from . import dunning_dispute_close
 from . import dunning_credit_hold_decide
+from . import dunning_worklist_call
+from . import dunning_worklist_assign
