@@ -226,6 +226,19 @@ class DunningWorklist(models.Model):
 
     def action_log_call(self):
         self._check_collector()
+        if len(self) == 1:
+            # One customer: the full call log (promise and dispute forms follow from it).
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Log a Call"),
+                "res_model": "dunning.call.log",
+                "view_mode": "form",
+                "target": "new",
+                "context": {
+                    "default_partner_id": self.partner_id.id,
+                    "default_company_id": self.company_id.id,
+                },
+            }
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Log a Call"),

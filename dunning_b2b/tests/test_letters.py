@@ -79,8 +79,9 @@ class TestLetters(DunningCommon):
         with freeze_time(RUN_DATE):
             self._run()
         rows = self.env["dunning.worklist"].search([("company_id", "=", self.company.id)])
-        # The demand letter left with the automatic stage-4 email; the formal notice waits.
-        self.assertEqual(rows.filtered("letter_due").partner_id, self.customer)
+        # Neither letter left with an email (the formal notice waits for review, stage 4
+        # does not attach its letter by default): both are to print for the post.
+        self.assertEqual(rows.filtered("letter_due").partner_id, self.customer | demanded)
         action = rows.with_user(self.collector).action_print_letters()
         self.assertEqual(action["report_name"], "dunning_b2b.report_dunning_letter")
         with freeze_time(RUN_DATE):

@@ -124,29 +124,40 @@ class TestWorklist(DunningCommon):
         self.assertTrue(row.needs_action)
 
     def test_bulk_log_call(self):
+        other = self._customer("Other", "other@test.example")
         self._invoice(self.customer, 20, 700)
+        self._invoice(other, 10, 100)
         with freeze_time(RUN_DATE):
             self._run()
-            row = self._row(self.customer).with_user(self.collector)
-            action = row.action_log_call()
+            single = self._row(self.customer).with_user(self.collector).action_log_call()
+            self.assertEqual(single["res_model"], "dunning.call.log", "one customer: full log")
+            self.assertEqual(single["context"]["default_partner_id"], self.customer.id)
+            rows = self._rows().with_user(self.collector)
+            action = rows.action_log_call()
             wizard = Form(
                 self.env[action["res_model"]]
                 .with_user(self.collector)
                 .with_context(**action["context"])
             )
-            wizard.outcome = "no_answer"
+            wizard.outcome = "voicemail"
             wizard.note = "Switchboard only"
             wizard.save().action_log()
+        row = self._row(self.customer)
         event = self.env["dunning.event"].search(
             [("partner_id", "=", self.customer.id), ("event_type", "=", "call")]
         )
         self.assertEqual(event.user_id, self.collector)
-        self.assertEqual(event.note, "No answer: Switchboard only")
-        self.assertEqual(row.last_contact_type, "Call logged")
-        self.assertEqual(row.last_contact_note, "No answer: Switchboard only")
+        self.assertEqual(event.note, "Voicemail: Switchboard only")
+        self.assertEqual(row.last_contact_type, "Call")
+        self.assertEqual(row.last_contact_note, "Voicemail: Switchboard only")
         self.assertEqual(row.last_contact_date, RUN_DATE)
         self.assertIn(self.formal.name, row.next_action, "the review is still to do")
         self.assertIn("Switchboard only", str(self.customer.message_ids[:1].body))
+        self.assertTrue(
+            self.env["dunning.event"].search(
+                [("partner_id", "=", other.id), ("event_type", "=", "call")]
+            )
+        )
 
     def test_bulk_assign_exclude_include(self):
         other = self._customer("Other", "other@test.example")

@@ -2,15 +2,7 @@ from markupsafe import Markup
 
 from odoo import fields, models
 
-CALL_OUTCOMES = [
-    ("reached", "Reached, will pay"),
-    ("promise", "Promise to pay"),
-    ("dispute", "Raised a problem"),
-    ("no_answer", "No answer"),
-    ("voicemail", "Left a voicemail"),
-    ("wrong_contact", "Wrong contact"),
-    ("refused", "Refuses to pay"),
-]
+from .dunning_call_log import OUTCOMES
 
 
 class DunningWorklistCall(models.TransientModel):
@@ -21,7 +13,7 @@ class DunningWorklistCall(models.TransientModel):
     _description = "Log a Collections Call"
 
     worklist_ids = fields.Many2many("dunning.worklist", string="Customers", required=True)
-    outcome = fields.Selection(CALL_OUTCOMES, required=True, default="reached")
+    outcome = fields.Selection(OUTCOMES, required=True, default="reached")
     note = fields.Text(string="What was said")
     next_date = fields.Date(
         string="Call Again On", help="Schedules the next call for the customer's collector."
