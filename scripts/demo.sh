@@ -54,6 +54,7 @@ Odoo is starting on http://localhost:$port (database $db). Log in as:
   collector / collector   collector: works the lists and sends reviewed messages
   sales / sales           salesperson (Sam Seller): sees credit holds, cannot lift them
 What to look at:
+  as collector: Invoicing > Collections > My Worklist   customers by priority; Print > Formal notice
   Invoicing > Collections > Overdue Invoices   open invoices grouped by stage
   Invoicing > Collections > Messages to Review formal notices waiting for a person
   Invoicing > Collections > History            every stage entry, email and task
