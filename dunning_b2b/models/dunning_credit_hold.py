@@ -379,18 +379,7 @@ class DunningCreditHold(models.Model):
                 to_activate |= hold
             else:
                 proposals |= hold
-        if proposals:
-            proposals._log(
-                "hold_proposed",
-                run_date,
-                user,
-                {hold.id: hold._get_proposal_note() for hold in proposals},
-            )
-            proposals._schedule_decision(company, run_date)
-            stats["holds_proposed"] += len(proposals)
-        if to_activate:
-            to_activate._activate(run_date, user)
-            stats["holds_set"] += len(to_activate)
+        self._start_holds(proposals, to_activate, company, run_date, user, stats)
 
     # ----------------------------------------------------- run: credit limits
     @api.model
@@ -483,6 +472,11 @@ class DunningCreditHold(models.Model):
                  if vals["partner_id"] not in current]  # fmt: skip
         to_apply = self.browse([h.id for h, flag in zip(created, flags, strict=True) if flag])
         proposals = created - to_apply
+        self._start_holds(proposals, to_apply, company, run_date, user, stats)
+
+    @api.model
+    def _start_holds(self, proposals, to_apply, company, run_date, user, stats):
+        """New holds of a run: proposals go to the managers, the others take effect now."""
         if proposals:
             proposals._log(
                 "hold_proposed",

@@ -116,8 +116,12 @@ class DunningEngine(models.AbstractModel):
             )
             remaining -= len(batch)
             stats["customers"] += len(batch)
-            if commit and not self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining):
-                break
+            if commit:
+                if not self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining):
+                    break
+                # Committed: drop the batch's records from the cache, so that memory stays
+                # bounded by the batch size rather than growing with the ledger.
+                self.env.invalidate_all()
         else:
             if moves is None and partners is None:
                 for company in companies:
