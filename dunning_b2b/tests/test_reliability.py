@@ -173,23 +173,48 @@ class TestReliability(DunningCommon):
         self.assertTrue(self._events(move, "delivery_failed"))
 
     def test_every_company_owned_model_is_isolated(self):
+        """Every model of the addon with a company has a company rule, and a collector of
+        company A reads none of company B's records of it; a portal user reads nothing."""
+        models = [
+            name
+            for name in self.env["ir.model"]
+            .sudo()
+            .search([("model", "=like", "dunning.%")])
+            .mapped("model")
+            if not self.env[name]._transient
+            and not self.env[name]._abstract
+            and "company_id" in self.env[name]._fields
+            and self.env[name]._fields["company_id"].store
+        ]
+        self.assertGreaterEqual(len(models), 13)
         other = self.setup_other_company(name="Isolated Co")["company"]
-        move = self._invoice(self.customer, 20, 100, company=other)
+        move = self._invoice(self.customer, 50, 100, company=other)
         self._run(companies=other)
-        records = {
-            "dunning.policy": other.dunning_policy_id,
-            "dunning.level": other.dunning_policy_id.level_ids,
-            "dunning.event": move.dunning_event_ids,
-            "dunning.message": self.env["dunning.message"].search([("company_id", "=", other.id)]),
-        }
+        Env = self.env(context=dict(self.env.context, allowed_company_ids=other.ids))
+        Env["dunning.promise"].create(
+            {"partner_id": self.customer.id, "move_ids": [Command.set(move.ids)], "amount": 10,
+             "promise_date": "2099-01-01", "company_id": other.id}
+        )  # fmt: skip
+        Env["dunning.dispute"].create(
+            {"move_id": move.id, "reason": "pricing", "owner_id": self.env.user.id}
+        )
+        Env["dunning.segment.rule"].create({"segment": "high_large", "company_id": other.id})
         portal = new_test_user(self.env, login="portal_customer", groups="base.group_portal")
-        for model, recs in records.items():
+        for model in models:
             with self.subTest(model=model):
-                self.assertTrue(recs)
+                rules = self.env["ir.rule"].sudo().search([("model_id.model", "=", model)])
+                self.assertTrue(
+                    any("company_ids" in (rule.domain_force or "") for rule in rules),
+                    f"{model} has no company rule",
+                )
+                records = self.env[model].sudo().search([("company_id", "=", other.id)])
+                if not records and model == "dunning.dispute.reason":
+                    records = Env[model].sudo().create({"reason": "other", "company_id": other.id})
+                self.assertTrue(records, f"no {model} record in company B to test with")
                 self.assertFalse(
-                    self.env[model].with_user(self.collector).search([("id", "in", recs.ids)])
+                    self.env[model].with_user(self.collector).search([("id", "in", records.ids)])
                 )
                 with self.assertRaises(AccessError):
-                    recs.with_user(self.collector).check_access("read")
+                    records.with_user(self.collector).check_access("read")
                 with self.assertRaises(AccessError):
                     self.env[model].with_user(portal).search([])
