@@ -63,6 +63,15 @@ class DunningCommon(AccountTestInvoicingCommon):
     def _invoice(cls, partner, days_overdue, amount, currency=None, company=None, ref=None):
         """A posted invoice that is ``days_overdue`` days past due on RUN_DATE."""
         due = RUN_DATE - timedelta(days=days_overdue)
+        move = cls._invoice_on(
+            partner, due - timedelta(days=30), due, amount, currency, company, ref or f"PO-{amount}"
+        )
+        assert move.invoice_date_due == due, (move.invoice_date_due, due)
+        return move
+
+    @classmethod
+    def _invoice_on(cls, partner, invoice_date, due, amount, currency=None, company=None, ref=None):
+        """A posted invoice of ``amount`` dated ``invoice_date``, due on ``due``."""
         company = company or cls.company
         move = (
             cls.env["account.move"]
@@ -71,9 +80,9 @@ class DunningCommon(AccountTestInvoicingCommon):
                 {
                     "move_type": "out_invoice",
                     "partner_id": partner.id,
-                    "invoice_date": due - timedelta(days=30),
+                    "invoice_date": invoice_date,
                     "invoice_date_due": due,
-                    "ref": ref or f"PO-{amount}",
+                    "ref": ref,
                     "currency_id": (currency or company.currency_id).id,
                     "invoice_line_ids": [
                         Command.create(
@@ -89,7 +98,6 @@ class DunningCommon(AccountTestInvoicingCommon):
             )
         )
         move.action_post()
-        assert move.invoice_date_due == due, (move.invoice_date_due, due)
         return move
 
     def _run(self, run_date=None, **kwargs):

@@ -25,31 +25,6 @@ class KpiCommon(DunningCommon):
         )
 
     @classmethod
-    def _invoice_on(cls, partner, invoice_date, due, amount, currency=None, company=None):
-        company = company or cls.company
-        move = (
-            cls.env["account.move"]
-            .with_company(company)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_date": invoice_date,
-                    "invoice_date_due": due,
-                    "currency_id": (currency or company.currency_id).id,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {"name": "Goods", "quantity": 1, "price_unit": amount,
-                             "tax_ids": [Command.clear()]}
-                        )
-                    ],
-                }
-            )
-        )  # fmt: skip
-        move.action_post()
-        return move
-
-    @classmethod
     def _pay_on(cls, move, amount, day):
         cls.env["account.payment.register"].with_company(move.company_id).with_context(
             active_model="account.move", active_ids=move.ids
