@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Make sure a local PostgreSQL cluster is running and that Odoo has a role of its own
 # (Odoo refuses to run as the "postgres" superuser). Idempotent: safe to call every time.
+# Its only output on stdout is the line "PG_PORT=<port>" (callers eval it); anything the
+# PostgreSQL tools print (e.g. "Removed stale pid file.") goes to stderr.
 set -euo pipefail
+exec 3>&1 1>&2
 
 PG_ROLE="${PG_ROLE:-odoo}"
 PG_PASSWORD="${PG_PASSWORD:-odoo}"
@@ -17,7 +20,7 @@ read -r version cluster port status _ < <(pg_lsclusters --no-header | head -n 1)
     exit 1
 }
 if [ "$status" != "online" ]; then
-    pg_ctlcluster "$version" "$cluster" start
+    pg_ctlcluster "$version" "$cluster" start 3>&-
 fi
 for _ in $(seq 1 30); do
     pg_isready -q -p "$port" && break
@@ -32,4 +35,4 @@ exists=$(as_postgres psql -p "$port" -tAc "SELECT 1 FROM pg_roles WHERE rolname=
 if [ "$exists" != "1" ]; then
     as_postgres psql -q -p "$port" -c "CREATE ROLE \"${PG_ROLE}\" LOGIN CREATEDB PASSWORD '${PG_PASSWORD}'"
 fi
-echo "PG_PORT=$port"
+echo "PG_PORT=$port" >&3
