@@ -3,6 +3,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import SQL, format_date
 
+from ..tools import amount_formatter
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -105,12 +107,13 @@ class AccountMove(models.Model):
         """The invoices as an HTML list (number, amount due, due date) for tasks and notes."""
         # The date format is looked up once: format_date per line costs a language lookup.
         date_format = self.env["res.lang"]._get_data(code=self.env.lang or "en_US").date_format
+        format_amount = amount_formatter(self.env)
         return Markup("<ul>%s</ul>") % Markup("").join(
             Markup("<li>%s</li>")
             % self.env._(
                 "%(invoice)s: %(amount)s due %(due)s",
                 invoice=move.name,
-                amount=move.currency_id.format(move.amount_residual),
+                amount=format_amount(move.amount_residual, move.currency_id),
                 due=move.invoice_date_due.strftime(date_format) if move.invoice_date_due else "",
             )
             for move in self

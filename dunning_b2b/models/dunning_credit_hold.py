@@ -226,11 +226,9 @@ class DunningCreditHold(models.Model):
         """Proposed holds become active on ``date``, decided by ``user``."""
         if not self:
             return
-        for hold in self:
-            vals = {"state": "active", "date_start": date, "decided_by_id": user.id}
-            if not hold.user_id:
-                vals["user_id"] = user.id
-            hold.write(vals)
+        vals = {"state": "active", "date_start": date, "decided_by_id": user.id}
+        self.filtered(lambda hold: not hold.user_id).write(dict(vals, user_id=user.id))
+        self.filtered("user_id").write(vals)
         self._log(
             "hold_set",
             date,
@@ -252,8 +250,9 @@ class DunningCreditHold(models.Model):
         self._close_activities(self.env._("Lifted"))
 
     def _log(self, event_type, date, user, notes):
-        """An event per hold and a line in the chatter of the hold and of the customer."""
-        self.env["dunning.event"].sudo().create(
+        """An event per hold and a line in the chatter of the hold and of the customer, each
+        in one INSERT (a run can start thousands of holds; see ``dunning.engine._log_notes``)."""
+        self.env["dunning.event"].sudo()._create_bulk(
             [
                 {
                     "event_type": event_type,
@@ -275,10 +274,11 @@ class DunningCreditHold(models.Model):
             % (labels[event_type], hold.company_id.name, notes[hold.id])
             for hold in self
         }
-        author = user.partner_id.id
-        self._message_log_batch(bodies, author_id=author)
-        by_partner = {hold.partner_id.id: bodies[hold.id] for hold in self}
-        self.partner_id.sudo()._message_log_batch(by_partner, author_id=author)
+        engine = self.env["dunning.engine"].sudo()
+        engine._log_notes(self._name, bodies, user.partner_id)
+        engine._log_notes(
+            "res.partner", {hold.partner_id.id: bodies[hold.id] for hold in self}, user.partner_id
+        )
         # The hold fields of customers, invoices and orders are computed without
         # dependencies: forget what this transaction has read of them.
         self.env.invalidate_all()

@@ -719,13 +719,31 @@ class DunningWorklist(models.Model):
 
     @api.model
     def _write_segments(self, company, new_segments, run_date, user):
-        """One write per segment value, and an event per customer whose segment changed."""
+        """One UPDATE per segment value, and an event per customer whose segment changed.
+
+        The segment is a company-dependent value of ours with no dependants, so the daily
+        job writes its JSONB column directly: ``res.partner.write`` would sync the fields of
+        every partner's contacts one partner at a time (18 s for 10,000 customers).
+        """
         labels = dict(SEGMENTS)
         events = []
+        Partner = self.env["res.partner"].with_company(company)
         for key, partners in new_segments.items():
-            group = self.env["res.partner"].with_company(company).concat(*partners)
+            group = Partner.concat(*partners)
             before = {p.id: p.dunning_segment for p in group}
-            group.with_context(dunning_from_job=True).write({"dunning_segment": key})
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE res_partner
+                          SET dunning_segment = COALESCE(dunning_segment, '{}'::jsonb)
+                                                || jsonb_build_object(%s::text, %s::text),
+                              write_date = (now() at time zone 'UTC'), write_uid = %s
+                        WHERE id IN %s""",
+                    str(company.id),
+                    key,
+                    user.id,
+                    tuple(group.ids),
+                )
+            )
             events += [
                 {
                     "event_type": "segment",
@@ -741,7 +759,8 @@ class DunningWorklist(models.Model):
                 }
                 for partner in group
             ]
-        self.env["dunning.event"].create(events)
+        Partner.invalidate_model(["dunning_segment", "write_date", "write_uid"])
+        self.env["dunning.event"]._create_bulk(events)
 
     @api.model
     def _flag_credit_reviews(self, company, reviews, run_date, user, quarter):

@@ -1,6 +1,8 @@
 from odoo.tests import tagged
+from odoo.tools import format_amount as odoo_format_amount
 from odoo.tools import mute_logger
 
+from ..tools import amount_formatter
 from .common import DunningCommon
 
 
@@ -133,6 +135,38 @@ class TestCommunications(DunningCommon):
         self.assertEqual(len(message.move_ids.currency_id), 2)
         self.assertIn(eur.format(250), message.amount_text)
         self.assertIn(self.company.currency_id.format(100), message.amount_text)
+
+    def test_bulk_amount_format_matches_odoo(self):
+        """The engine's cached formatter writes amounts exactly as format_amount does."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        currencies = [
+            self.company.currency_id,
+            self.setup_other_currency("EUR"),
+            self.env.ref("base.JPY"),
+        ]
+        amounts = [0.0, 0.005, 7.5, 1234567.891, -9876.5, -0.4]
+        for lang in ("en_US", "fr_FR"):
+            env = self.env(context=dict(self.env.context, lang=lang))
+            format_amount = amount_formatter(env)
+            for currency in currencies:
+                for amount in amounts:
+                    self.assertEqual(
+                        format_amount(amount, currency),
+                        odoo_format_amount(env, amount, currency),
+                        f"{amount} {currency.name} in {lang}",
+                    )
+
+    def test_email_reply_to_and_body_as_odoo_would_write_them(self):
+        self._invoice(self.customer, 3, 400)
+        self._run()
+        mail_message = self._messages().mail_message_id
+        expected = self.customer._notify_get_reply_to(
+            default=mail_message.email_from, author_id=mail_message.author_id.id
+        )[self.customer.id]
+        self.assertTrue(mail_message.reply_to)
+        self.assertEqual(mail_message.reply_to, expected)
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", mail_message.id)])
+        self.assertEqual(str(mail_message.body), mail.body_html, "the chatter shows the email")
 
     def test_salesperson_notified_at_formal_notice(self):
         move = self._invoice(self.customer, 20, 700)

@@ -1,0 +1,34 @@
+"""Formatting helpers for the lists the engine writes by the thousand."""
+
+import ast
+
+from odoo.tools.misc import get_lang
+
+from odoo.addons.base.models.res_lang import intersperse
+
+
+def amount_formatter(env):
+    """A function ``(amount, currency) -> str`` that formats like ``odoo.tools.format_amount``
+    in ``env``'s language, with the language's settings read once.
+
+    ``format_amount`` looks the language up and parses its grouping on every call, about a
+    tenth of a millisecond: most of the time of a run that lists 100,000 invoices in tasks.
+    """
+    data = env["res.lang"]._get_data(code=get_lang(env).code)
+    grouping = ast.literal_eval(data.grouping)
+    separator = data.thousands_sep or ""
+    point = data.decimal_point
+
+    def format_amount(amount, currency):
+        text = f"%.{currency.decimal_places}f" % currency.round(amount)
+        whole, _dot, decimals = text.partition(".")
+        whole = intersperse(whole, grouping, separator)[0]
+        text = point.join([whole, decimals]) if decimals else whole
+        text = text.replace(" ", "\N{NO-BREAK SPACE}").replace(
+            "-", "-\N{ZERO WIDTH NO-BREAK SPACE}"
+        )
+        if currency.position == "before":
+            return f"{currency.symbol or ''}\N{NO-BREAK SPACE}{text}"
+        return f"{text}\N{NO-BREAK SPACE}{currency.symbol or ''}"
+
+    return format_amount
