@@ -504,7 +504,7 @@ class DunningCreditHold(models.Model):
         deciders = self._get_deciders(company)
         activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
         model_id = self.env["ir.model"]._get_id(self._name)
-        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
+        self.env["dunning.engine"]._create_activities(
             [
                 {
                     "res_model_id": model_id,

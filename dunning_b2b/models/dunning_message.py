@@ -148,13 +148,21 @@ class DunningMessage(models.Model):
         # table here keeps the mail templates themselves to plain placeholders.
         qweb = self.env["ir.qweb"]
         format_amount = amount_formatter(self.env)
+        days = {}
+
+        def format_day(value):
+            # Invoices share due dates: each date is formatted once per language.
+            if value not in days:
+                days[value] = format_date(self.env, value)
+            return days[value]
+
         for message in self:
             message.invoice_table_html = qweb._render(
                 "dunning_b2b.dunning_message_invoice_table",
                 {
                     "message": message,
                     "format_amount": format_amount,
-                    "format_date": lambda value: format_date(self.env, value),
+                    "format_date": format_day,
                 },
             )
 
@@ -594,7 +602,7 @@ class DunningMessage(models.Model):
                         "note": text,
                     }
                 )
-        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(activities)
+        self.env["dunning.engine"]._create_activities(activities)
         self.env["dunning.event"].create(events)
         stats["call_tasks"] += len(activities)
         stats["activities"] += len(activities)

@@ -490,7 +490,7 @@ class DunningPromise(models.Model):
                     "date_deadline": run_date,
                 }
             )
-        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(vals_list)
+        self.env["dunning.engine"]._create_activities(vals_list)
 
 
 class DunningEngine(models.AbstractModel):

@@ -342,7 +342,8 @@ class DunningWorklist(models.Model):
             + ([("partner_id", "in", partners.ids)] if partners is not None else [])
         )
         if checks:
-            stale = existing.filtered(lambda r: r.partner_id.id not in set(partner_ids))
+            open_ids = set(partner_ids)
+            stale = existing.filtered(lambda r: r.partner_id.id not in open_ids)
             existing -= stale
             stale.unlink()
         if not partner_ids:
@@ -425,7 +426,17 @@ class DunningWorklist(models.Model):
         labels = dict(
             self.env["dunning.event"]._fields["event_type"]._description_selection(self.env)
         )
-        hold_field = "credit_hold" in Partner._fields
+        held = {
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    """SELECT partner_id FROM dunning_credit_hold
+                        WHERE company_id = %s AND state = 'active' AND partner_id IN %s""",
+                    company.id,
+                    tuple(partner_ids),
+                )
+            )
+        }
         reason_labels = {
             "days late": self.env._("days late"),
             "paid on time": self.env._("paid on time"),
@@ -520,13 +531,12 @@ class DunningWorklist(models.Model):
                 "promise_open": promises[pid]["open"],
                 "promise_date": promise_date,
                 "dispute_open": disputes[pid]["open"],
-                "credit_hold": bool(hold_field and partner.credit_hold),
+                "credit_hold": pid in held,
                 "excluded": all_excluded[pid],
                 "letter_due": bool(level.send_letter and (pid, level.id) not in letters_done),
                 "credit_review": deteriorated,
                 "rank_this_quarter": current_rank or 0,
                 "rank_last_quarter": previous_rank or 0,
-                "refresh_date": run_date,
             }
         if checks:
             self._write_segments(company, new_segments, run_date, user)
@@ -540,17 +550,35 @@ class DunningWorklist(models.Model):
         for pid, vals in values.items():
             vals["collector_id"] = collectors[pid].id
         by_partner = {row.partner_id.id: row for row in existing}
+        existing.fetch(list(next(iter(values.values()))))
         for pid, vals in values.items():
-            if pid in by_partner:
-                by_partner[pid].write(vals)
+            row = by_partner.get(pid)
+            # Most rows are the same as yesterday's but for the date: write what changed.
+            changes = row and row._get_changed_values(vals)
+            if changes:
+                row.write(changes)
         created = self.create(
             [
-                dict(vals, partner_id=pid, company_id=company.id)
+                dict(vals, partner_id=pid, company_id=company.id, refresh_date=run_date)
                 for pid, vals in values.items()
                 if pid not in by_partner
             ]
         )
-        return existing | created
+        rows = existing | created
+        rows.filtered(lambda r: r.refresh_date != run_date).write({"refresh_date": run_date})
+        return rows
+
+    def _get_changed_values(self, vals):
+        """The part of ``vals`` that differs from what the row holds (empty values alike)."""
+        self.ensure_one()
+        changes = {}
+        for name, value in vals.items():
+            field = self._fields[name]
+            new = field.convert_to_cache(value, self)
+            old = field.convert_to_cache(self[name], self)
+            if (new or False) != (old or False):
+                changes[name] = value
+        return changes
 
     @api.model
     def _get_payment_history(self, company, run_date, partner_ids):
@@ -799,5 +827,5 @@ class DunningWorklist(models.Model):
                     "note": note,
                 }
             )
-        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(activities)
+        self.env["dunning.engine"]._create_activities(activities)
         self.env["dunning.event"].create(events)

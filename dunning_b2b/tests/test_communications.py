@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo.tests import tagged
 from odoo.tools import format_amount as odoo_format_amount
 from odoo.tools import mute_logger
@@ -76,6 +78,19 @@ class TestCommunications(DunningCommon):
         self.assertEqual(task.user_id, self.collector)
         self.assertIn(move.name, str(task.note))
         self.assertTrue(self._events(move, "activity"))
+        # Written in bulk, the task is what mail.activity.create would have made.
+        self.assertEqual(task.res_name, self.customer.display_name)
+        self.assertEqual(task.res_model, "res.partner")
+        self.assertEqual(
+            task.activity_type_id, self.final.activity_type_id or task.activity_type_id
+        )
+        self.assertTrue(task.automated)
+        self.assertEqual(task.user_tz, self.collector.tz)
+        self.assertEqual(task.date_deadline, self.run_date + timedelta(self.final.activity_delay))
+        self.assertIn(self.collector.partner_id, self.customer.message_partner_ids)
+        self.assertIn(task, self.customer.with_user(self.collector).activity_ids)
+        task.with_user(self.collector).action_feedback(feedback="Called.")
+        self.assertFalse(task.exists() and task.active)
 
     def test_customer_collector_overrides_the_company_default(self):
         self.customer.with_company(self.company).dunning_collector_id = self.manager

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import Form, freeze_time, tagged
@@ -122,6 +124,31 @@ class TestWorklist(DunningCommon):
         self.assertEqual(row.level_id, self.formal)
         self.assertEqual(row.overdue_amount, 700)
         self.assertTrue(row.needs_action)
+
+    def test_daily_refresh_writes_what_changed(self):
+        """The daily job rewrites a row only where the figures moved, and dates every row."""
+        first = self._invoice(self.customer, 20, 700)
+        self._invoice(self.customer, 3, 300)
+        other = self._customer("Quiet Co", "quiet@test.example")
+        self._invoice(other, 10, 500)
+        with freeze_time(RUN_DATE):
+            self._run()
+        row, quiet = self._row(self.customer), self._row(other)
+        self.assertEqual((row.overdue_amount, row.open_count), (1000, 2))
+        self._pay(first, 700)
+        self.env.cr.execute(
+            "UPDATE dunning_worklist SET write_date = '2000-01-01' WHERE id = %s", [quiet.id]
+        )
+        quiet.invalidate_recordset()
+        with freeze_time(RUN_DATE):
+            self._run()
+        self.assertEqual((row.overdue_amount, row.open_count), (300, 1))
+        self.assertEqual(str(quiet.write_date)[:4], "2000", "nothing changed: not written")
+        next_day = RUN_DATE + timedelta(days=1)
+        with freeze_time(next_day):
+            self._run(next_day)
+        self.assertEqual(quiet.max_days_overdue, 11)
+        self.assertEqual((row.refresh_date, quiet.refresh_date), (next_day, next_day))
 
     def test_bulk_log_call(self):
         other = self._customer("Other", "other@test.example")
