@@ -68,11 +68,27 @@ def spread(values):
     return f"{median:.1f} ({min(values):.1f}-{max(values):.1f})"
 
 
+def ours_rows(size, customers, ours, full):
+    """The rows of a size measured without OCA (``--oca-runs 0``)."""
+    stats = ours["full"][0]["stats"]
+    return [
+        f"| {size:,} | {customers:,} | (a) full daily run: ours (stages, events, chatter, "
+        f"{stats.get('emails', 0):,} emails queued, {stats.get('activities', 0):,} tasks); "
+        f"OCA not run | {spread(full)} | not run | |",
+        f"| | | (b) run with nothing changed "
+        f"| {spread([r['seconds'] for r in ours['noop']])} | | |",
+        f"| | | (c) next day, after 1% of invoices were paid "
+        f"| {spread([r['seconds'] for r in ours['paid']])} | | |",
+        f"| | | (d) peak memory, full run | {spread([r['peak_rss_mb'] for r in ours['full']])} "
+        f"| | |",
+    ]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--oca-runs", type=int, default=1)
+    parser.add_argument("--oca-runs", type=int, default=1, help="0: measure ours only")
     parser.add_argument(
         "--oca-timeout", type=int, default=1800, help="stop an OCA run after these seconds"
     )
@@ -105,6 +121,9 @@ def main():
     ]
     for size, customers, ours, oca in rows:
         full = [r["seconds"] for r in ours["full"]]
+        if not oca:
+            lines += ours_rows(size, customers, ours, full)
+            continue
         lines_t = [r["timings"]["lines"] for r in oca]
         emails_t = [r["timings"]["emails"] for r in oca]
         stopped = [r for r in oca if r.get("stopped_after")]

@@ -15,6 +15,12 @@ class AccountMove(models.Model):
         "dunning.level", string="Dunning Stage", readonly=True, copy=False, index="btree_not_null"
     )
     dunning_date = fields.Date(string="Stage Reached On", readonly=True, copy=False)
+    # The engine, the worklist and the holds read a company's open customer invoices by
+    # customer, batch after batch: without this index each batch scans the whole table.
+    _dunning_open_index = models.Index(
+        "(company_id, commercial_partner_id) WHERE move_type = 'out_invoice' "
+        "AND state = 'posted' AND payment_state IN ('not_paid', 'partial')"
+    )
     dunning_excluded = fields.Boolean(
         string="Excluded from Dunning",
         copy=False,

@@ -4,8 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.fields import Domain
-from odoo.tools import format_date
+from odoo.tools import SQL, format_date
 
 from ..engine import (
     CLEARED_BELOW,
@@ -537,33 +536,41 @@ class DunningCreditHold(models.Model):
         )
         if not holds:
             return
-        partners = holds.partner_id
-        Move = self.env["account.move"]
-        moves = (
-            Move.search(
-                Domain.AND(
-                    [
-                        self.env["res.partner"]._get_dunning_open_domain(partners, company),
-                        [("dunning_level_id", "!=", False)],
-                    ]
-                )
+        # The customers' open invoices with a stage, and the invoices that caused the holds
+        # (perhaps paid since), in one query: this runs every day over every held customer.
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT m.id, m.commercial_partner_id, m.state, m.payment_state, l.day_offset
+                     FROM account_move m
+                LEFT JOIN dunning_level l ON l.id = m.dunning_level_id
+                    WHERE m.id IN (SELECT r.move_id
+                                     FROM dunning_credit_hold_account_move_rel r
+                                    WHERE r.hold_id IN %(holds)s)
+                       OR (m.company_id = %(company)s AND m.move_type = 'out_invoice'
+                           AND m.state = 'posted' AND m.payment_state IN ('not_paid', 'partial')
+                           AND m.commercial_partner_id IN %(partners)s
+                           AND m.dunning_level_id IS NOT NULL)""",
+                holds=tuple(holds.ids),
+                company=company.id,
+                partners=tuple(holds.partner_id.ids),
             )
-            | holds.move_ids
         )
-        moves.fetch(["commercial_partner_id", "state", "payment_state", "dunning_level_id", "name"])
-        released = moves._get_dunning_hold_releases(run_date)
+        released = (
+            self.env["account.move"]
+            .browse([row[0] for row in rows])
+            ._get_dunning_hold_releases(run_date)
+        )
         by_partner = defaultdict(list)
-        for move in moves:
-            by_partner[move.commercial_partner_id.id].append(
+        for move_id, partner_id, state, payment_state, offset in rows:
+            by_partner[partner_id].append(
                 HeldInvoice(
-                    move_id=move.id,
-                    open=move.state == "posted" and move.payment_state in ("not_paid", "partial"),
-                    stage_offset=move.dunning_level_id.day_offset
-                    if move.dunning_level_id
-                    else None,
-                    payment_state=move.payment_state,
-                    state=move.state,
-                    released=move.id in released,
+                    move_id=move_id,
+                    open=state == "posted" and payment_state in ("not_paid", "partial"),
+                    stage_offset=offset,
+                    payment_state=payment_state,
+                    state=state,
+                    released=move_id in released,
                 )
             )
         notes, withdraw = {}, self.browse()

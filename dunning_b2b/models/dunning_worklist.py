@@ -569,14 +569,20 @@ class DunningWorklist(models.Model):
         return rows
 
     def _get_changed_values(self, vals):
-        """The part of ``vals`` that differs from what the row holds (empty values alike)."""
+        """The part of ``vals`` that differs from what the row holds: empty values are
+        alike, and amounts and ratios equal below half a hundredth."""
         self.ensure_one()
         changes = {}
         for name, value in vals.items():
             field = self._fields[name]
-            new = field.convert_to_cache(value, self)
-            old = field.convert_to_cache(self[name], self)
-            if (new or False) != (old or False):
+            old = self[name]
+            if field.type == "many2one":
+                old = old.id
+            elif field.type in ("float", "monetary"):
+                if abs((value or 0.0) - (old or 0.0)) >= 0.005:
+                    changes[name] = value
+                continue
+            if (value or False) != (old or False):
                 changes[name] = value
         return changes
 
