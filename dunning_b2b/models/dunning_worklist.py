@@ -570,7 +570,7 @@ class DunningWorklist(models.Model):
 
     def _get_changed_values(self, vals):
         """The part of ``vals`` that differs from what the row holds: empty values are
-        alike, and amounts and ratios equal below half a hundredth."""
+        alike, figures are compared at their stored precision."""
         self.ensure_one()
         changes = {}
         for name, value in vals.items():
@@ -579,6 +579,8 @@ class DunningWorklist(models.Model):
             if field.type == "many2one":
                 old = old.id
             elif field.type in ("float", "monetary"):
+                if field.type == "float":
+                    value = field.convert_to_cache(value, self)  # rounded to the field's digits
                 if abs((value or 0.0) - (old or 0.0)) >= 0.005:
                     changes[name] = value
                 continue
