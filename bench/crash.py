@@ -19,6 +19,7 @@ SELECT (SELECT count(*) FROM dunning_event WHERE event_type = 'stage'),
        (SELECT count(*) FROM dunning_message),
        (SELECT count(*) FROM mail_mail),
        (SELECT count(*) FROM account_move WHERE dunning_level_id IS NOT NULL),
+       (SELECT count(*) FROM mail_activity),
        (SELECT count(*) FROM (SELECT partner_id, level_id, date FROM dunning_message
                               GROUP BY 1, 2, 3 HAVING count(*) > 1) d),
        (SELECT count(*) FROM (SELECT move_id, level_id FROM dunning_event
@@ -58,7 +59,7 @@ def main():
     copy_db(args.template, clean)
     run(clean)
     expected = query(clean, COUNTS)
-    log(f"uninterrupted run: stage events, messages, mails, staged invoices = {expected[:4]}")
+    log(f"uninterrupted: stage events, messages, mails, staged invoices, tasks = {expected[:5]}")
     copy_db(args.template, crashed)
     proc = run(crashed, wait=False)
     target = expected[0] * args.kill_at
@@ -72,11 +73,11 @@ def main():
     after = query(crashed, COUNTS)
     for db in (clean, crashed):
         drop_db(db)
-    ok = after[:4] == expected[:4] and after[4] == 0 and after[5] == 0
+    ok = after[:5] == expected[:5] and after[5] == 0 and after[6] == 0
     print(
         f"crash test: killed at {at_kill[0]}/{expected[0]} stage events; after the next run "
-        f"{after[:4]} vs uninterrupted {expected[:4]}; duplicate messages {after[4]}, "
-        f"duplicate stage entries {after[5]}: {'OK' if ok else 'MISMATCH'}"
+        f"{after[:5]} vs uninterrupted {expected[:5]}; duplicate messages {after[5]}, "
+        f"duplicate stage entries {after[6]}: {'OK' if ok else 'MISMATCH'}"
     )
     sys.exit(0 if ok else 1)
 

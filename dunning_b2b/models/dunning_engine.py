@@ -491,6 +491,7 @@ class DunningEngine(models.AbstractModel):
             for message in self.env["dunning.message"].create(message_vals)
         }
         to_send = self.env["dunning.message"]
+        assignees = {}  # (stage, collector) -> who gets the task, looked up once per batch
         activities = []
         to_notify = defaultdict(list)
         for (partner_id, level_id), move_ids in groups.items():
@@ -557,7 +558,11 @@ class DunningEngine(models.AbstractModel):
                     if no_email
                     else level.name
                 )
-                assignee = self._get_task_assignee(company, level, collector)
+                if (level.id, collector.id) not in assignees:
+                    assignees[level.id, collector.id] = self._get_task_assignee(
+                        company, level, collector
+                    )
+                assignee = assignees[level.id, collector.id]
                 activities.append(
                     self._prepare_activity_vals(
                         partner,
