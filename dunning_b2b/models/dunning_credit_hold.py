@@ -226,8 +226,9 @@ class DunningCreditHold(models.Model):
         if not self:
             return
         vals = {"state": "active", "date_start": date, "decided_by_id": user.id}
-        self.filtered(lambda hold: not hold.user_id).write(dict(vals, user_id=user.id))
-        self.filtered("user_id").write(vals)
+        unassigned = self.filtered(lambda hold: not hold.user_id)
+        unassigned.write(dict(vals, user_id=user.id))
+        (self - unassigned).write(vals)
         self._log(
             "hold_set",
             date,

@@ -689,7 +689,7 @@ class DunningEngine(models.AbstractModel):
             SQL(
                 """INSERT INTO mail_activity (%s, automated, active,
                                               create_uid, create_date, write_uid, write_date)
-                   SELECT *, TRUE, TRUE, %s, now() at time zone 'UTC', %s,
+                   SELECT *, FALSE, TRUE, %s, now() at time zone 'UTC', %s,
                           now() at time zone 'UTC'
                      FROM unnest(%s)
                 RETURNING id""",
@@ -704,7 +704,7 @@ class DunningEngine(models.AbstractModel):
         )
         activities = self.env["mail.activity"].browse([row[0] for row in self.env.cr.fetchall()])
         per_follower = defaultdict(set)
-        today = fields.Date.context_today(self)
+        today = fields.Date.today()  # as mail.activity.create counts them
         due_today = Counter()
         for vals, model in ((vals, models[vals["res_model_id"]]) for vals in vals_list):
             per_follower[model, vals["user_id"]].add(vals["res_id"])
@@ -720,7 +720,8 @@ class DunningEngine(models.AbstractModel):
                     {"activity_created": True, "count_diff": due_today[user.id]},
                 )
         for model in set(models.values()):
-            self.env[model].invalidate_model(["activity_ids"])
+            Record = self.env[model]
+            Record.invalidate_model([name for name in Record._fields if "activit" in name])
         return activities
 
     def _prepare_event_vals(self, event_type, move, level_id, run_date, user, note, days_overdue):

@@ -1,15 +1,20 @@
 import logging
+import re
 from collections import defaultdict
 
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL, format_date, html_normalize
 
 from ..tools import amount_formatter
 
 _logger = logging.getLogger(__name__)
+
+
+def _compact(html):
+    return re.sub(r"[\s;]", "", str(html or ""))
 
 
 class DunningMessage(models.Model):
@@ -347,10 +352,13 @@ class DunningMessage(models.Model):
 
         Two per-message costs of ``mail.message.create`` are taken out, which were most of a
         large run (bench/README.md): the reply-to address is computed once per sender for
-        all the batch's customers, and the body is written after the create, unsanitized.
-        The body is the rendering of a mail template, whose own body is sanitized when it is
-        saved, with every value escaped by the renderer; ``body_html``, the email itself, is
-        never sanitized by Odoo either.
+        all the batch's customers, and the chatter copy of a body that the chatter's own
+        sanitizer would leave unchanged is written after the create instead of being
+        sanitized once more. Whether it would is checked once per template and language: the
+        renderer escapes every value, so the bodies of one template differ only in text. A
+        template whose markup the chatter would strip (styles, unknown tags) goes through
+        the ORM, sanitized as ``message_post`` would. ``body_html``, the email itself, is
+        what Odoo sends, never sanitized by the chatter's rules either.
         """
         comment = self.env.ref("mail.mt_comment")
         senders = {
@@ -366,6 +374,19 @@ class DunningMessage(models.Model):
                 default=email_from, author_id=author_id
             )
             reply_to.update({message.id: addresses[message.partner_id.id] for message in messages})
+        bodies = {message.id: rendered[message.id]["body_html"] or "" for message in self}
+        Message = self.env["mail.message"]
+        body_field = Message._fields["body"]
+        clean_templates, clean = {}, {}
+        for message in self:
+            key = (message.level_id.mail_template_id.id, message.partner_id.lang)
+            if key not in clean_templates:
+                body = bodies[message.id]
+                # Compared without spaces and semicolons: the sanitizer rewrites the
+                # spacing of style attributes; anything it removes still shows.
+                sanitized = body_field.convert_to_cache(body, Message)
+                clean_templates[key] = _compact(sanitized) == _compact(html_normalize(body))
+            clean[message.id] = clean_templates[key]
         mails = self.env["mail.mail"].create(
             [
                 {
@@ -375,8 +396,8 @@ class DunningMessage(models.Model):
                     "message_type": "comment",
                     "subtype_id": comment.id,
                     "subject": rendered[message.id]["subject"],
-                    "body": "",
-                    "body_html": rendered[message.id]["body_html"],
+                    "body": "" if clean[message.id] else bodies[message.id],
+                    "body_html": bodies[message.id],
                     "author_id": senders[message.id][1],
                     "email_from": senders[message.id][0],
                     "reply_to": reply_to[message.id],
@@ -389,17 +410,24 @@ class DunningMessage(models.Model):
                 for message in self
             ]
         )
-        self.env["mail.message"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """UPDATE mail_message m SET body = v.body
-                     FROM unnest(%s::int[], %s::text[]) AS v(id, body)
-                    WHERE m.id = v.id""",
-                [mail.mail_message_id.id for mail in mails],
-                [str(rendered[message.id]["body_html"]) for message in self],
+        written = [
+            (mail.mail_message_id.id, str(bodies[message.id]))
+            for message, mail in zip(self, mails, strict=True)
+            if clean[message.id]
+        ]
+        if written:
+            Message.flush_model()
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE mail_message m SET body = v.body
+                         FROM unnest(%s::int[], %s::text[]) AS v(id, body)
+                        WHERE m.id = v.id""",
+                    [message_id for message_id, _body in written],
+                    [body for _message_id, body in written],
+                )
             )
-        )
-        mails.mail_message_id.invalidate_recordset(["body"])
+            mails.mail_message_id.invalidate_recordset(["body"])
+            mails.invalidate_recordset(["body"])
         self._attach_letters(mails)
         self.env["mail.notification"].create(
             [

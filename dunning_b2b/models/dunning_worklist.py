@@ -581,7 +581,10 @@ class DunningWorklist(models.Model):
             elif field.type in ("float", "monetary"):
                 if field.type == "float":
                     value = field.convert_to_cache(value, self)  # rounded to the field's digits
-                if abs((value or 0.0) - (old or 0.0)) >= 0.005:
+                    differs = abs((value or 0.0) - (old or 0.0)) >= 0.005
+                else:
+                    differs = self.currency_id.compare_amounts(value or 0.0, old or 0.0) != 0
+                if differs:
                     changes[name] = value
                 continue
             if (value or False) != (old or False):

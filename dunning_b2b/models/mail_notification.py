@@ -3,12 +3,36 @@ from markupsafe import Markup
 from odoo import models
 
 
+class MailMail(models.Model):
+    _inherit = "mail.mail"
+
+    def _postprocess_sent_message(
+        self, success_pids, success_emails, failure_reason=False, failure_type=None
+    ):
+        # While it sends, mail.mail._send marks the notifications "exception" for a moment
+        # (against concurrent bounces); only what is left failed once a send attempt ends
+        # is a failure. Read the notifications first: an auto-deleted mail takes its link.
+        notifications = self.env["mail.notification"]
+        if failure_type:
+            notifications = notifications.sudo().search(
+                [("mail_mail_id", "in", self.ids), ("notification_type", "=", "email")]
+            )
+        res = super()._postprocess_sent_message(
+            success_pids, success_emails, failure_reason=failure_reason, failure_type=failure_type
+        )
+        failed = notifications.exists().filtered(lambda n: n.notification_status == "exception")
+        if failed:
+            failed._dunning_report_failures()
+        return res
+
+
 class MailNotification(models.Model):
     _inherit = "mail.notification"
 
     def write(self, vals):
         res = super().write(vals)
-        if vals.get("notification_status") in ("exception", "bounce"):
+        # A bounce comes back through the mail gateway, after delivery.
+        if vals.get("notification_status") == "bounce":
             self._dunning_report_failures()
         return res
 

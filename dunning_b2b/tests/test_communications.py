@@ -84,7 +84,7 @@ class TestCommunications(DunningCommon):
         self.assertEqual(
             task.activity_type_id, self.final.activity_type_id or task.activity_type_id
         )
-        self.assertTrue(task.automated)
+        self.assertFalse(task.automated, "as the ORM created them: not an activity_schedule one")
         self.assertEqual(task.user_tz, self.collector.tz)
         self.assertEqual(task.date_deadline, self.run_date + timedelta(self.final.activity_delay))
         self.assertIn(self.collector.partner_id, self.customer.message_partner_ids)
@@ -182,6 +182,36 @@ class TestCommunications(DunningCommon):
         self.assertEqual(mail_message.reply_to, expected)
         mail = self.env["mail.mail"].search([("mail_message_id", "=", mail_message.id)])
         self.assertEqual(str(mail_message.body), mail.body_html, "the chatter shows the email")
+
+    def test_chatter_copy_of_a_template_with_unsafe_markup_is_sanitized(self):
+        """The chatter keeps its own sanitizing rules: what a template editor may put in an
+        email (page styles, fixed overlays) never reaches the customer's chatter."""
+        template = self.follow_up.mail_template_id.copy()
+        template.body_html = (
+            '<style>p { display: none; }</style><div style="position: fixed; top: 0">'
+            "Pay to another account</div><p>Hello {{ object.partner_id.name }}</p>"
+        )
+        self.follow_up.mail_template_id = template
+        other = self._customer("Plain Ltd", "ap@plain.test")
+        self.formal.automatic = True
+        self._invoice(self.customer, 3, 400)
+        self._invoice(other, 20, 500)  # the shipped formal notice: no markup to strip
+        self._run()
+        chatter = str(self._messages().mail_message_id.body)
+        self.assertNotIn("<style", chatter)
+        self.assertNotIn("position", chatter)
+        self.assertIn("Pay to another account", chatter)
+        mail = self.env["mail.mail"].search(
+            [("mail_message_id", "=", self._messages().mail_message_id.id)]
+        )
+        self.assertIn("<style", mail.body_html, "the email itself is the template's")
+        shipped = self._messages(other)
+        shipped_mail = self.env["mail.mail"].search(
+            [("mail_message_id", "=", shipped.mail_message_id.id)]
+        )
+        self.assertEqual(
+            str(shipped.mail_message_id.body), shipped_mail.body_html, "not sanitized again"
+        )
 
     def test_salesperson_notified_at_formal_notice(self):
         move = self._invoice(self.customer, 20, 700)

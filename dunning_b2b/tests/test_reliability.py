@@ -163,6 +163,50 @@ class TestReliability(DunningCommon):
         self.assertTrue(self.customer.activity_ids.filtered(lambda a: "not delivered" in a.summary))
         self.assertIn("not delivered", str(move.message_ids[:1].body))
 
+    def _deliver(self, mail, send_email):
+        """Run the mail queue's real send for ``mail``: only the SMTP call is replaced (tests
+        never open a connection), with ``send_email`` as what the server answers."""
+        IrMailServer = type(self.env["ir.mail_server"])
+        with (
+            patch.object(IrMailServer, "_disable_send", lambda cls: False),
+            patch.object(IrMailServer, "_connect__", lambda *args, **kwargs: None),
+            patch.object(IrMailServer, "send_email", send_email),
+        ):
+            mail.send()
+
+    def test_delivered_email_is_not_reported_as_failed(self):
+        """mail.mail._send marks the notifications "exception" while it sends: a delivered
+        email must not leave a failure event, note or task behind."""
+        move = self._invoice(self.customer, 3, 100)
+        self._run()
+        message = self._messages()
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", message.mail_message_id.id)])
+        self._deliver(mail, lambda *args, **kwargs: "<sent@test>")
+        self.assertEqual(mail.state, "sent")
+        self.assertEqual(message.delivery_state, "sent")
+        self.assertFalse(self._events(move, "delivery_failed"))
+        self.assertFalse(
+            self.customer.activity_ids.filtered(lambda a: "not delivered" in a.summary)
+        )
+
+    def test_smtp_refusal_is_reported_once(self):
+        move = self._invoice(self.customer, 3, 100)
+        self._run()
+        message = self._messages()
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", message.mail_message_id.id)])
+        IrMailServer = self.env["ir.mail_server"]
+
+        def refuse(*args, **kwargs):
+            raise AssertionError(IrMailServer.NO_VALID_RECIPIENT)
+
+        self._deliver(mail, refuse)
+        self.assertEqual(mail.state, "exception")
+        self.assertEqual(message.delivery_state, "failed")
+        self.assertEqual(len(self._events(move, "delivery_failed")), 1)
+        tasks = self.customer.activity_ids.filtered(lambda a: "not delivered" in a.summary)
+        self.assertEqual(len(tasks), 1)
+        self.assertNotIn("concurrent access", str(tasks.note))
+
     def test_bounce_is_visible(self):
         move = self._invoice(self.customer, 3, 100)
         self._run()
