@@ -1,4 +1,5 @@
-"""Formatting helpers for the lists the engine writes by the thousand."""
+"""Helpers shared by the engine's models: settings, and formatting for the lists it writes
+by the thousand."""
 
 import ast
 
@@ -37,3 +38,13 @@ def amount_formatter(env):
 
     env.cr.cache[key] = format_amount
     return format_amount
+
+
+def positive_int_param(env, key, default):
+    """The system parameter ``key`` as an integer of at least 1; ``default`` when it is unset
+    or not a number."""
+    value = env["ir.config_parameter"].sudo().get_param(key)
+    try:
+        return max(int(value), 1) if value else default
+    except ValueError:
+        return default

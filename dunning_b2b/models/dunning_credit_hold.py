@@ -548,13 +548,11 @@ class DunningCreditHold(models.Model):
                     WHERE m.id IN (SELECT r.move_id
                                      FROM dunning_credit_hold_account_move_rel r
                                     WHERE r.hold_id IN %(holds)s)
-                       OR (m.company_id = %(company)s AND m.move_type = 'out_invoice'
-                           AND m.state = 'posted' AND m.payment_state IN ('not_paid', 'partial')
-                           AND m.commercial_partner_id IN %(partners)s
-                           AND m.dunning_level_id IS NOT NULL)""",
+                       OR (%(open)s AND m.dunning_level_id IS NOT NULL)""",
                 holds=tuple(holds.ids),
-                company=company.id,
-                partners=tuple(holds.partner_id.ids),
+                open=self.env["dunning.engine"]._get_open_invoice_sql(
+                    company, run_date, partner_ids=holds.partner_id.ids
+                ),
             )
         )
         released = (

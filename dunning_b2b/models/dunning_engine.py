@@ -9,6 +9,7 @@ from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
 from ..engine import InvoiceState, decide_advances, group_advances
+from ..tools import positive_int_param
 
 _logger = logging.getLogger(__name__)
 
@@ -143,11 +144,7 @@ class DunningEngine(models.AbstractModel):
 
     @api.model
     def _get_batch_size(self):
-        value = self.env["ir.config_parameter"].sudo().get_param("dunning_b2b.batch_size")
-        try:
-            return max(int(value), 1) if value else DEFAULT_BATCH_SIZE
-        except ValueError:
-            return DEFAULT_BATCH_SIZE
+        return positive_int_param(self.env, "dunning_b2b.batch_size", DEFAULT_BATCH_SIZE)
 
     @api.model
     def _get_open_invoice_sql(self, company, run_date, moves=None, partner_ids=None):
@@ -652,9 +649,13 @@ class DunningEngine(models.AbstractModel):
         Model = self.env["ir.model"].sudo()
         model_ids = {vals["res_model_id"] for vals in vals_list}
         models = {model_id: Model.browse(model_id).model for model_id in model_ids}
-        names = {}
+        names = {}  # display names of the records whose tasks came without one
         for model_id, model in models.items():
-            res_ids = {vals["res_id"] for vals in vals_list if vals["res_model_id"] == model_id}
+            res_ids = {
+                vals["res_id"]
+                for vals in vals_list
+                if vals["res_model_id"] == model_id and not vals.get("res_name")
+            }
             records = self.env[model].sudo().browse(res_ids)
             names.update({(model, record.id): record.display_name for record in records})
         vals_list = [

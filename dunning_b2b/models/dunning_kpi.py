@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_date
 
 from ..engine import kpi
+from ..tools import positive_int_param
 
 _logger = logging.getLogger(__name__)
 
@@ -40,11 +41,7 @@ class DunningKpi(models.AbstractModel):
     # ------------------------------------------------------------- refresh
     @api.model
     def _get_window_months(self):
-        value = self.env["ir.config_parameter"].sudo().get_param("dunning_b2b.kpi_months")
-        try:
-            return max(int(value), 1) if value else DEFAULT_WINDOW_MONTHS
-        except ValueError:
-            return DEFAULT_WINDOW_MONTHS
+        return positive_int_param(self.env, "dunning_b2b.kpi_months", DEFAULT_WINDOW_MONTHS)
 
     @api.model
     def _refresh_company(self, company, run_date, months=None):
