@@ -1,4 +1,5 @@
-"""Which stage of a dunning ladder an invoice belongs to, and what a run must do about it.
+"""Which stage of a dunning ladder an open receivable line belongs to, and what a run must
+do about it.
 
 Everything here works on plain values so that it can be tested without a database and
 reused by the ORM layer, the benchmark and other addons alike.
@@ -7,6 +8,8 @@ reused by the ORM layer, the benchmark and other addons alike.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+
+from .items import days_overdue
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,8 @@ class Stage:
 
 @dataclass(frozen=True)
 class InvoiceState:
-    """What the engine needs to know about one open invoice."""
+    """What the engine needs to know about one open receivable line (an instalment, a debit
+    note, an opening balance) of an invoice or entry."""
 
     move_id: int
     partner_id: int
@@ -29,22 +33,27 @@ class InvoiceState:
     current_offset: int | None = None
     excluded: bool = False
     pause_reasons: tuple = field(default_factory=tuple)
+    line_id: int | None = None  # the receivable line; the move when not given
+
+    @property
+    def key(self):
+        return self.line_id or self.move_id
 
 
 @dataclass(frozen=True)
 class Advance:
-    """The decision that an invoice enters a stage."""
+    """The decision that a receivable line enters a stage."""
 
     move_id: int
     partner_id: int
     stage_id: int
     days_overdue: int
     skipped_stage_ids: tuple = ()
+    line_id: int | None = None
 
-
-def days_overdue(due_date, run_date):
-    """Days past the due date on ``run_date`` (negative before it is due)."""
-    return (run_date - due_date).days
+    @property
+    def key(self):
+        return self.line_id or self.move_id
 
 
 def validate_offsets(offsets):
@@ -112,6 +121,7 @@ def decide_advances(invoices, ladders, run_date):
                 stage_id=target.id,
                 days_overdue=overdue,
                 skipped_stage_ids=skipped,
+                line_id=invoice.line_id,
             )
         )
     return advances
@@ -120,9 +130,10 @@ def decide_advances(invoices, ladders, run_date):
 def group_advances(advances):
     """Group advances into one communication per (customer, stage).
 
-    :return: dict (partner id, stage id) -> list of move ids, in input order
+    :return: dict (partner id, stage id) -> list of line ids (move ids for advances without
+        a line), in input order
     """
     groups = defaultdict(list)
     for advance in advances:
-        groups[(advance.partner_id, advance.stage_id)].append(advance.move_id)
+        groups[(advance.partner_id, advance.stage_id)].append(advance.key)
     return dict(groups)

@@ -1,6 +1,7 @@
 from . import dunning_policy
 from . import dunning_level
 from . import dunning_event
+from . import dunning_line
 from . import dunning_message
 from . import res_company
 from . import res_config_settings

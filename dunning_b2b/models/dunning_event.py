@@ -4,11 +4,14 @@ from odoo.tools import SQL
 # Columns written by _create_bulk, in this order.
 BULK_COLUMNS = (
     "date", "event_type", "move_id", "partner_id", "company_id", "level_id", "message_id",
-    "currency_id", "amount_residual", "days_overdue", "user_id", "note",
+    "currency_id", "amount_residual", "days_overdue", "user_id", "note", "move_line_id",
+    "cycle",
 )  # fmt: skip
 
 EVENT_TYPES = [
     ("stage", "Stage reached"),
+    ("restart", "Dunning restarted"),
+    ("credit_cover", "Covered by open credits"),
     ("email", "Email queued"),
     ("email_draft", "Message to review"),
     ("no_email", "No email address"),
@@ -70,6 +73,15 @@ class DunningEvent(models.Model):
         readonly=True,
         default=lambda self: self.env.company,
     )
+    move_line_id = fields.Many2one(
+        "account.move.line",
+        string="Receivable Line",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        help="The instalment or open item the event is about.",
+    )
+    cycle = fields.Integer(readonly=True, help="The line's dunning cycle (see Dunning Line).")
     level_id = fields.Many2one(
         "dunning.level", string="Stage", ondelete="restrict", readonly=True, index=True
     )
@@ -96,10 +108,11 @@ class DunningEvent(models.Model):
     note = fields.Text(readonly=True)
     delivery_state = fields.Selection(related="message_id.delivery_state", string="Delivery")
 
-    # A stage is entered once per invoice: the data itself makes a second run a no-op.
-    _stage_once = models.UniqueIndex(
-        "(move_id, level_id) WHERE event_type = 'stage'",
-        "This invoice has already reached this dunning stage.",
+    # A stage is entered once per receivable line and dunning cycle: the data itself makes
+    # a second run a no-op, and no line is announced twice at the same stage.
+    _line_stage_once = models.UniqueIndex(
+        "(move_line_id, level_id, cycle) WHERE event_type = 'stage'",
+        "This receivable line has already reached this dunning stage.",
     )
 
     # One phone task per invoice of a message: a second run does not call again.

@@ -49,6 +49,15 @@ class DunningMessage(models.Model):
         string="Invoices",
         readonly=True,
     )
+    line_ids = fields.Many2many(
+        "account.move.line",
+        "dunning_message_account_move_line_rel",
+        "message_id",
+        "line_id",
+        string="Receivable Lines",
+        readonly=True,
+        help="The open receivable lines (instalments) the message announces.",
+    )
     recipient_ids = fields.Many2many(
         "res.partner",
         "dunning_message_recipient_rel",
@@ -99,12 +108,6 @@ class DunningMessage(models.Model):
     contact_phone = fields.Char(compute="_compute_contact")
     max_days_overdue = fields.Integer(
         string="Oldest (days overdue)", compute="_compute_amount_text"
-    )
-
-    # One message per customer, stage and day: a second run on the same day sends nothing.
-    _once_a_day = models.UniqueIndex(
-        "(partner_id, level_id, company_id, date) WHERE state != 'cancel'",
-        "This customer already has a message for this stage today.",
     )
 
     @api.depends("partner_id", "level_id", "date")

@@ -22,6 +22,15 @@ class DunningPolicy(models.Model):
     level_ids = fields.One2many("dunning.level", "policy_id", string="Stages", copy=True)
     level_count = fields.Integer(compute="_compute_level_count", string="Number of Stages")
     description = fields.Text(translate=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    minimum_amount = fields.Monetary(
+        string="Minimum Amount",
+        currency_field="currency_id",
+        default=5.0,
+        help="Tolerance, in the company's currency: a customer whose net amount due (open "
+        "credits taken off) is below it is not dunned, and an item whose open amount is "
+        "below it is not listed (a few cents left after a payment are never chased).",
+    )
 
     _name_company_uniq = models.Constraint(
         "UNIQUE(name, company_id)",
@@ -32,6 +41,19 @@ class DunningPolicy(models.Model):
     def _compute_level_count(self):
         for policy in self:
             policy.level_count = len(policy.level_ids)
+
+    @api.constrains("minimum_amount")
+    def _check_minimum_amount(self):
+        for policy in self:
+            if policy.minimum_amount < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Minimum Amount: %(amount)s on policy %(policy)s is negative. Enter 0 "
+                        "or more.",
+                        amount=policy.minimum_amount,
+                        policy=policy.display_name,
+                    )
+                )
 
     @api.constrains("company_id")
     def _check_company_id(self):

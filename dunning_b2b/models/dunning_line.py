@@ -1,0 +1,224 @@
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+from ..engine.items import OpenItem
+
+# The columns of the selector's query, in the order of OpenItem's fields.
+ITEM_COLUMNS = (
+    "line_id", "move_id", "partner_id", "company_id", "currency_id", "due_date", "amount",
+    "amount_company", "move_name", "move_type", "ref", "invoice_date", "excluded",
+)  # fmt: skip
+
+
+class DunningLine(models.Model):
+    """The dunning state of one receivable line: the stage it reached, when, for which due
+    date, and why it is paused. The engine's own table, written in bulk by the engine, so
+    that a run never rewrites ``account_move``.
+
+    This model is also the one selector of "what is open": :meth:`_get_open_items_query`
+    is the only place that states which receivable lines are open for dunning; the engine,
+    the worklist, the KPIs, letters, holds, promises and the sale bridge all read it.
+    """
+
+    _name = "dunning.line"
+    _description = "Dunning State of a Receivable Line"
+    _order = "partner_id, due_date, id"
+    _check_company_auto = True
+    _rec_name = "move_line_id"
+
+    move_line_id = fields.Many2one(
+        "account.move.line",
+        string="Receivable Line",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
+        index=True,
+    )
+    move_id = fields.Many2one(
+        "account.move", string="Document", required=True, readonly=True, ondelete="cascade",
+        index=True,
+    )  # fmt: skip
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, index=True
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    level_id = fields.Many2one(
+        "dunning.level", string="Dunning Stage", readonly=True, ondelete="restrict",
+        index="btree_not_null",
+    )  # fmt: skip
+    level_date = fields.Date(string="Stage Reached On", readonly=True)
+    due_date = fields.Date(
+        readonly=True, help="The line's due date when the engine last placed it on the ladder."
+    )
+    cycle = fields.Integer(
+        default=1,
+        readonly=True,
+        help="Starts at 1 and grows each time the line's dunning restarts (reset to draft, "
+        "cancellation, reversal, a new due date): a stage is announced once per cycle.",
+    )
+    pause_reason = fields.Char(string="Paused", readonly=True)
+    amount_residual = fields.Monetary(
+        related="move_line_id.amount_residual_currency", string="Open Amount"
+    )
+    is_open = fields.Boolean(compute="_compute_is_open", search="_search_is_open")
+    days_overdue = fields.Integer(compute="_compute_days_overdue")
+
+    _line_once = models.UniqueIndex("(move_line_id)", "A receivable line has one dunning state.")
+
+    @api.depends("move_line_id.reconciled", "move_line_id.parent_state")
+    def _compute_is_open(self):
+        for line in self:
+            aml = line.move_line_id
+            line.is_open = aml.parent_state == "posted" and not aml.reconciled
+
+    def _search_is_open(self, operator, value):
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        domain = Domain("move_line_id", "any", self._get_open_line_domain())
+        return domain if (operator == "in") == (True in value) else ~domain
+
+    @api.depends("move_line_id.date_maturity")
+    def _compute_days_overdue(self):
+        today = fields.Date.context_today(self)
+        for line in self:
+            due = line.move_line_id.date_maturity
+            line.days_overdue = (today - due).days if due else 0
+
+    # ------------------------------------------------------------ selector
+    @api.model
+    def _get_open_line_domain(self, companies=None, partners=None):
+        """The open receivable lines as a domain on ``account.move.line`` (for ORM searches
+        and ``_read_group``; the SQL of :meth:`_get_open_items_query` states the same)."""
+        domain = Domain(
+            [
+                ("parent_state", "=", "posted"),
+                ("account_type", "=", "asset_receivable"),
+                ("reconciled", "=", False),
+                ("partner_id", "!=", False),
+            ]
+        )
+        if companies is not None:
+            domain &= Domain("company_id", "in", companies.ids)
+        if partners is not None:
+            domain &= Domain("partner_id.commercial_partner_id", "in", partners.ids)
+        return domain
+
+    @api.model
+    def _get_open_items_query(
+        self, companies, run_date=None, partner_ids=None, move_ids=None, credits=True
+    ):
+        """SQL selecting the open receivable items, one row per line, with the columns of
+        :data:`ITEM_COLUMNS` (the fields of :class:`OpenItem`).
+
+        Open: a posted line on a receivable account, not fully reconciled, with a customer.
+        Debits (> 0) are what the customer owes: each instalment of an invoice with its own
+        due date, debit notes, opening balances. Credits (< 0) are credit notes and payments
+        not yet matched. Documents dated after ``run_date`` are left out.
+
+        :param companies: res.company records
+        :param run_date: leave out documents dated after it (default: none left out)
+        :param partner_ids: restrict to these commercial partners
+        :param move_ids: restrict the debits to these documents (credits stay, for netting)
+        :param credits: include the open credits
+        """
+        self.env["account.move.line"].flush_model(
+            ["move_id", "partner_id", "company_id", "currency_id", "date_maturity",
+             "amount_residual", "amount_residual_currency", "reconciled", "parent_state",
+             "account_id"]
+        )  # fmt: skip
+        self.env["account.move"].flush_model(
+            ["name", "move_type", "ref", "invoice_date", "date", "dunning_excluded"]
+        )
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        clauses = [
+            SQL("aml.company_id IN %s", tuple(companies.ids) or (0,)),
+            SQL("aml.parent_state = 'posted'"),
+            SQL("NOT aml.reconciled"),
+            SQL("(aml.amount_residual != 0 OR aml.amount_residual_currency != 0)"),
+        ]
+        if run_date:
+            clauses.append(SQL("COALESCE(m.invoice_date, m.date) <= %s", run_date))
+        if partner_ids is not None:
+            clauses.append(SQL("p.commercial_partner_id IN %s", tuple(partner_ids) or (0,)))
+        if move_ids is not None:
+            clauses.append(
+                SQL(
+                    "(aml.move_id IN %s OR aml.amount_residual < 0)"
+                    if credits
+                    else "aml.move_id IN %s",
+                    tuple(move_ids) or (0,),
+                )
+            )
+        if not credits:
+            clauses.append(SQL("aml.amount_residual > 0"))
+        return SQL(
+            """SELECT aml.id AS line_id, aml.move_id, p.commercial_partner_id AS partner_id,
+                      aml.company_id, aml.currency_id, aml.date_maturity AS due_date,
+                      aml.amount_residual_currency AS amount,
+                      aml.amount_residual AS amount_company,
+                      m.name AS move_name, m.move_type, m.ref,
+                      COALESCE(m.invoice_date, m.date) AS invoice_date,
+                      COALESCE(m.dunning_excluded, FALSE) AS excluded
+                 FROM account_move_line aml
+                 JOIN account_account acc
+                   ON acc.id = aml.account_id AND acc.account_type = 'asset_receivable'
+                 JOIN account_move m ON m.id = aml.move_id
+                 JOIN res_partner p ON p.id = aml.partner_id
+                WHERE %s""",
+            SQL(" AND ").join(clauses),
+        )
+
+    @api.model
+    def _get_open_items(self, companies, run_date=None, partner_ids=None, move_ids=None,
+                        credits=True):  # fmt: skip
+        """The open receivable items as :class:`OpenItem` values, by customer, due date and
+        line (see :meth:`_get_open_items_query` for the parameters)."""
+        query = self._get_open_items_query(companies, run_date, partner_ids, move_ids, credits)
+        rows = self.env.execute_query(
+            SQL("SELECT * FROM (%s) items ORDER BY partner_id, due_date, line_id", query)
+        )
+        return [OpenItem(*row) for row in rows]
+
+    @api.model
+    def _get_instalments(self, line_ids):
+        """Which instalment each receivable line is, among its document's receivable debits.
+
+        :return: dict line id -> (number, count); documents with one line give (1, 1)
+        """
+        if not line_ids:
+            return {}
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id, n, total FROM (
+                       SELECT aml.id,
+                              ROW_NUMBER() OVER (PARTITION BY aml.move_id
+                                                 ORDER BY aml.date_maturity, aml.id) AS n,
+                              COUNT(*) OVER (PARTITION BY aml.move_id) AS total
+                         FROM account_move_line aml
+                         JOIN account_account acc ON acc.id = aml.account_id
+                        WHERE aml.move_id IN (SELECT move_id FROM account_move_line
+                                               WHERE id IN %s)
+                          AND acc.account_type = 'asset_receivable' AND aml.balance > 0
+                   ) t WHERE id IN %s""",
+                tuple(line_ids),
+                tuple(line_ids),
+            )
+        )
+        return {line_id: (number, total) for line_id, number, total in rows}
+
+    @api.model
+    def _get_states(self, line_ids):
+        """The stored state of lines: dict line id -> (state id, level id, due date, cycle)."""
+        if not line_ids:
+            return {}
+        self.flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT move_line_id, id, level_id, due_date, cycle
+                     FROM dunning_line WHERE move_line_id IN %s""",
+                tuple(line_ids),
+            )
+        )
+        return {row[0]: row[1:] for row in rows}
