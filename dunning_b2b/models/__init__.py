@@ -17,7 +17,11 @@ from . import dunning_kpi_snapshot
 from . import dunning_analysis
 from . import dunning_customer_kpi
 from . import dunning_kpi
+from . import dunning_kpi_history
+from . import dunning_kpi_dashboard
 from . import dunning_engine_kpi
 from . import dunning_segment_rule
 from . import dunning_worklist
+from . import dunning_worklist_figures
+from . import dunning_worklist_refresh
 from . import ir_actions_report

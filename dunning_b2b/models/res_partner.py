@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Domain
 
 from ..engine import is_key_account, kept_ratio, normalize_phone, revenue_share
+from ..engine.worklist import customer_figures
 
 SEGMENTS = [
     ("low_small", "Low risk, small exposure"),
@@ -58,16 +59,21 @@ class ResPartner(models.Model):
         string="Dunning Stage",
         compute="_compute_dunning_stats",
         search="_search_dunning_level_id",
-        help="Highest stage among the customer's open invoices in the current company.",
+        help="Highest stage among the customer's open receivable lines in the current company.",
     )
     dunning_overdue_amount = fields.Monetary(
         string="Overdue",
         compute="_compute_dunning_stats",
         currency_field="dunning_currency_id",
-        help="Overdue open invoices, in the company's currency.",
+        help="Overdue receivable lines less the open credits of the same currency, in the "
+        "company's currency.",
     )
     dunning_currency_id = fields.Many2one("res.currency", compute="_compute_dunning_stats")
-    dunning_open_count = fields.Integer(string="Open Invoices", compute="_compute_dunning_stats")
+    dunning_open_count = fields.Integer(
+        string="Open Items",
+        compute="_compute_dunning_stats",
+        help="Open receivable lines: instalments, debit notes, opening balances.",
+    )
     dunning_event_count = fields.Integer(compute="_compute_dunning_event_count")
     dunning_promise_count = fields.Integer(
         string="Promises", compute="_compute_dunning_promise_stats"
@@ -130,35 +136,38 @@ class ResPartner(models.Model):
         help="Share of the company's invoiced revenue over the last 12 months.",
     )
 
+    @api.depends_context("company")
     def _compute_dunning_stats(self):
+        """Stage, open items and net overdue amount of the customers in the current company,
+        from their open receivable lines (each instalment on its own due date, the open
+        credits of the same currency taken off the overdue amount)."""
         company = self.env.company
-        commercial = self.commercial_partner_id
+        commercial_ids = [pid for pid in self.commercial_partner_id.ids if pid]
         today = fields.Date.context_today(self)
-        rows = self.env["account.move"]._read_group(
-            self._get_dunning_open_domain(commercial, company),
-            ["commercial_partner_id", "dunning_level_id"],
-            ["__count"],
-        )
-        levels, counts = {}, {}
-        for partner, level, count in rows:
-            counts[partner.id] = counts.get(partner.id, 0) + count
-            if level and (
-                partner.id not in levels or level.day_offset > levels[partner.id].day_offset
-            ):
-                levels[partner.id] = level
-        overdue = dict(
-            self.env["account.move"]._read_group(
-                self._get_dunning_open_domain(commercial, company)
-                & Domain("invoice_date_due", "<", today),
-                ["commercial_partner_id"],
-                ["amount_residual_signed:sum"],
+        Line = self.env["dunning.line"]
+        figures = (
+            customer_figures(
+                Line._get_open_items(company, today, commercial_ids),
+                today,
+                precision=company.currency_id.rounding,
             )
+            if commercial_ids
+            else {}
+        )
+        Worklist = self.env["dunning.worklist"]
+        levels = (
+            Worklist._get_stages(company, today, commercial_ids, Worklist._get_ranks(company))
+            if commercial_ids
+            else {}
         )
         for partner in self:
-            key = partner.commercial_partner_id
-            partner.dunning_level_id = levels.get(key.id, False)
-            partner.dunning_open_count = counts.get(key.id, 0)
-            partner.dunning_overdue_amount = overdue.get(key, 0.0)
+            key = partner.commercial_partner_id.id
+            open_figures = figures.get(key)
+            partner.dunning_level_id = levels.get(key, False)
+            partner.dunning_open_count = open_figures.open_count if open_figures else 0
+            partner.dunning_overdue_amount = company.currency_id.round(
+                open_figures.overdue if open_figures else 0.0
+            )
             partner.dunning_currency_id = company.currency_id
 
     @api.depends_context("company", "lang")
@@ -265,11 +274,15 @@ class ResPartner(models.Model):
     def _search_dunning_level_id(self, operator, value):
         if operator not in ("in", "not in"):
             return NotImplemented
-        moves = self.env["account.move"]._search(
-            self._get_dunning_open_domain(None, self.env.company)
-            & Domain("dunning_level_id", "in", value)
+        # The engine's state of the customers' open receivable lines in the current company.
+        states = self.env["dunning.line"]._search(
+            [
+                ("company_id", "=", self.env.company.id),
+                ("level_id", "in", [v for v in value if v]),
+                ("is_open", "=", True),
+            ]
         )
-        domain = Domain("id", "in", moves.subselect("commercial_partner_id"))
+        domain = Domain("id", "in", states.subselect("partner_id"))
         return domain if operator == "in" else ~domain
 
     def _compute_dunning_event_count(self):
@@ -325,18 +338,16 @@ class ResPartner(models.Model):
 
     @api.model
     def _get_dunning_open_domain(self, partners, company):
-        """Open customer invoices the ladder works on, optionally for some customers."""
-        domain = Domain(
-            [
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
-                ("company_id", "=", company.id),
-            ]
-        )
-        if partners is not None:
-            domain &= Domain("commercial_partner_id", "in", partners.ids)
-        return domain
+        """Deprecated: documents with an open receivable debit line (the selector's).
+
+        Read the lines themselves instead: ``dunning.line._get_open_line_domain`` (ORM) or
+        ``_get_open_items`` / ``_get_open_items_query``; a document's header sums are not
+        what the customer owes (instalments, open credits).
+        """
+        lines = self.env["dunning.line"]._get_open_line_domain(
+            companies=company, partners=partners
+        ) & Domain("balance", ">", 0)
+        return Domain("line_ids", "any", lines)
 
     def write(self, vals):
         if self.env.context.get("dunning_from_job"):
