@@ -224,7 +224,7 @@ class TestWorklist(DunningCommon):
             rows = self._rows().with_user(self.collector)
             result = rows.action_send_stage_message()
         self.assertIn("1 message(s) sent", result["params"]["message"])
-        self.assertIn("already sent today", result["params"]["message"])
+        self.assertIn("already sent", result["params"]["message"])
         message = self._messages()
         self.assertEqual(message.state, "queued")
         self.assertEqual(message.mail_message_id.attachment_ids.mapped("name"),
