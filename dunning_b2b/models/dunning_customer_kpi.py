@@ -23,13 +23,22 @@ class DunningCustomerKpi(models.Model):
     segment = fields.Selection(SEGMENTS, string="Collections Segment", readonly=True)
     collector_id = fields.Many2one("res.users", readonly=True)
     level_id = fields.Many2one(
-        "dunning.level", string="Current Stage", readonly=True, help="Highest open stage."
+        "dunning.level",
+        string="Current Stage",
+        readonly=True,
+        help="Highest stage of its open receivable lines.",
     )
-    open_amount = fields.Monetary(string="Open", readonly=True)
-    overdue_amount = fields.Monetary(string="Overdue", readonly=True)
+    open_amount = fields.Monetary(
+        string="Open", readonly=True, help="Open receivable lines less open credits."
+    )
+    overdue_amount = fields.Monetary(
+        string="Overdue",
+        readonly=True,
+        help="Overdue receivable lines less the open credits of the same currency.",
+    )
     weighted_dpd = fields.Float(
         string="Avg Days Past Due", readonly=True, aggregator="avg",
-        help="Amount-weighted average days past due of the overdue invoices.",
+        help="Amount-weighted average days past due of the overdue receivable lines.",
     )  # fmt: skip
     paid_count = fields.Integer(string="Invoices Paid (12 months)", readonly=True)
     usual_paying_level_id = fields.Many2one(

@@ -34,7 +34,10 @@ class DunningKpiSnapshot(models.Model):
     closing = fields.Monetary(string="Closing Receivables", readonly=True)
     closing_current = fields.Monetary(string="Closing Current Receivables", readonly=True)
     closing_overdue = fields.Monetary(
-        string="Overdue Receivables", readonly=True, help="Open overdue invoice amounts."
+        string="Overdue Receivables",
+        readonly=True,
+        help="Overdue receivable lines less the open credits of the same customer and currency "
+        "(current + overdue = closing receivables).",
     )
     collected = fields.Monetary(readonly=True)
     written_off = fields.Monetary(readonly=True)
@@ -52,14 +55,14 @@ class DunningKpiSnapshot(models.Model):
         string="Avg Days Past Due",
         readonly=True,
         aggregator="avg",
-        help="Amount-weighted average days past due of the overdue invoices at period end.",
+        help="Amount-weighted average days past due of the overdue receivable lines at period end.",
     )
     bad_debt = fields.Float(string="Bad Debt (%)", readonly=True, aggregator="avg")
     monthly_sales = fields.Json(
         readonly=True, help="Credit sales of the months before, newest first (countback DSO)."
     )
     stage_distribution = fields.Json(
-        readonly=True, help="Open invoices by current stage when the snapshot was taken."
+        readonly=True, help="Open receivable lines by current stage when the snapshot was taken."
     )
 
     _month_once = models.UniqueIndex("(company_id, month, period)")

@@ -51,10 +51,13 @@ class DunningCallLog(models.TransientModel):
     move_ids = fields.Many2many(
         "account.move",
         string="Invoices",
-        domain="[('commercial_partner_id', '=', partner_id), ('company_id', '=', company_id), "
-        "('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
-        "('payment_state', 'in', ('not_paid', 'partial'))]",
+        domain="[('id', 'in', open_move_ids)]",
         help="The invoices the conversation was about. Empty: the customer in general.",
+    )
+    open_move_ids = fields.Many2many(
+        "account.move",
+        compute="_compute_open_move_ids",
+        help="The customer's documents with an open receivable line (the selector's).",
     )
     outcome = fields.Selection(OUTCOMES, required=True, default="reached")
     contact_id = fields.Many2one(
@@ -67,6 +70,31 @@ class DunningCallLog(models.TransientModel):
     )
     note = fields.Text()
     phone_note = fields.Html(compute="_compute_phone_note", sanitize=False)
+
+    @api.depends("partner_id", "company_id")
+    def _compute_open_move_ids(self):
+        Line = self.env["dunning.line"]
+        for log in self:
+            partner = log.partner_id.commercial_partner_id
+            items = (
+                Line._get_open_items(log.company_id, partner_ids=partner.ids, credits=False)
+                if partner
+                else []
+            )
+            log.open_move_ids = [fields.Command.set(sorted({item.move_id for item in items}))]
+
+    def _get_open_items_by_move(self):
+        """The open receivable debit lines of the chosen invoices: dict move id -> [OpenItem]."""
+        items = self.env["dunning.line"]._get_open_items(
+            self.company_id,
+            partner_ids=self.partner_id.commercial_partner_id.ids,
+            move_ids=self.move_ids.ids,
+            credits=False,
+        )
+        by_move = {}
+        for item in items:
+            by_move.setdefault(item.move_id, []).append(item)
+        return by_move
 
     @api.depends("partner_id")
     def _compute_phone_note(self):
@@ -102,7 +130,11 @@ class DunningCallLog(models.TransientModel):
                     "default_partner_id": partner.id,
                     "default_company_id": self.company_id.id,
                     "default_move_ids": self.move_ids.ids,
-                    "default_amount": sum(self.move_ids.mapped("amount_residual")),
+                    "default_amount": sum(
+                        item.amount
+                        for items in self._get_open_items_by_move().values()
+                        for item in items
+                    ),
                     "default_channel": self.channel,
                     "default_note": self.note,
                 }
@@ -169,6 +201,8 @@ class DunningCallLog(models.TransientModel):
             "user_id": self.env.user.id,
             "note": sentence,
         }
+        # Per invoice: what its open receivable lines owe, and the oldest one's age.
+        open_items = self._get_open_items_by_move()
         self.env["dunning.event"].sudo().create(
             [
                 dict(
@@ -176,10 +210,15 @@ class DunningCallLog(models.TransientModel):
                     move_id=move.id,
                     level_id=move.dunning_level_id.id,
                     currency_id=move.currency_id.id,
-                    amount_residual=move.amount_residual,
-                    days_overdue=(today - move.invoice_date_due).days
-                    if move.invoice_date_due
-                    else 0,
+                    amount_residual=sum(item.amount for item in open_items.get(move.id, ())),
+                    days_overdue=max(
+                        (
+                            (today - item.due_date).days
+                            for item in open_items.get(move.id, ())
+                            if item.due_date
+                        ),
+                        default=0,
+                    ),
                 )
                 for move in self.move_ids
             ]
