@@ -19,3 +19,4 @@ from . import test_segmentation
 from . import test_worklist
 from . import test_letters
 from . import test_worklist_lines
+from . import test_worklist_unit
