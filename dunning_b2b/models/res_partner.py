@@ -278,7 +278,7 @@ class ResPartner(models.Model):
         states = self.env["dunning.line"]._search(
             [
                 ("company_id", "=", self.env.company.id),
-                ("level_id", "in", [v for v in value if v]),
+                ("level_id", "in", list(value)),
                 ("is_open", "=", True),
             ]
         )
