@@ -143,16 +143,15 @@ class DunningWorklist(models.Model):
         return domain & Domain("balance", ">", 0) if debits_only else domain
 
     def action_view_invoices(self):
-        """The documents with open receivable lines: invoices and their instalments, debit
-        notes, and the open credit notes and payments that net them."""
+        """The customer's open items (receivable lines: instalments, debit notes), by stage."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "dunning_b2b.account_move_action_dunning"
-        )
-        lines = self.env["account.move.line"]._search(self._get_open_line_domain())
-        action["domain"] = [("id", "in", lines.subselect("move_id"))]
-        # No grouping by stage: a document's stage is computed from its lines.
-        action["context"] = {"default_move_type": "out_invoice"}
+        action = self.env["ir.actions.act_window"]._for_xml_id("dunning_b2b.dunning_line_action")
+        action["domain"] = [
+            ("partner_id", "=", self.partner_id.id),
+            ("company_id", "=", self.company_id.id),
+            ("is_open", "=", True),
+        ]
+        action["context"] = {"search_default_group_level": 1}
         return action
 
     def _get_stage_lines(self, level):
