@@ -120,6 +120,22 @@ class TestWorklistLines(LinesCommon):
             self.assertEqual(partner.dunning_overdue_amount, 500.0)
             self.assertEqual(partner.dunning_open_count, 2)
 
+    def test_instalment_stage_after_the_run(self):
+        """The run puts the first instalment (30 days overdue) at the formal notice; the
+        worklist and the customer show that stage, the second instalment none yet."""
+        self._instalment_invoice(self.customer, RUN_DATE - timedelta(days=60), 1000)
+        with freeze_time(RUN_DATE):
+            self._run()
+        row = self._row(self.customer)
+        self.assertRecordValues(row, [{
+            "level_id": self.formal.id, "overdue_amount": 500.0, "max_days_overdue": 30,
+        }])  # fmt: skip
+        with freeze_time(RUN_DATE):
+            partner = self.customer.with_user(self.collector).with_company(self.company)
+            self.assertEqual(partner.dunning_level_id, self.formal)
+            found = self.env["res.partner"].search([("dunning_level_id", "in", self.formal.ids)])
+        self.assertEqual(found, self.customer)
+
     def test_credit_note_covering_the_overdue(self):
         """An open credit note of 1,000 covers the 1,000 overdue: nothing overdue, no
         priority, nothing to chase; the collector is told to apply the credit."""
@@ -165,11 +181,17 @@ class TestWorklistLines(LinesCommon):
         credit = self._credit_note(self.customer, 100, RUN_DATE - timedelta(days=5))
         paid = self._invoice(self.customer, 10, 50)
         self._pay(paid, 50)
-        self._refresh()
+        with freeze_time(RUN_DATE):
+            self._run()
         row = self._row(self.customer)
         action = row.action_view_invoices()
-        shown = self.env["account.move"].search(action["domain"])
-        self.assertEqual(shown, invoice | credit, "open documents, credits included")
+        shown = self.env["dunning.line"].with_user(self.collector).search(action["domain"])
+        receivables = invoice.line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable"
+        )
+        self.assertEqual(len(receivables), 2)
+        self.assertEqual(shown.move_line_id & receivables, receivables, "both instalments")
+        self.assertFalse(shown.move_line_id.move_id & paid, "a paid invoice is not open")
         with freeze_time(RUN_DATE):
             row.action_exclude()
         self.assertTrue(invoice.dunning_excluded)
@@ -181,12 +203,16 @@ class TestWorklistLines(LinesCommon):
 @tagged("post_install", "-at_install")
 class TestKpiOpenCredits(KpiCommon, LinesCommon):
     """The dashboard's current + overdue equals the receivables on a ledger with open credits
-    (the finding: 223.6k current + overdue against 137.2k receivables).
+    (the finding: 223.6k current + overdue against 137.2k receivables), and instalments count
+    on their own due dates.
 
-    31 March 2026: X 1,000 due 3 March (overdue), Y 500 due 9 April (current), an open credit
-    note of 300 and a payment on account of 200: receivables 1,000. Netted: overdue
-    1,000 - 500 = 500, current 500. Covered Co: 800 overdue, an open credit note of 800:
-    nothing overdue, receivables 0.
+    31 March 2026: Acme: X 1,000 due 3 March (overdue 28 days), Y 500 due 9 April (current),
+    an open credit note of 300 and a payment on account of 200: receivables 1,000; netted,
+    overdue 1,000 - 500 = 500, current 500. Covered Co: 800 overdue, an open credit note of
+    800: receivables 0, nothing overdue. Instalment Co: 1,000 invoiced 30 January, half due
+    1 March (overdue 30 days), half due 30 April (current).
+    Total: receivables 2,000 = current 1,000 + overdue 1,000; weighted days past due
+    (500 x 28 + 500 x 30) / 1,000 = 29.
     """
 
     @classmethod
@@ -200,25 +226,37 @@ class TestKpiOpenCredits(KpiCommon, LinesCommon):
         cls.covered = cls._customer("Covered Co", "ap@covered.test")
         cls._invoice_on(cls.covered, date(2026, 2, 1), date(2026, 3, 3), 800)
         cls._credit_note(cls.covered, 800, date(2026, 3, 12))
+        cls.instalments = cls._customer("Instalment Co", "ap@instalment.test")
+        cls._instalment_invoice(cls.instalments, date(2026, 1, 30), 1000)
+        cls.env["dunning.engine"].sudo()._run(run_date=date(2026, 3, 31), companies=cls.company)
         cls.env["dunning.kpi"]._refresh_company(cls.company, date(2026, 3, 31), months=2)
 
     def test_current_plus_overdue_is_the_receivables(self):
         march = self._snapshot(date(2026, 3, 1))
         self.assertRecordValues(march, [{
-            "closing": 1000, "closing_current": 500, "closing_overdue": 500,
+            "closing": 2000, "closing_current": 1000, "closing_overdue": 1000,
         }])  # fmt: skip
-        self.assertAlmostEqual(march.weighted_dpd, 28.0, places=3)
+        self.assertAlmostEqual(march.weighted_dpd, 29.0, places=3)
         data = self.env["dunning.kpi"].with_user(self.accountant).get_dashboard_data()
         month = data["month"]
         self.assertAlmostEqual(month["closing_current"] + month["closing_overdue"],
                                month["closing"])  # fmt: skip
-        self.assertAlmostEqual(month["closing"], 1000)
+        self.assertAlmostEqual(month["closing"], 2000)
+
+    def test_stages_of_the_open_lines(self):
+        """X and the first instalment are at the formal notice; the lines' stages, not the
+        documents', are counted."""
+        stages = {row["name"]: row for row in self._snapshot(date(2026, 3, 1)).stage_distribution}
+        self.assertEqual((stages[self.formal.name]["count"], stages[self.formal.name]["amount"]),
+                         (2, 1500))  # fmt: skip
 
     def test_customers_net_of_their_credits(self):
         data = self.env["dunning.kpi"].with_user(self.accountant).get_dashboard_data()
-        self.assertEqual([(row["name"], row["overdue"]) for row in data["customers"]],
-                         [(self.customer.display_name, 500.0)])  # fmt: skip
+        self.assertEqual({row["name"]: row["overdue"] for row in data["customers"]},
+                         {self.customer.display_name: 500.0,
+                          self.instalments.display_name: 500.0})  # fmt: skip
         profiles = self.env["dunning.customer.kpi"].search([("company_id", "=", self.company.id)])
         by_partner = {p.partner_id: p for p in profiles}
         self.assertEqual(by_partner[self.customer].open_amount, 1000)
         self.assertEqual(by_partner[self.covered].overdue_amount, 0)
+        self.assertEqual(by_partner[self.instalments].level_id, self.formal)
