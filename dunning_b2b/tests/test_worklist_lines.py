@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 
 from odoo import Command
-from odoo.tests import freeze_time, tagged
+from odoo.tests import Form, freeze_time, tagged
 
 from .common import RUN_DATE, DunningCommon
 from .test_kpi import KpiCommon
@@ -175,6 +175,36 @@ class TestWorklistLines(LinesCommon):
         self.assertRecordValues(self._row(self.customer), [{
             "overdue_amount": 500.0, "priority": 500.0 * 20, "exposure": 0.0,
         }])  # fmt: skip
+
+    def test_cents_left_open_are_not_chased(self):
+        """0.02 left open after a payment is below the ladder's minimum: not to chase."""
+        move = self._invoice(self.customer, 20, 100)
+        self._pay(move, 99.98)
+        self._refresh()
+        row = self._row(self.customer)
+        self.assertAlmostEqual(row.overdue_amount, 0.02)
+        self.assertFalse(row.needs_action)
+
+    def test_call_log_on_an_instalment_invoice(self):
+        """A call about the invoice logs what its open lines owe and the oldest one's age,
+        not the header's last due date."""
+        move = self._instalment_invoice(self.customer, RUN_DATE - timedelta(days=60), 1000)
+        paid = self._invoice(self.customer, 10, 50)
+        self._pay(paid, 50)
+        with freeze_time(RUN_DATE):
+            action = move.with_user(self.collector).action_dunning_log_call()
+            form = Form(
+                self.env[action["res_model"]]
+                .with_user(self.collector)
+                .with_context(**action["context"])
+            )
+            self.assertEqual(form.open_move_ids[:], move, "a paid invoice is not offered")
+            form.outcome = "voicemail"
+            form.save().action_confirm()
+        event = self.env["dunning.event"].search(
+            [("move_id", "=", move.id), ("event_type", "=", "call")]
+        )
+        self.assertEqual((event.amount_residual, event.days_overdue), (1000, 30))
 
     def test_view_and_exclude_act_on_the_open_lines(self):
         invoice = self._instalment_invoice(self.customer, RUN_DATE - timedelta(days=60), 1000)
