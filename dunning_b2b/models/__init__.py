@@ -10,9 +10,12 @@ from . import account_move
 from . import dunning_engine
 from . import mail_notification
 from . import dunning_promise
+from . import dunning_promise_check
 from . import dunning_dispute_reason
 from . import dunning_dispute
+from . import dunning_dispute_check
 from . import dunning_credit_hold
+from . import dunning_credit_hold_rules
 from . import dunning_kpi_snapshot
 from . import dunning_analysis
 from . import dunning_customer_kpi

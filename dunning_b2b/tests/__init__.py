@@ -8,10 +8,12 @@ from . import test_cron
 from . import test_reliability
 from . import test_conversations_unit
 from . import test_promises
+from . import test_promise_lines
 from . import test_disputes
 from . import test_calls
 from . import test_credit_hold_unit
 from . import test_credit_hold
+from . import test_credit_hold_lines
 from . import test_kpi_unit
 from . import test_kpi
 from . import test_segment_unit
