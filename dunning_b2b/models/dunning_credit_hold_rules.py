@@ -1,7 +1,5 @@
 from collections import defaultdict
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -286,54 +284,6 @@ class DunningCreditHold(models.Model):
             for partner_id, total in rows
             if not currency.is_zero(total or 0.0)
         }
-
-    @api.model
-    def _start_holds(self, proposals, to_apply, company, run_date, user, stats):
-        """New holds of a run: proposals go to the managers, the others take effect now."""
-        if proposals:
-            proposals._log(
-                "hold_proposed",
-                run_date,
-                user,
-                {hold.id: hold._get_proposal_note() for hold in proposals},
-            )
-            proposals._schedule_decision(company, run_date)
-            stats["holds_proposed"] += len(proposals)
-        if to_apply:
-            to_apply._activate(run_date, user)
-            stats["holds_set"] += len(to_apply)
-
-    def _get_proposal_note(self):
-        self.ensure_one()
-        note = self.env._("Credit hold proposed: %(reason)s.", reason=self.reason)
-        if self.key_account:
-            note += " " + self.env._(
-                "Key account (%(share)s%% of revenue): a manager decides.",
-                share=round(self.revenue_share, 1),
-            )
-        return note
-
-    def _schedule_decision(self, company, run_date):
-        deciders = self._get_deciders(company)
-        activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
-        model_id = self.env["ir.model"]._get_id(self._name)
-        self.env["dunning.engine"]._create_activities(
-            [
-                {
-                    "res_model_id": model_id,
-                    "res_id": hold.id,
-                    "activity_type_id": activity_type.id,
-                    "summary": self.env._(
-                        "Decide the credit hold of %(customer)s", customer=hold.partner_id.name
-                    ),
-                    "note": Markup("<p>%s</p>") % hold._get_proposal_note(),
-                    "user_id": decider.id,
-                    "date_deadline": run_date,
-                }
-                for hold in self
-                for decider in deciders or self.env.user
-            ]
-        )
 
     # ------------------------------------------------------ run: lift holds
     @api.model
