@@ -38,6 +38,8 @@ class TestCreditHoldLines(LinesMixin, CreditHoldCommon):
         hold = self._hold()
         self.assertEqual((hold.state, hold.level_id), ("active", self.escalation))
         self.assertEqual(hold.move_ids, move)
+        receivable = move.line_ids.filtered(lambda aml: aml.account_type == "asset_receivable")
+        self.assertEqual(hold.line_ids, receivable, "both instalments are open")
         self.assertIn(
             f"{move.name} (instalment 1 of 2) reached {self.escalation.name}", hold.reason
         )
