@@ -32,6 +32,11 @@ class DunningLineRender(models.AbstractModel):
         }
 
     @api.model
+    def _sort_key(self, line):
+        """Lines by due date, then document."""
+        return (line.date_maturity or line.date, line.move_id.name or "", line.id)
+
+    @api.model
     def _is_listed(self, line, minimum=0.0):
         """Whether ``line`` is open and its open amount reaches ``minimum`` (in the company's
         currency: the policy's tolerance); a few cents left after a payment are not asked."""
@@ -73,7 +78,7 @@ class DunningLineRender(models.AbstractModel):
         if labels is None:
             labels = self._get_instalment_labels(lines) if not credits else {}
         rows = []
-        for line in lines.sorted(lambda l: (l.date_maturity or l.date, l.move_id.name or "", l.id)):
+        for line in lines.sorted(self._sort_key):
             if (line.amount_residual_currency < 0) != credits or not self._is_listed(line, minimum):
                 continue
             rows.append(self._prepare_row(line, on_date, labels.get(line.id, "")))
@@ -152,7 +157,7 @@ class DunningLineRender(models.AbstractModel):
         format_amount = amount_formatter(self.env)
         labels = self._get_instalment_labels(lines)
         items = []
-        for line in lines.sorted(lambda l: (l.date_maturity or l.date, l.move_id.name or "", l.id)):
+        for line in lines.sorted(self._sort_key):
             due = line.date_maturity or line.date
             parts = [line.move_id.name or ""]
             if line.id in labels:

@@ -263,14 +263,9 @@ class DunningMessage(models.Model):
         """
         Render = self.env["dunning.line.render"]
         lines = self._get_lines()
-        labels = Render._get_instalment_labels(
-            self.env["account.move.line"].union(*lines.values())
-        )
-        credit_lines = (
-            Render._get_open_credit_lines(self.company_id, self.partner_id.commercial_partner_id.ids)
-            if self
-            else {}
-        )
+        labels = Render._get_instalment_labels(self.env["account.move.line"].union(*lines.values()))
+        partners = self.partner_id.commercial_partner_id
+        credit_lines = Render._get_open_credit_lines(self.company_id, partners.ids) if self else {}
         data = {}
         for message in self:
             minimum = message.level_id.policy_id.minimum_amount

@@ -18,8 +18,8 @@ class ReportDunningLetter(models.AbstractModel):
     """Letters to a customer (commercial partner) in the current company: the formal notice
     and the demand letter list its overdue receivable lines (each instalment with its own due
     date and open amount), its open credits and the net amount asked per currency, a
-    deadline and what happens after it; the statement lists every open item with aging. This report prints, for each customer,
-    the letter its current stage calls for."""
+    deadline and what happens after it; the statement lists every open item with aging.
+    This report prints, for each customer, the letter its current stage calls for."""
 
     _name = "report.dunning_b2b.report_dunning_letter"
     _description = "Dunning Letter"
@@ -72,8 +72,7 @@ class ReportDunningLetter(models.AbstractModel):
     @api.model
     def _get_minimum_amount(self, partner, company):
         policy = (
-            partner.with_company(company).dunning_policy_id
-            or company._dunning_get_default_policy()
+            partner.with_company(company).dunning_policy_id or company._dunning_get_default_policy()
         )
         return policy.minimum_amount
 
@@ -91,7 +90,9 @@ class ReportDunningLetter(models.AbstractModel):
         debits, credit_lines = self._get_open_lines(partner, company, letter_date)
         minimum = self._get_minimum_amount(partner, company)
         Render = self.env["dunning.line.render"]
-        overdue = debits.filtered(lambda line: line.date_maturity and line.date_maturity < letter_date)
+        overdue = debits.filtered(
+            lambda line: line.date_maturity and line.date_maturity < letter_date
+        )
         lines = Render._get_line_rows(overdue or debits, letter_date, minimum)
         listed = self.env["account.move.line"].union(*(row["line"] for row in lines))
         level = self._get_level(listed)

@@ -18,3 +18,4 @@ from . import test_segment_unit
 from . import test_segmentation
 from . import test_worklist
 from . import test_letters
+from . import test_message_lines
