@@ -1,4 +1,5 @@
 import re
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command
@@ -219,6 +220,52 @@ class TestMessageLines(DunningCommon):
         letter = self._letter()
         self.assertNotIn(nearly_paid.name, letter)
         self.assertIn(other.name, letter)
+
+    # ------------------------------------------------------------ phone tasks
+    def test_phone_task_lists_the_open_lines_of_the_unanswered_email(self):
+        move = self._instalment_invoice(self.customer, 1000, RUN_DATE - timedelta(days=60))
+        first = self._receivable(move)[0]
+        paid = self._invoice(self.customer, 10, 300)
+        message = self._message(self.follow_up, first | self._receivable(paid))
+        message.sudo().state = "queued"
+        # The engine's state of the lines: both at the stage of the email.
+        self.env["dunning.line"].sudo().create(
+            [
+                {
+                    "move_line_id": line.id,
+                    "move_id": line.move_id.id,
+                    "partner_id": self.customer.id,
+                    "company_id": self.company.id,
+                    "currency_id": line.currency_id.id,
+                    "level_id": self.follow_up.id,
+                    "level_date": RUN_DATE,
+                    "due_date": line.date_maturity,
+                }
+                for line in first | self._receivable(paid)
+            ]
+        )
+        self._pay(paid, 300)
+        call_day = RUN_DATE + timedelta(days=self.follow_up.call_delay)
+        stats = defaultdict(int)
+        self.env["dunning.message"].sudo()._create_call_tasks(
+            self.company, call_day, self.env.user, stats
+        )
+        self.assertEqual(stats["call_tasks"], 1)
+        task = self.customer.activity_ids.filtered(
+            lambda a: (
+                a.activity_type_id == self.env.ref("dunning_b2b.mail_activity_type_dunning_call")
+            )
+        )
+        note = self._text(task.note)
+        self.assertIn(
+            f"{move.name}, instalment 1 of 2, due "
+            f"{format_date(self.env, first.date_maturity)}, {self._amount(500)}",
+            note,
+        )
+        self.assertNotIn(paid.name, note, "paid since the email: nothing to phone about")
+        self.assertNotIn(self._amount(1000), note)
+        (event,) = self.env["dunning.event"].search([("event_type", "=", "call_task")])
+        self.assertEqual((event.move_line_id, event.amount_residual), (first, 500))
 
     # ------------------------------------------------------------ letters
     def test_formal_notice_history_is_about_its_own_lines(self):
