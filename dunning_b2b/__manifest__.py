@@ -1,7 +1,7 @@
 {
     "name": "B2B Dunning",
     "summary": "Staged B2B collections: dunning ladder, grouped reminders, tasks and audit trail",
-    "version": "19.0.1.0.0",
+    "version": "19.0.2.0.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/dunning-b2b/dunning_b2b",
     "author": "dunning_b2b developers",
@@ -22,6 +22,7 @@
         "views/dunning_event_views.xml",
         "views/dunning_message_views.xml",
         "views/account_move_views.xml",
+        "views/dunning_line_views.xml",
         "views/res_partner_views.xml",
         "views/dunning_worklist_views.xml",
         "views/res_config_settings_views.xml",

@@ -11,8 +11,29 @@ from datetime import date, timedelta
 MODELS = ("dunning.event", "dunning.message", "dunning.promise", "dunning.dispute")
 
 
+def staged_lines():
+    """Open receivable lines at a stage: on the invoice header before 19.0.2.0.0, in
+    dunning_line since."""
+    env.cr.execute(
+        """SELECT 1 FROM information_schema.columns
+            WHERE table_name = 'account_move' AND column_name = 'dunning_level_id'"""
+    )
+    if env.cr.fetchone():
+        env.cr.execute(
+            """SELECT count(*) FROM account_move_line aml
+                 JOIN account_move m ON m.id = aml.move_id
+                 JOIN account_account acc ON acc.id = aml.account_id
+                WHERE m.dunning_level_id IS NOT NULL AND acc.account_type = 'asset_receivable'
+                  AND aml.balance > 0 AND NOT aml.reconciled AND aml.parent_state = 'posted'"""
+        )
+    else:
+        env.cr.execute("SELECT count(*) FROM dunning_line WHERE level_id IS NOT NULL")
+    return env.cr.fetchone()[0]
+
+
 def counts():
-    return " ".join(f"{model}={env[model].sudo().search_count([])}" for model in MODELS)
+    parts = [f"{model}={env[model].sudo().search_count([])}" for model in MODELS]
+    return " ".join([*parts, f"staged_lines={staged_lines()}"])
 
 
 def make():
@@ -21,6 +42,24 @@ def make():
         {"name": "Upgrade Check Co", "email": "ap@upgrade.example.com", "is_company": True}
     )
     moves = env["account.move"]
+    term = env["account.payment.term"].create(
+        {"name": "Upgrade check halves", "line_ids": [
+            (0, 0, {"value": "percent", "value_amount": 50, "nb_days": 30}),
+            (0, 0, {"value": "percent", "value_amount": 50, "nb_days": 60})]}
+    )  # fmt: skip
+    instalments = env["account.move"].create(
+        {
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "invoice_date": today - timedelta(days=100),
+            "invoice_payment_term_id": term.id,
+            "invoice_line_ids": [
+                (0, 0, {"name": "Check", "quantity": 1, "price_unit": 800.0,
+                        "tax_ids": [(5, 0, 0)]})
+            ],
+        }
+    )  # fmt: skip
+    instalments.action_post()
     for days in (5, 20, 60):
         move = env["account.move"].create(
             {

@@ -100,10 +100,7 @@ def positions(items, run_date):
         else:
             values[1] += item.amount
             values[4] += item.amount_company
-    return {
-        key: Position(key[0], key[1], *values)
-        for key, values in sums.items()
-    }
+    return {key: Position(key[0], key[1], *values) for key, values in sums.items()}
 
 
 def covered_keys(position_map):

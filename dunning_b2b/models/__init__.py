@@ -10,7 +10,10 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import account_move
+from . import dunning_bulk
 from . import dunning_engine
+from . import dunning_ladder
+from . import dunning_stage_entry
 from . import mail_notification
 from . import dunning_promise
 from . import dunning_dispute_reason
@@ -20,7 +23,6 @@ from . import dunning_kpi_snapshot
 from . import dunning_analysis
 from . import dunning_customer_kpi
 from . import dunning_kpi
-from . import dunning_engine_kpi
 from . import dunning_segment_rule
 from . import dunning_worklist
 from . import ir_actions_report

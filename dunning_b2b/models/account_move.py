@@ -1,6 +1,7 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.fields import Domain
 from odoo.tools import SQL, format_date
 
 from ..tools import amount_formatter
@@ -9,17 +10,18 @@ from ..tools import amount_formatter
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    # The engine writes these two columns with a targeted UPDATE (see dunning.engine): the
-    # move's own write machinery costs milliseconds per invoice and recomputes nothing here.
+    # The engine's state lives in dunning.line, one row per receivable line (instalment):
+    # a run never writes account_move. An invoice's stage is the highest of its open lines.
     dunning_level_id = fields.Many2one(
-        "dunning.level", string="Dunning Stage", readonly=True, copy=False, index="btree_not_null"
+        "dunning.level",
+        string="Dunning Stage",
+        compute="_compute_dunning_level",
+        search="_search_dunning_level_id",
+        help="The highest dunning stage among the document's open receivable lines.",
     )
-    dunning_date = fields.Date(string="Stage Reached On", readonly=True, copy=False)
-    # The engine, the worklist and the holds read a company's open customer invoices by
-    # customer, batch after batch: without this index each batch scans the whole table.
-    _dunning_open_index = models.Index(
-        "(company_id, commercial_partner_id) WHERE move_type = 'out_invoice' "
-        "AND state = 'posted' AND payment_state IN ('not_paid', 'partial')"
+    dunning_date = fields.Date(string="Stage Reached On", compute="_compute_dunning_level")
+    dunning_line_ids = fields.One2many(
+        "dunning.line", "move_id", string="Dunning by Instalment", readonly=True
     )
     dunning_excluded = fields.Boolean(
         string="Excluded from Dunning",
@@ -38,12 +40,66 @@ class AccountMove(models.Model):
     )
     credit_hold_banner = fields.Char(compute="_compute_credit_hold")
 
-    @api.depends("invoice_date_due")
+    @api.depends("line_ids.date_maturity", "line_ids.reconciled")
     def _compute_dunning_days_overdue(self):
+        """Days past the due date of the oldest open receivable line (an instalment's own
+        date, not the invoice's last one)."""
         today = fields.Date.context_today(self)
         for move in self:
-            due = move.invoice_date_due
-            move.dunning_days_overdue = (today - due).days if due else 0
+            dues = [
+                line.date_maturity
+                for line in move.line_ids
+                if line.account_type == "asset_receivable"
+                and not line.reconciled
+                and line.date_maturity
+                and line.balance > 0
+            ]
+            move.dunning_days_overdue = (today - min(dues)).days if dues else 0
+
+    def _compute_dunning_level(self):
+        # sudo: the engine's state of documents the user can read; dunning.line itself is
+        # readable by accounting users only.
+        states = (
+            self.env["dunning.line"]
+            .sudo()
+            .search(
+                [("move_id", "in", self.ids), ("level_id", "!=", False), ("is_open", "=", True)]
+            )
+        )
+        best = {}
+        for state in states:
+            current = best.get(state.move_id.id)
+            if not current or (
+                state.level_id.day_offset,
+                state.level_date or fields.Date.today(),
+            ) > (
+                current.level_id.day_offset,
+                current.level_date or fields.Date.today(),
+            ):
+                best[state.move_id.id] = state
+        for move in self:
+            state = best.get(move.id)
+            move.dunning_level_id = state.level_id if state else False
+            move.dunning_date = state.level_date if state else False
+
+    def _search_dunning_level_id(self, operator, value):
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        Line = self.env["dunning.line"].sudo()  # sudo: a filter on the documents' own stage
+        level_ids = [level_id for level_id in value if level_id]
+        domain = Domain.FALSE
+        if level_ids:
+            domain = Domain(
+                "id",
+                "in",
+                Line._search([("level_id", "in", level_ids), ("is_open", "=", True)]).subselect(
+                    "move_id"
+                ),
+            )
+        if False in value:
+            staged = Line._search([("level_id", "!=", False), ("is_open", "=", True)])
+            domain |= ~Domain("id", "in", staged.subselect("move_id"))
+        return domain if operator == "in" else ~domain
 
     @api.depends("dunning_excluded")
     def _compute_dunning_paused_reason(self):
@@ -175,6 +231,73 @@ class AccountMove(models.Model):
             ]
         )
         self._message_log_batch({move.id: Markup("%s") % text for move in self})
+
+    # ------------------------------------------------------------- lifecycle
+    def button_draft(self):
+        self._dunning_restart(self.env._("Reset to draft: dunning restarts when it is posted."))
+        return super().button_draft()
+
+    def button_cancel(self):
+        self._dunning_restart(self.env._("Cancelled: nothing is chased any more."))
+        return super().button_cancel()
+
+    def _reverse_moves(self, default_values_list=None, cancel=False):
+        reverses = super()._reverse_moves(default_values_list=default_values_list, cancel=cancel)
+        if cancel:
+            for move, reverse in zip(self, reverses, strict=False):
+                move._dunning_restart(
+                    self.env._(
+                        "Reversed by %(reversal)s: nothing left to chase.", reversal=reverse.name
+                    )
+                )
+        return reverses
+
+    def _dunning_restart(self, reason):
+        """Restart the dunning of the documents' receivable lines that reached a stage: a new
+        cycle, no stage, and the due date read again when the engine next sees the line;
+        an event and a chatter note say why."""
+        # sudo: the engine's own state and audit trail, changed for whoever may reset,
+        # cancel or reverse the document (their right to do that is checked by account).
+        Line = self.env["dunning.line"].sudo()
+        states = Line.search([("move_id", "in", self.ids), ("level_id", "!=", False)])
+        if not states:
+            return
+        today = fields.Date.context_today(self)
+        self.env["dunning.event"].sudo()._create_bulk(
+            [
+                {
+                    "event_type": "restart",
+                    "date": today,
+                    "move_id": state.move_id.id,
+                    "move_line_id": state.move_line_id.id,
+                    "cycle": state.cycle + 1,
+                    "partner_id": state.partner_id.id,
+                    "company_id": state.company_id.id,
+                    "level_id": state.level_id.id,
+                    "currency_id": state.currency_id.id,
+                    "amount_residual": state.move_line_id.amount_residual_currency,
+                    "user_id": self.env.uid,
+                    "note": reason,
+                }
+                for state in states
+            ]
+        )
+        Line.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE dunning_line
+                      SET level_id = NULL, level_date = NULL, due_date = NULL,
+                          pause_reason = NULL, cycle = cycle + 1
+                    WHERE id IN %s""",
+                tuple(states.ids),
+            )
+        )
+        Line.invalidate_model()
+        self.env["dunning.bulk"].sudo()._log_notes(
+            "account.move",
+            {move.id: Markup("%s") % reason for move in states.move_id},
+            self.env.user.partner_id,
+        )
 
     def action_dunning_exclude(self):
         self.filtered(lambda m: not m.dunning_excluded).write({"dunning_excluded": True})

@@ -618,20 +618,3 @@ class DunningCreditHold(models.Model):
             reason=(self.reason or "").rstrip(". "),
             collector=collector.name or self.env._("the collections team"),
         )
-
-
-class DunningEngine(models.AbstractModel):
-    # The run's hooks, filled here so that the holds stay one piece of code.
-    _inherit = "dunning.engine"
-
-    def _after_advances(self, company, advances, run_date, user, stats):
-        res = super()._after_advances(company, advances, run_date, user, stats)
-        self.env["dunning.credit.hold"]._apply_stage_rules(company, advances, run_date, user, stats)
-        return res
-
-    def _run_company_checks(self, company, run_date, user, stats):
-        res = super()._run_company_checks(company, run_date, user, stats)
-        Hold = self.env["dunning.credit.hold"]
-        Hold._lift_cleared(company, run_date, user, stats)
-        Hold._apply_credit_limits(company, run_date, user, stats)
-        return res

@@ -1,14 +1,28 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..engine.items import OpenItem
+from ..tools import amount_formatter
 
 # The columns of the selector's query, in the order of OpenItem's fields.
 ITEM_COLUMNS = (
-    "line_id", "move_id", "partner_id", "company_id", "currency_id", "due_date", "amount",
-    "amount_company", "move_name", "move_type", "ref", "invoice_date", "excluded",
-)  # fmt: skip
+    "line_id",
+    "move_id",
+    "partner_id",
+    "company_id",
+    "currency_id",
+    "due_date",
+    "amount",
+    "amount_company",
+    "move_name",
+    "move_type",
+    "ref",
+    "invoice_date",
+    "excluded",
+)
 
 
 class DunningLine(models.Model):
@@ -36,18 +50,25 @@ class DunningLine(models.Model):
         index=True,
     )
     move_id = fields.Many2one(
-        "account.move", string="Document", required=True, readonly=True, ondelete="cascade",
+        "account.move",
+        string="Document",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
         index=True,
-    )  # fmt: skip
+    )
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, readonly=True, index=True
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     level_id = fields.Many2one(
-        "dunning.level", string="Dunning Stage", readonly=True, ondelete="restrict",
+        "dunning.level",
+        string="Dunning Stage",
+        readonly=True,
+        ondelete="restrict",
         index="btree_not_null",
-    )  # fmt: skip
+    )
     level_date = fields.Date(string="Stage Reached On", readonly=True)
     due_date = fields.Date(
         readonly=True, help="The line's due date when the engine last placed it on the ladder."
@@ -124,10 +145,19 @@ class DunningLine(models.Model):
         :param credits: include the open credits
         """
         self.env["account.move.line"].flush_model(
-            ["move_id", "partner_id", "company_id", "currency_id", "date_maturity",
-             "amount_residual", "amount_residual_currency", "reconciled", "parent_state",
-             "account_id"]
-        )  # fmt: skip
+            [
+                "move_id",
+                "partner_id",
+                "company_id",
+                "currency_id",
+                "date_maturity",
+                "amount_residual",
+                "amount_residual_currency",
+                "reconciled",
+                "parent_state",
+                "account_id",
+            ]
+        )
         self.env["account.move"].flush_model(
             ["name", "move_type", "ref", "invoice_date", "date", "dunning_excluded"]
         )
@@ -171,8 +201,9 @@ class DunningLine(models.Model):
         )
 
     @api.model
-    def _get_open_items(self, companies, run_date=None, partner_ids=None, move_ids=None,
-                        credits=True):  # fmt: skip
+    def _get_open_items(
+        self, companies, run_date=None, partner_ids=None, move_ids=None, credits=True
+    ):
         """The open receivable items as :class:`OpenItem` values, by customer, due date and
         line (see :meth:`_get_open_items_query` for the parameters)."""
         query = self._get_open_items_query(companies, run_date, partner_ids, move_ids, credits)
@@ -210,15 +241,62 @@ class DunningLine(models.Model):
 
     @api.model
     def _get_states(self, line_ids):
-        """The stored state of lines: dict line id -> (state id, level id, due date, cycle)."""
+        """The stored state of lines: dict line id -> (state id, level id, due date, cycle,
+        pause reason)."""
         if not line_ids:
             return {}
         self.flush_model()
         rows = self.env.execute_query(
             SQL(
-                """SELECT move_line_id, id, level_id, due_date, cycle
+                """SELECT move_line_id, id, level_id, due_date, cycle, pause_reason
                      FROM dunning_line WHERE move_line_id IN %s""",
                 tuple(line_ids),
             )
         )
         return {row[0]: row[1:] for row in rows}
+
+    # ------------------------------------------------------------- rendering
+    @api.model
+    def _get_line_labels(self, line_ids):
+        """How each line is named to a person: "INV/2026/0042, instalment 1 of 2" for a
+        document with several receivable lines, the document's number otherwise.
+
+        :return: dict line id -> str
+        """
+        lines = self.env["account.move.line"].browse(line_ids)
+        instalments = self._get_instalments(line_ids)
+        labels = {}
+        for line in lines:
+            number, count = instalments.get(line.id, (1, 1))
+            name = line.move_id.name or ""
+            labels[line.id] = (
+                self.env._(
+                    "%(document)s, instalment %(number)s of %(count)s",
+                    document=name,
+                    number=number,
+                    count=count,
+                )
+                if count > 1
+                else name
+            )
+        return labels
+
+    @api.model
+    def _get_html_list(self, line_ids):
+        """The lines as an HTML list for tasks and notes: "INV/2026/0042, instalment 1 of 2:
+        $ 500.00 due 10/30/2026" (open amount in the line's currency, the line's due date)."""
+        lines = self.env["account.move.line"].browse(line_ids)
+        lines.fetch(["move_id", "amount_residual_currency", "currency_id", "date_maturity"])
+        labels = self._get_line_labels(line_ids)
+        date_format = self.env["res.lang"]._get_data(code=self.env.lang or "en_US").date_format
+        format_amount = amount_formatter(self.env)
+        return Markup("<ul>%s</ul>") % Markup("").join(
+            Markup("<li>%s</li>")
+            % self.env._(
+                "%(item)s: %(amount)s due %(due)s",
+                item=labels[line.id],
+                amount=format_amount(abs(line.amount_residual_currency), line.currency_id),
+                due=line.date_maturity.strftime(date_format) if line.date_maturity else "-",
+            )
+            for line in lines
+        )

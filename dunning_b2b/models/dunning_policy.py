@@ -24,7 +24,6 @@ class DunningPolicy(models.Model):
     description = fields.Text(translate=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     minimum_amount = fields.Monetary(
-        string="Minimum Amount",
         currency_field="currency_id",
         default=5.0,
         help="Tolerance, in the company's currency: a customer whose net amount due (open "

@@ -491,16 +491,3 @@ class DunningPromise(models.Model):
                 }
             )
         self.env["dunning.engine"]._create_activities(vals_list)
-
-
-class DunningEngine(models.AbstractModel):
-    _inherit = "dunning.engine"
-
-    def _run_company_checks(self, company, run_date, user, stats):
-        """Conversations with buyers: promises falling due, disputes past their deadline,
-        and phone tasks for emails nobody answered."""
-        res = super()._run_company_checks(company, run_date, user, stats)
-        self.env["dunning.promise"]._check_due_promises(company, run_date, user, stats)
-        self.env["dunning.dispute"]._check_deadlines(company, run_date, user, stats)
-        self.env["dunning.message"]._create_call_tasks(company, run_date, user, stats)
-        return res

@@ -148,15 +148,11 @@ class DunningWorklist(models.Model):
 
     def action_view_invoices(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "dunning_b2b.account_move_action_dunning"
-        )
+        action = self.env["ir.actions.act_window"]._for_xml_id("dunning_b2b.dunning_line_action")
         action["domain"] = [
-            ("commercial_partner_id", "=", self.partner_id.id),
+            ("partner_id", "=", self.partner_id.id),
             ("company_id", "=", self.company_id.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
+            ("is_open", "=", True),
         ]
         action["context"] = {"search_default_group_level": 1}
         return action

@@ -18,4 +18,7 @@ from . import test_segment_unit
 from . import test_segmentation
 from . import test_worklist
 from . import test_letters
+from . import test_ledger
+from . import test_items_unit
+from . import test_daily_steps
 from . import test_message_lines

@@ -1,0 +1,319 @@
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import api, models
+from odoo.tools import SQL, format_date
+
+from ..engine import InvoiceState, decide_advances
+from ..engine.items import below_tolerance, positions
+
+
+class DunningLadder(models.AbstractModel):
+    """The ladder step of a run, one batch of customers at a time: read their open
+    receivable lines through the selector, bring each line's state up to date (new lines,
+    restarts), net open credits, apply the tolerance and the pauses, decide which lines enter
+    a new stage, and hand those to ``dunning.stage.entry``."""
+
+    _name = "dunning.ladder"
+    _description = "Dunning Ladder Step"
+
+    def _run_batch(self, company, partner_ids, run_date, moves, user, stats):
+        # Customers are the unit of work: a customer's lines are decided and messaged
+        # together, and a concurrent run skips the customers this one holds.
+        partners = (
+            self.env["res.partner"].browse(partner_ids).try_lock_for_update(allow_referencing=True)
+        )
+        stats["locked_out"] += len(partner_ids) - len(partners)
+        if not partners:
+            return
+        items = self.env["dunning.line"]._get_open_items(
+            company,
+            run_date,
+            partner_ids=partners.ids,
+            move_ids=moves.ids if moves is not None else None,
+        )
+        debits = [item for item in items if not item.is_credit]
+        if not debits:
+            return
+        states = self._sync_states(company, debits, run_date, user, stats)
+        engine = self.env["dunning.engine"]
+        policies = engine._get_partner_policies(company, partners)
+        ladders = {policy.id: policy._get_stages() for policy in set(policies.values())}
+        current_ids = {state[1] for state in states.values() if state[1]}
+        offsets = {
+            level.id: level.day_offset
+            for level in self.env["dunning.level"]
+            .with_context(active_test=False)
+            .browse(current_ids)
+        }
+        held_back = self._get_held_back(company, items, policies, run_date, user, stats)
+        pauses = (
+            self.env["account.move"]
+            .browse({item.move_id for item in debits})
+            ._get_dunning_pause_reasons(run_date)
+        )
+        line_states = []
+        for item in debits:
+            reasons = tuple(pauses.get(item.move_id, ())) + tuple(held_back.get(item.line_id, ()))
+            level_id = states[item.line_id][1]
+            line_states.append(
+                InvoiceState(
+                    move_id=item.move_id,
+                    partner_id=item.partner_id,
+                    policy_id=policies[item.partner_id].id,
+                    due_date=item.due_date,
+                    current_stage_id=level_id,
+                    current_offset=offsets.get(level_id),
+                    excluded=item.excluded,
+                    pause_reasons=reasons,
+                    line_id=item.line_id,
+                )
+            )
+        self._write_pause_reasons(line_states, states)
+        stats["evaluated"] += len(line_states)
+        undated = [state for state in line_states if state.due_date is None]
+        if undated:
+            stats["no_due_date"] += len(undated)
+            self._report_undated(company, undated, run_date, user)
+        advances = decide_advances(line_states, ladders, run_date)
+        if advances:
+            items_by_line = {item.line_id: item for item in debits}
+            self.env["dunning.stage.entry"]._apply(
+                company, advances, items_by_line, states, run_date, user, stats
+            )
+
+    # ------------------------------------------------------------ line states
+    def _sync_states(self, company, debits, run_date, user, stats):
+        """Bring the state rows of ``debits`` up to date: a row for each new line, and a
+        restart (a new cycle, from the new due date) for each line whose due date changed.
+
+        :return: dict line id -> (state id, level id, due date, cycle, pause reason)
+        """
+        Line = self.env["dunning.line"]
+        states = Line._get_states([item.line_id for item in debits])
+        new = [item for item in debits if item.line_id not in states]
+        if new:
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO dunning_line (move_line_id, move_id, partner_id, company_id,
+                                                 currency_id, due_date, cycle, create_uid,
+                                                 create_date, write_uid, write_date)
+                       SELECT r.*, 1, %(uid)s, now() at time zone 'UTC', %(uid)s,
+                              now() at time zone 'UTC'
+                         FROM unnest(%(lines)s::int[], %(moves)s::int[], %(partners)s::int[],
+                                     %(companies)s::int[], %(currencies)s::int[],
+                                     %(dues)s::date[]) AS r
+                  ON CONFLICT (move_line_id) DO NOTHING""",
+                    uid=self.env.uid,
+                    lines=[item.line_id for item in new],
+                    moves=[item.move_id for item in new],
+                    partners=[item.partner_id for item in new],
+                    companies=[item.company_id for item in new],
+                    currencies=[item.currency_id for item in new],
+                    dues=[item.due_date for item in new],
+                )
+            )
+        # A row without a due date was restarted by a reset to draft, a cancellation or a
+        # reversal (its event said why): it takes the line's due date as it is posted now.
+        unplaced = [
+            item for item in debits if item.line_id in states and states[item.line_id][2] is None
+        ]
+        changed = [
+            item
+            for item in debits
+            if item.line_id in states
+            and states[item.line_id][2] is not None
+            and states[item.line_id][2] != item.due_date
+        ]
+        for item in unplaced:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE dunning_line SET due_date = %s WHERE move_line_id = %s",
+                    item.due_date,
+                    item.line_id,
+                )
+            )
+        if changed:
+            self._restart_changed(company, changed, states, run_date, user)
+            stats["restarted"] += len(changed)
+        if new or unplaced or changed:
+            Line.invalidate_model()
+            states = Line._get_states([item.line_id for item in debits])
+        return states
+
+    def _restart_changed(self, company, items, states, run_date, user):
+        """Lines whose due date changed since they were placed start again from the stage
+        their new due date calls for, in a new cycle, with an event and a note saying why."""
+        self.env.cr.execute(
+            SQL(
+                """UPDATE dunning_line l
+                      SET level_id = NULL, level_date = NULL, cycle = l.cycle + 1,
+                          due_date = r.due
+                     FROM unnest(%s::int[], %s::date[]) AS r(line_id, due)
+                    WHERE l.move_line_id = r.line_id""",
+                [item.line_id for item in items],
+                [item.due_date for item in items],
+            )
+        )
+        events, notes = [], defaultdict(list)
+        for item in items:
+            old_due = states[item.line_id][2]
+            text = self.env._(
+                "Due date changed from %(old)s to %(new)s: dunning restarts from the new date.",
+                old=format_date(self.env, old_due),
+                new=format_date(self.env, item.due_date) if item.due_date else "-",
+            )
+            events.append(
+                self._prepare_line_event_vals(
+                    "restart", item, False, states[item.line_id][3] + 1, run_date, user, text
+                )
+            )
+            notes[item.move_id].append(text)
+        self.env["dunning.event"]._create_bulk(events)
+        self.env["dunning.bulk"]._log_notes(
+            "account.move",
+            {move_id: Markup("<br/>").join(texts) for move_id, texts in notes.items()},
+            self.env["dunning.engine"]._get_author(company),
+        )
+
+    def _write_pause_reasons(self, line_states, states):
+        """Store why each line is paused (or that it no longer is), where that changed."""
+        changed = {}
+        for state in line_states:
+            reason = ", ".join(state.pause_reasons) or None
+            if reason != (states[state.line_id][4] or None):
+                changed[state.line_id] = reason
+        if changed:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE dunning_line l SET pause_reason = r.reason
+                         FROM unnest(%s::int[], %s::varchar[]) AS r(line_id, reason)
+                        WHERE l.move_line_id = r.line_id""",
+                    list(changed),
+                    list(changed.values()),
+                )
+            )
+            self.env["dunning.line"].invalidate_model(["pause_reason"])
+
+    # -------------------------------------------------- credits and tolerance
+    def _get_held_back(self, company, items, policies, run_date, user, stats):
+        """Lines that must not advance for money reasons, with why: the customer's net
+        amount is below the policy's minimum, the line's own open amount is, or open credits
+        in the same currency cover what is overdue (then the collector is asked, once, to
+        apply the credit).
+
+        :return: dict line id -> tuple of reasons
+        """
+        position_map = positions(items, run_date)
+        held = defaultdict(tuple)
+        covered = {}  # partner id -> currencies whose overdue open credits cover
+        for (partner_id, currency_id), position in position_map.items():
+            if position.credit_covers_overdue:
+                covered.setdefault(partner_id, []).append(currency_id)
+        below_min = self.env._("net amount due below the policy's minimum")
+        line_below = self.env._("open amount below the policy's minimum")
+        by_credit = self.env._("covered by open credits")
+        for item in items:
+            if item.is_credit:
+                continue
+            minimum = policies[item.partner_id].minimum_amount
+            position = position_map[item.partner_id, item.currency_id]
+            if below_tolerance(position_map, item.partner_id, minimum):
+                held[item.line_id] += (below_min,)
+            elif abs(item.amount_company) < minimum:
+                held[item.line_id] += (line_below,)
+            if item.currency_id in covered.get(item.partner_id, ()) and (
+                position.credit_covers_all
+                or (item.due_date is not None and item.due_date < run_date)
+            ):
+                held[item.line_id] += (by_credit,)
+        if covered:
+            self.env["dunning.stage.entry"]._ask_to_apply_credits(
+                company,
+                {
+                    partner_id: [
+                        item
+                        for item in items
+                        if item.partner_id == partner_id and item.currency_id in currencies
+                    ]
+                    for partner_id, currencies in covered.items()
+                },
+                run_date,
+                user,
+                stats,
+            )
+        return held
+
+    # ----------------------------------------------------------------- undated
+    def _report_undated(self, company, states, run_date, user):
+        """Lines without a due date cannot be placed on the ladder: say so once per
+        document, with an error event and a task for the collector, and go on."""
+        text = self.env._("No due date: the invoice cannot be placed on the dunning ladder.")
+        moves = self.env["account.move"].browse({state.move_id for state in states})
+        reported = (
+            self.env["dunning.event"]
+            .search(
+                [("move_id", "in", moves.ids), ("event_type", "=", "error"), ("note", "=", text)]
+            )
+            .move_id
+        )
+        moves -= reported
+        if not moves:
+            return
+        self.env["dunning.event"]._create_bulk(
+            [
+                {
+                    "event_type": "error",
+                    "date": run_date,
+                    "move_id": move.id,
+                    "partner_id": move.commercial_partner_id.id,
+                    "company_id": company.id,
+                    "currency_id": move.currency_id.id,
+                    "user_id": user.id,
+                    "note": text,
+                }
+                for move in moves
+            ]
+        )
+        collectors = self.env["dunning.engine"]._get_collectors(
+            company, moves.commercial_partner_id
+        )
+        todo = self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
+        self.env["mail.activity"].create(
+            [
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("account.move"),
+                    "res_id": move.id,
+                    "activity_type_id": todo.id,
+                    "summary": self.env._("Set a due date"),
+                    "note": Markup("<p>%s</p>") % text,
+                    "user_id": collectors[move.commercial_partner_id.id].id or self.env.uid,
+                    "date_deadline": run_date,
+                }
+                for move in moves
+            ]
+        )
+
+    @api.model
+    def _prepare_line_event_vals(
+        self, event_type, item, level_id, cycle, run_date, user, note, days_overdue=None
+    ):
+        """An event about one receivable line (an :class:`OpenItem`)."""
+        if days_overdue is None and item.due_date:
+            days_overdue = (run_date - item.due_date).days
+        return {
+            "event_type": event_type,
+            "date": run_date,
+            "move_id": item.move_id,
+            "move_line_id": item.line_id,
+            "cycle": cycle,
+            "partner_id": item.partner_id,
+            "company_id": item.company_id,
+            "level_id": level_id,
+            "currency_id": item.currency_id,
+            "amount_residual": item.amount,
+            "days_overdue": days_overdue or 0,
+            "user_id": user.id,
+            "note": note,
+        }

@@ -1,0 +1,366 @@
+from collections import defaultdict
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..engine import group_advances
+
+
+class DunningStageEntry(models.AbstractModel):
+    """What happens when receivable lines enter a stage: their state, an event and a chatter
+    line each, one message per customer and stage (a line joins a message of the day that is
+    not sent yet), tasks for the collector, the salesperson's digest and the hold rules."""
+
+    _name = "dunning.stage.entry"
+    _description = "Dunning Stage Entry"
+
+    def _apply(self, company, advances, items, states, run_date, user, stats):
+        """:param advances: engine ``Advance`` values (one per line)
+        :param items: dict line id -> ``OpenItem``
+        :param states: dict line id -> (state id, level id, due date, cycle, pause reason)
+        """
+        Level = self.env["dunning.level"].with_context(active_test=False)
+        engine = self.env["dunning.engine"]
+        # 1. The lines' state, in one UPDATE per stage: account_move is not written.
+        by_level = defaultdict(list)
+        for advance in advances:
+            by_level[advance.stage_id].append(advance.line_id)
+        for level_id, line_ids in by_level.items():
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE dunning_line SET level_id = %s, level_date = %s "
+                    "WHERE move_line_id IN %s",
+                    level_id,
+                    run_date,
+                    tuple(line_ids),
+                )
+            )
+        self.env["dunning.line"].invalidate_model(["level_id", "level_date"])
+        stats["advanced"] += len(advances)
+
+        # 2. One stage event per line, and a line in its document's chatter.
+        skipped = {sid for advance in advances for sid in advance.skipped_stage_ids}
+        names = {level.id: level.name for level in Level.browse(set(by_level) | skipped)}
+        labels = self.env["dunning.line"]._get_line_labels(list(items))
+        Ladder = self.env["dunning.ladder"]
+        events = []
+        logs = defaultdict(list)
+        for advance in advances:
+            item = items[advance.line_id]
+            note = (
+                self.env._("%(days)s days after the due date", days=advance.days_overdue)
+                if advance.days_overdue >= 0
+                else self.env._("%(days)s days before the due date", days=-advance.days_overdue)
+            )
+            if advance.skipped_stage_ids:
+                note += ". " + self.env._(
+                    "Stages passed over, nothing sent for them: %(stages)s",
+                    stages=", ".join(names[sid] for sid in advance.skipped_stage_ids),
+                )
+            events.append(
+                Ladder._prepare_line_event_vals(
+                    "stage",
+                    item,
+                    advance.stage_id,
+                    states[advance.line_id][3],
+                    run_date,
+                    user,
+                    note,
+                    advance.days_overdue,
+                )
+            )
+            logs[item.move_id].append(
+                Markup("%s <b>%s</b>: %s (%s)")
+                % (
+                    self.env._("Dunning stage reached:"),
+                    names[advance.stage_id],
+                    labels[advance.line_id],
+                    note,
+                )
+            )
+        engine._log_notes(
+            "account.move",
+            {move_id: Markup("<br/>").join(texts) for move_id, texts in logs.items()},
+            engine._get_author(company),
+        )
+
+        # 3. One communication per customer and stage.
+        groups = group_advances(advances)
+        partners = self.env["res.partner"].browse({partner_id for partner_id, _level in groups})
+        partners.fetch(["name", "email", "child_ids", "lang"])
+        collectors = engine._get_collectors(company, partners)
+        days = {advance.line_id: advance.days_overdue for advance in advances}
+        messages, joined = self._get_messages(
+            company, groups, partners, items, run_date, collectors
+        )
+        to_send = self.env["dunning.message"]
+        assignees = {}  # (stage, collector) -> who gets the task, looked up once per batch
+        activities = []
+        to_notify = defaultdict(list)
+        todo = self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
+        for (partner_id, level_id), line_ids in groups.items():
+            partner = partners.browse(partner_id).with_prefetch(partners._prefetch_ids)
+            level = Level.browse(level_id)
+            group_items = [items[line_id] for line_id in line_ids]
+            lines_html = self.env["dunning.line"]._get_html_list(line_ids)
+            moves = self.env["account.move"].browse({item.move_id for item in group_items})
+            collector = collectors[partner_id]
+            needs_task = level.create_activity or not level.send_email
+            no_email = False
+
+            def group_events(event_type, note, message=None, _items=group_items, _level=level):
+                return [
+                    dict(
+                        Ladder._prepare_line_event_vals(
+                            event_type,
+                            item,
+                            _level.id,
+                            states[item.line_id][3],
+                            run_date,
+                            user,
+                            note,
+                            days[item.line_id],
+                        ),
+                        message_id=message.id if message else None,
+                    )
+                    for item in _items
+                ]
+
+            if level.send_email:
+                message = messages.get((partner_id, level_id))
+                if message and level.automatic:
+                    to_send |= message
+                elif message:
+                    stats["drafts"] += 1
+                    events += group_events(
+                        "email_draft",
+                        self.env._("Message prepared; a person reviews and sends it."),
+                        message,
+                    )
+                    if message not in joined:
+                        activities.append(
+                            self._prepare_activity_vals(
+                                message,
+                                level,
+                                collector,
+                                run_date,
+                                lines_html,
+                                self.env._(
+                                    "Review and send the %(stage)s message", stage=level.name
+                                ),
+                                todo,
+                            )
+                        )
+                else:
+                    stats["no_email"] += 1
+                    needs_task = no_email = True
+                    events += group_events(
+                        "no_email",
+                        self.env._(
+                            "No email address for %(customer)s or its billing contacts: "
+                            "a task was created for %(collector)s instead.",
+                            customer=partner.display_name,
+                            collector=collector.name or self.env._("nobody"),
+                        ),
+                    )
+            if needs_task:
+                summary = (
+                    self.env._(
+                        "%(stage)s: no email address, contact the customer", stage=level.name
+                    )
+                    if no_email
+                    else level.name
+                )
+                if (level.id, collector.id) not in assignees:
+                    assignees[level.id, collector.id] = engine._get_task_assignee(
+                        company, level, collector
+                    )
+                assignee = assignees[level.id, collector.id]
+                activities.append(
+                    self._prepare_activity_vals(
+                        partner, level, assignee, run_date, lines_html, summary
+                    )
+                )
+                events += group_events(
+                    "activity", self.env._("Task for %(user)s", user=assignee.name or "-")
+                )
+            if level.notify_salesperson:
+                for salesperson in moves.invoice_user_id.filtered(lambda u: not u.share):
+                    to_notify[salesperson].append((partner, level, moves))
+        engine._notify_salespersons(to_notify)
+        if activities:
+            engine._create_activities(activities)
+            stats["activities"] += len(activities)
+        self.env["dunning.event"]._create_bulk(events)
+        if to_send:
+            sent = to_send._send(user=user, date=run_date)
+            stats["emails"] += len(sent)
+            stats["errors"] += len(to_send - sent)
+        self.env["dunning.credit.hold"]._apply_stage_rules(company, advances, run_date, user, stats)
+
+    def _get_messages(self, company, groups, partners, items, run_date, collectors):
+        """The message of each (customer, stage) group that sends email: a message of the
+        same customer and stage not sent yet (prepared for review) takes the new lines;
+        otherwise a new one. Customers without an email address get none.
+
+        :return: (dict (partner id, level id) -> dunning.message, the joined messages)
+        """
+        Level = self.env["dunning.level"].with_context(active_test=False)
+        Message = self.env["dunning.message"]
+        engine = self.env["dunning.engine"]
+        emailing = {key: ids for key, ids in groups.items() if Level.browse(key[1]).send_email}
+        if not emailing:
+            return {}, Message
+        pending = Message.search(
+            [
+                ("company_id", "=", company.id),
+                ("partner_id", "in", [key[0] for key in emailing]),
+                ("level_id", "in", [key[1] for key in emailing]),
+                ("state", "=", "draft"),
+                ("mail_message_id", "=", False),
+            ],
+            order="id desc",
+        )
+        open_messages = {}
+        for message in pending:
+            open_messages.setdefault((message.partner_id.id, message.level_id.id), message)
+        result, joined, vals_list = {}, Message, []
+        for (partner_id, level_id), line_ids in emailing.items():
+            move_ids = list({items[line_id].move_id for line_id in line_ids})
+            message = open_messages.get((partner_id, level_id))
+            if message:
+                message.write(
+                    {
+                        "line_ids": [fields.Command.link(line_id) for line_id in line_ids],
+                        "move_ids": [fields.Command.link(move_id) for move_id in move_ids],
+                    }
+                )
+                result[partner_id, level_id] = message
+                joined |= message
+                continue
+            partner = partners.browse(partner_id).with_prefetch(partners._prefetch_ids)
+            moves = self.env["account.move"].browse(move_ids)
+            recipients = engine._get_recipients(partner, moves)
+            if Level.browse(level_id).send_to_all_contacts:
+                recipients |= engine._get_all_billing_contacts(partner)
+            if recipients:
+                vals_list.append(
+                    {
+                        "date": run_date,
+                        "partner_id": partner_id,
+                        "company_id": company.id,
+                        "level_id": level_id,
+                        "line_ids": [fields.Command.set(line_ids)],
+                        "move_ids": [fields.Command.set(move_ids)],
+                        "recipient_ids": [fields.Command.set(recipients.ids)],
+                        "collector_id": collectors[partner_id].id,
+                    }
+                )
+        for message in Message.create(vals_list):
+            result[message.partner_id.id, message.level_id.id] = message
+        return result, joined
+
+    @api.model
+    def _prepare_activity_vals(
+        self, record, level, assignee, run_date, lines_html, summary, activity_type=None
+    ):
+        """A task on ``record`` (the customer, or a message to review) listing lines."""
+        note = Markup("<p>%s</p>%s") % (escape(level.description or level.name), lines_html)
+        activity_type = (
+            activity_type
+            or level.activity_type_id
+            or self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
+        )
+        return {
+            "res_model_id": self.env["ir.model"]._get_id(record._name),
+            "res_model": record._name,
+            "res_id": record.id,
+            "res_name": record.display_name,
+            "activity_type_id": activity_type.id,
+            "summary": summary,
+            "note": note,
+            "user_id": assignee.id or self.env.uid,
+            "date_deadline": fields.Date.add(run_date, days=level.activity_delay),
+        }
+
+    # ------------------------------------------------------------ open credits
+    def _ask_to_apply_credits(self, company, items_by_partner, run_date, user, stats):
+        """Customers whose open credits cover what is overdue get no reminder: their
+        collector gets one task, "apply the open credit", listing the documents to match.
+        A customer with such a task still open, or told so today, is not asked again.
+
+        :param items_by_partner: dict partner id -> the customer's ``OpenItem`` values in
+            the covered currencies (debits and credits)
+        """
+        summary = self.env._("Apply the open credit")
+        partner_ids = list(items_by_partner)
+        open_tasks = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "in", partner_ids),
+                ("summary", "=", summary),
+            ]
+        )
+        told_today = self.env["dunning.event"].search(
+            [
+                ("partner_id", "in", partner_ids),
+                ("company_id", "=", company.id),
+                ("event_type", "=", "credit_cover"),
+                ("date", "=", run_date),
+            ]
+        )
+        skip = set(open_tasks.mapped("res_id")) | set(told_today.partner_id.ids)
+        todo = [partner_id for partner_id in partner_ids if partner_id not in skip]
+        if not todo:
+            return
+        engine = self.env["dunning.engine"]
+        partners = self.env["res.partner"].browse(todo)
+        collectors = engine._get_collectors(company, partners)
+        Line = self.env["dunning.line"]
+        activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
+        activities, events = [], []
+        for partner in partners:
+            partner_items = items_by_partner[partner.id]
+            debits = [item.line_id for item in partner_items if not item.is_credit]
+            credits = [item.line_id for item in partner_items if item.is_credit]
+            text = self.env._(
+                "Open credits cover what %(customer)s owes overdue: no reminder is sent. "
+                "Match the credits with the invoices (or refund them).",
+                customer=partner.name,
+            )
+            note = Markup("<p>%s</p><p>%s</p>%s<p>%s</p>%s") % (
+                text,
+                self.env._("Owed:"),
+                Line._get_html_list(debits),
+                self.env._("Open credits:"),
+                Line._get_html_list(credits),
+            )
+            activities.append(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                    "res_model": "res.partner",
+                    "res_id": partner.id,
+                    "res_name": partner.display_name,
+                    "activity_type_id": activity_type.id,
+                    "summary": summary,
+                    "note": note,
+                    "user_id": collectors[partner.id].id or self.env.uid,
+                    "date_deadline": run_date,
+                }
+            )
+            events.append(
+                {
+                    "event_type": "credit_cover",
+                    "date": run_date,
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "user_id": user.id,
+                    "note": text,
+                }
+            )
+        engine._create_activities(activities)
+        self.env["dunning.event"]._create_bulk(events)
+        stats["credit_covered"] += len(todo)
+        stats["activities"] += len(activities)
