@@ -1,21 +1,16 @@
-"""Receivable lines as a customer or a collector reads them: the rows of reminders, letters
-and task notes, the open credits beside them and the net amount asked, per currency."""
+"""Receivable lines as a customer reads them: the rows of reminders and letters, the open
+credits beside them and the net amount asked, per currency."""
 
 from collections import defaultdict
 
-from markupsafe import Markup
-
 from odoo import api, models
 from odoo.tools import SQL
-from odoo.tools.misc import get_lang
-
-from ..tools import amount_formatter
 
 
 class DunningLineRender(models.AbstractModel):
-    """Shared by the messages, the letters and the engine's tasks, so that they list the same
-    lines the same way: each instalment with its own due date and open amount, never an
-    invoice header's."""
+    """Shared by the messages and the letters, so that they list the same lines the same way:
+    each instalment with its own due date and open amount, never an invoice header's. (Task
+    notes list lines with ``dunning.line._get_html_list``.)"""
 
     _name = "dunning.line.render"
     _description = "Receivable Lines as Customers Read Them"
@@ -146,24 +141,3 @@ class DunningLineRender(models.AbstractModel):
                 }
             )
         return summary
-
-    @api.model
-    def _get_lines_html_list(self, lines):
-        """``lines`` (receivable lines) as an HTML list for tasks and notes, one item per line
-        by due date: "INV/2026/0042, instalment 1 of 2, due 10/30/2026, $ 500.00"."""
-        # Formats looked up once: format_date and format_amount per line cost a language
-        # lookup each, and the engine lists thousands of lines in a large run.
-        date_format = get_lang(self.env).date_format
-        format_amount = amount_formatter(self.env)
-        labels = self._get_instalment_labels(lines)
-        items = []
-        for line in lines.sorted(self._sort_key):
-            due = line.date_maturity or line.date
-            parts = [line.move_id.name or ""]
-            if line.id in labels:
-                parts.append(labels[line.id])
-            if due:
-                parts.append(self.env._("due %(date)s", date=due.strftime(date_format)))
-            parts.append(format_amount(line.amount_residual_currency, line.currency_id))
-            items.append(Markup("<li>%s</li>") % ", ".join(parts))
-        return Markup("<ul>%s</ul>") % Markup("").join(items)

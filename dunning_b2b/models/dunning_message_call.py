@@ -90,7 +90,6 @@ class DunningMessage(models.Model):
         messages = self.browse(list(by_message))
         collectors = self.env["dunning.engine"]._get_collectors(company, messages.partner_id)
         activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_call")
-        Render = self.env["dunning.line.render"]
         activities = []
         events = []
         for message in messages:
@@ -104,7 +103,7 @@ class DunningMessage(models.Model):
                     stage=message.level_id.name,
                     date=format_date(self.env, message.date),
                 ),
-                Render._get_lines_html_list(message_lines),
+                self.env["dunning.line"]._get_html_list(message_lines.ids),
                 partner._dunning_phone_note(),
             )
             activities.append(

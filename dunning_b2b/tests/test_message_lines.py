@@ -135,13 +135,6 @@ class TestMessageLines(DunningCommon):
         self.assertEqual(message.amount_text, self.usd.format(500))
         self.assertEqual(message.max_days_overdue, 30)
 
-        note = self.env["dunning.line.render"].with_user(self.collector)._get_lines_html_list(first)
-        self.assertEqual(
-            self._text(note),
-            f"{move.name}, instalment 1 of 2, due "
-            f"{format_date(self.env, first.date_maturity)}, {self._amount(500)}",
-        )
-
         letter = self._letter()
         self.assertIn(f"{move.name} instalment 1 of 2 PO-SPLIT", letter)
         self.assertIn(format_date(self.env, first.date_maturity), letter)
@@ -221,6 +214,32 @@ class TestMessageLines(DunningCommon):
         self.assertNotIn(nearly_paid.name, letter)
         self.assertIn(other.name, letter)
 
+    # ------------------------------------------------------------ through the engine
+    def test_daily_run_emails_the_overdue_instalment(self):
+        move = self._instalment_invoice(self.customer, 1000, RUN_DATE - timedelta(days=33))
+        first, second = self._receivable(move)
+        self._run()
+        message = self._messages()
+        self.assertEqual(message.line_ids, first)
+        self.assertEqual(message.level_id, self.follow_up)
+        body = self._text(message.mail_message_id.body)
+        self.assertIn(f"{move.name} instalment 1 of 2 PO-SPLIT", body)
+        self.assertIn(f"{format_date(self.env, first.date_maturity)} 3 {self._amount(500)}", body)
+        self.assertNotIn(format_date(self.env, second.date_maturity), body)
+        self.assertIn(f"Total due {self._amount(500)}", body)
+        (event,) = self._events(move, "email")
+        self.assertEqual((event.move_line_id, event.amount_residual), (first, 500))
+
+    def test_daily_run_asks_the_net_amount_when_credits_cover_part(self):
+        invoice = self._invoice(self.customer, 3, 1000)
+        refund = self._refund(self.customer, 300)
+        self._run()
+        body = self._text(self._messages().mail_message_id.body)
+        self.assertIn(refund.name, body)
+        self.assertIn(f"Less your open credits {self._amount(-300)}", body)
+        self.assertIn(f"Net amount due {self._amount(700)}", body)
+        self.assertIn(invoice.name, body)
+
     # ------------------------------------------------------------ phone tasks
     def test_phone_task_lists_the_open_lines_of_the_unanswered_email(self):
         move = self._instalment_invoice(self.customer, 1000, RUN_DATE - timedelta(days=60))
@@ -258,8 +277,8 @@ class TestMessageLines(DunningCommon):
         )
         note = self._text(task.note)
         self.assertIn(
-            f"{move.name}, instalment 1 of 2, due "
-            f"{format_date(self.env, first.date_maturity)}, {self._amount(500)}",
+            f"{move.name}, instalment 1 of 2: {self._amount(500)} due "
+            f"{format_date(self.env, first.date_maturity)}",
             note,
         )
         self.assertNotIn(paid.name, note, "paid since the email: nothing to phone about")
