@@ -88,17 +88,19 @@ class AccountMove(models.Model):
         Line = self.env["dunning.line"].sudo()  # sudo: a filter on the documents' own stage
         level_ids = [level_id for level_id in value if level_id]
         domain = Domain.FALSE
+
+        def moves_of(line_domain):
+            query = Line._search(line_domain)
+            return query.subselect(SQL.identifier(query.table, "move_id"))
+
         if level_ids:
             domain = Domain(
-                "id",
-                "in",
-                Line._search([("level_id", "in", level_ids), ("is_open", "=", True)]).subselect(
-                    "move_id"
-                ),
+                "id", "in", moves_of([("level_id", "in", level_ids), ("is_open", "=", True)])
             )
         if False in value:
-            staged = Line._search([("level_id", "!=", False), ("is_open", "=", True)])
-            domain |= ~Domain("id", "in", staged.subselect("move_id"))
+            domain |= ~Domain(
+                "id", "in", moves_of([("level_id", "!=", False), ("is_open", "=", True)])
+            )
         return domain if operator == "in" else ~domain
 
     @api.depends("dunning_excluded")

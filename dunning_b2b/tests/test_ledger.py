@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import RUN_DATE, DunningCommon
@@ -378,3 +379,43 @@ class TestLedger(DunningCommon):
         self.assertFalse(stats.get("failed_customers"), stats)
         self.assertEqual(self._staged(late), self.follow_up)
         self.assertIn(late, self._messages().move_ids)
+
+    # --------------------------------------------------------- the open items list
+    def test_collector_reads_open_items_by_stage_and_cannot_forge_them(self):
+        move = self._instalment_invoice(
+            self.customer, RUN_DATE - timedelta(days=60), 2000.0, self.term_30_90
+        )
+        self._run()
+        Line = self.env["dunning.line"].with_user(self.collector)
+        action = self.env.ref("dunning_b2b.dunning_line_action")
+        groups = Line.formatted_read_group(
+            [("is_open", "=", True), ("level_id", "!=", False)],
+            ["level_id"],
+            ["amount_residual:sum", "__count"],
+        )
+        self.assertEqual(
+            [(group["level_id"][0], group["__count"]) for group in groups],
+            [(self.formal.id, 1)],
+        )
+        self.assertTrue(Line.get_views([(False, "list"), (False, "search")]))
+        self.assertEqual(action.res_model, "dunning.line")
+        line = Line.search([("move_id", "=", move.id), ("level_id", "!=", False)])
+        with self.assertRaises(AccessError):
+            line.write({"level_id": self.final.id})
+        with self.assertRaises(AccessError):
+            Line.create(
+                {
+                    "move_line_id": line.move_line_id.id,
+                    "move_id": move.id,
+                    "partner_id": self.customer.id,
+                    "company_id": self.company.id,
+                }
+            )
+        # The invoice shows its stage to whoever reads it, a collector included.
+        self.assertEqual(move.with_user(self.collector).dunning_level_id, self.formal)
+        self.assertEqual(
+            self.env["account.move"]
+            .with_user(self.collector)
+            .search([("dunning_level_id", "=", self.formal.id)]),
+            move,
+        )
