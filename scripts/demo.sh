@@ -39,13 +39,12 @@ cron = env.ref("dunning_b2b.ir_cron_dunning")
 cron.method_direct_trigger()
 env["mail.mail"].process_email_queue()
 env.cr.commit()
-moves = env["account.move"].search([("dunning_level_id", "!=", False)])
-for company, level, count in env["account.move"]._read_group(
-        [("id", "in", moves.ids), ("payment_state", "in", ("not_paid", "partial"))],
-        ["company_id", "dunning_level_id"], ["__count"]):
-    print(f"   {level.company_id.name[:24]:<25} {level.name:<20} {count} open invoice(s)")
+for company, level, count in env["dunning.line"]._read_group(
+        [("is_open", "=", True), ("level_id", "!=", False)],
+        ["company_id", "level_id"], ["__count"]):
+    print(f"   {company.name[:24]:<25} {level.name:<20} {count} open item(s)")
 PY
-cat "$root/.build/logs/demo_run.log" | grep "open invoice" || true
+cat "$root/.build/logs/demo_run.log" | grep "open item" || true
 
 cat <<MSG
 
@@ -55,7 +54,8 @@ Odoo is starting on http://localhost:$port (database $db). Log in as:
   sales / sales           salesperson (Sam Seller): sees credit holds, cannot lift them
 What to look at:
   as collector: Invoicing > Collections > My Worklist   customers by priority; Print > Formal notice
-  Invoicing > Collections > Overdue Invoices   open invoices grouped by stage
+  Invoicing > Collections > Open Items by Stage  instalments and invoices by stage (Initech
+                                                 Industries: two instalments, one overdue)
   Invoicing > Collections > Messages to Review formal notices waiting for a person
   Invoicing > Collections > History            every stage entry, email and task
   a customer (e.g. Wayne Logistics, Globex Corporation): Dunning tab and chatter

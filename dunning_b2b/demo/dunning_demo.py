@@ -51,6 +51,7 @@ class DunningEngine(models.AbstractModel):
                     ).create(
                         {"amount": paid, "payment_date": move.invoice_date_due - timedelta(days=1)}
                     )._create_payments()
+        moves |= self._demo_ledger_cases(company, today)
         excluded = moves.filtered(
             lambda m: m.partner_id == self.env.ref(f"dunning_b2b.{EXCLUDED_PARTNER}")
         )
@@ -145,6 +146,59 @@ class DunningEngine(models.AbstractModel):
         )  # fmt: skip
         move.action_post()
         return move
+
+    @api.model
+    def _demo_ledger_cases(self, company, today):
+        """What a real ledger holds besides plain invoices: an invoice in two instalments
+        (the first one overdue, the second not yet due), a credit note that covers part of
+        what a customer owes, and one that covers all of it."""
+        term = self.env["account.payment.term"].create(
+            {
+                "name": "50% at 30 days, 50% at 90 days",
+                "company_id": company.id,
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 30}),
+                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 90}),
+                ],
+            }
+        )
+        initech = self.env.ref("dunning_b2b.partner_initech_demo")
+        instalments = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": initech.id,
+                "invoice_date": today - timedelta(days=70),
+                "invoice_payment_term_id": term.id,
+                "ref": f"PO-{initech.id}-MACHINES",
+                "invoice_user_id": self.env.ref("base.user_admin").id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Packaging machine", "quantity": 1, "price_unit": 8400.0,
+                         "tax_ids": [Command.clear()]}
+                    )
+                ],
+            }
+        )  # fmt: skip
+        credits = self.env["account.move"]
+        for xmlid, amount, days_ago in (
+            ("partner_acme_demo", 300.0, 6),  # part of its 760.00
+            ("partner_contoso_demo", 3330.0, 3),  # all of its 2,350.00 + 980.00
+        ):
+            credits |= self.env["account.move"].create(
+                {
+                    "move_type": "out_refund",
+                    "partner_id": self.env.ref(f"dunning_b2b.{xmlid}").id,
+                    "invoice_date": today - timedelta(days=days_ago),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Returned pallets", "quantity": 1, "price_unit": amount,
+                             "tax_ids": [Command.clear()]}
+                        )
+                    ],
+                }
+            )  # fmt: skip
+        (instalments | credits).action_post()
+        return instalments
 
     @api.model
     def _demo_conversations(self, day, run_date, collector):

@@ -5,9 +5,16 @@ from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
 
+def _as_paragraph(body):
+    """The body as the chatter's sanitizer stores it: inline markup wrapped in a paragraph."""
+    text = str(body)
+    return text if text.lstrip().startswith(("<p", "<div", "<ul", "<table")) else f"<p>{text}</p>"
+
+
 class DunningBulk(models.AbstractModel):
     """The writers of core tables (chatter notes, tasks) that bypass the ORM where a
-    measurement said so (bench/README.md). They live here and nowhere else."""
+    measurement said so (bench/README.md). They live here and nowhere else; test_bulk.py
+    compares the rows they write with those the ORM writes."""
 
     _name = "dunning.bulk"
     _description = "Dunning Bulk Writers"
@@ -45,7 +52,7 @@ class DunningBulk(models.AbstractModel):
                 email=author.email_formatted or None,
                 uid=self.env.uid,
                 ids=ids,
-                bodies=[str(bodies[res_id]) for res_id in ids],
+                bodies=[_as_paragraph(bodies[res_id]) for res_id in ids],
                 msgids=[generate_tracking_message_id(f"{res_id}-{model}") for res_id in ids],
             )
         )

@@ -1,0 +1,79 @@
+from datetime import date
+
+from markupsafe import Markup
+
+from odoo.tests import tagged
+
+from .common import DunningCommon
+
+NOTE_FIELDS = (
+    "model", "res_id", "body", "message_type", "subtype_id", "author_id", "email_from",
+    "is_internal",
+)  # fmt: skip
+TASK_FIELDS = (
+    "res_model", "res_model_id", "res_id", "res_name", "activity_type_id", "summary", "note",
+    "user_id", "date_deadline", "automated", "active", "user_tz",
+)  # fmt: skip
+
+
+@tagged("post_install", "-at_install")
+class TestBulkWriters(DunningCommon):
+    """The writers that bypass the ORM for speed (dunning.bulk, dunning.event._create_bulk)
+    write the rows the ORM would write."""
+
+    def _values(self, record, names):
+        return {name: record[name] for name in names}
+
+    def test_chatter_note_as_the_orm_writes_it(self):
+        move = self._invoice(self.customer, 3, 100.0)
+        author = self.company.partner_id
+        body = Markup("Dunning stage reached: <b>Early follow-up</b>")
+        self.env["dunning.bulk"]._log_notes("account.move", {move.id: body}, author)
+        bulk = move.message_ids.filtered(lambda m: "Early follow-up" in m.body)
+        orm = move.with_context(mail_create_nosubscribe=True)._message_log(
+            body=body, author_id=author.id
+        )
+        self.assertEqual(len(bulk), 1)
+        self.assertEqual(self._values(bulk, NOTE_FIELDS), self._values(orm, NOTE_FIELDS))
+        self.assertTrue(bulk.message_id)
+
+    def test_task_as_the_orm_writes_it(self):
+        vals = {
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "res_id": self.customer.id,
+            "activity_type_id": self.env.ref("dunning_b2b.mail_activity_type_dunning_todo").id,
+            "summary": "Apply the open credit",
+            "note": Markup("<p>Match the credit note with the invoice.</p>"),
+            "user_id": self.collector.id,
+            "date_deadline": date(2026, 3, 2),
+        }
+        bulk = self.env["dunning.bulk"]._create_activities([vals])
+        orm = self.env["mail.activity"].create(dict(vals))
+        self.assertEqual(self._values(bulk, TASK_FIELDS), self._values(orm, TASK_FIELDS))
+        self.assertIn(self.collector.partner_id, self.customer.message_partner_ids)
+
+    def test_event_as_the_orm_writes_it(self):
+        move = self._invoice(self.customer, 3, 100.0)
+        vals = {
+            "event_type": "stage",
+            "date": date(2026, 3, 2),
+            "move_id": move.id,
+            "move_line_id": move.line_ids.filtered(
+                lambda line: line.account_type == "asset_receivable"
+            ).id,
+            "cycle": 1,
+            "partner_id": self.customer.id,
+            "company_id": self.company.id,
+            "level_id": self.follow_up.id,
+            "currency_id": move.currency_id.id,
+            "amount_residual": 100.0,
+            "days_overdue": 3,
+            "user_id": self.env.uid,
+            "note": "3 days after the due date",
+        }
+        Event = self.env["dunning.event"]
+        Event._create_bulk([vals])
+        bulk = Event.search([("move_id", "=", move.id)])
+        orm = Event.create(dict(vals, level_id=self.formal.id))
+        names = [name for name in vals if name != "level_id"] + ["create_uid"]
+        self.assertEqual(self._values(bulk, names), self._values(orm, names))
