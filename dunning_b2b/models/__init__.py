@@ -2,7 +2,10 @@ from . import dunning_policy
 from . import dunning_level
 from . import dunning_event
 from . import dunning_line
+from . import dunning_line_render
 from . import dunning_message
+from . import dunning_message_send
+from . import dunning_message_call
 from . import res_company
 from . import res_config_settings
 from . import res_partner

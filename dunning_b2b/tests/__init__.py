@@ -24,3 +24,4 @@ from . import test_ledger
 from . import test_items_unit
 from . import test_daily_steps
 from . import test_bulk
+from . import test_message_lines
