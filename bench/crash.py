@@ -1,7 +1,7 @@
 """Kill a real dunning run halfway (SIGKILL), run again, and check the result is exactly that of
-a run that was never interrupted: no invoice skipped, no message twice.
+a run that was never interrupted: no line skipped, no line announced twice at a stage.
 
-    python3 bench/crash.py [--template dunning_bench_10000] [--kill-at 0.5]
+    python3 bench/crash.py [--template bench_tpl_10000_<hash>] [--kill-at 0.5]
 """
 
 import argparse
@@ -18,12 +18,15 @@ COUNTS = """
 SELECT (SELECT count(*) FROM dunning_event WHERE event_type = 'stage'),
        (SELECT count(*) FROM dunning_message),
        (SELECT count(*) FROM mail_mail),
-       (SELECT count(*) FROM account_move WHERE dunning_level_id IS NOT NULL),
+       (SELECT count(*) FROM dunning_line WHERE level_id IS NOT NULL),
        (SELECT count(*) FROM mail_activity),
-       (SELECT count(*) FROM (SELECT partner_id, level_id, date FROM dunning_message
-                              GROUP BY 1, 2, 3 HAVING count(*) > 1) d),
-       (SELECT count(*) FROM (SELECT move_id, level_id FROM dunning_event
-                              WHERE event_type = 'stage' GROUP BY 1, 2 HAVING count(*) > 1) d)
+       (SELECT count(*) FROM (SELECT r.line_id, m.level_id
+                                FROM dunning_message_account_move_line_rel r
+                                JOIN dunning_message m ON m.id = r.message_id
+                               GROUP BY 1, 2 HAVING count(*) > 1) d),
+       (SELECT count(*) FROM (SELECT move_line_id, level_id, cycle FROM dunning_event
+                              WHERE event_type = 'stage'
+                              GROUP BY 1, 2, 3 HAVING count(*) > 1) d)
 """
 
 
@@ -45,21 +48,20 @@ def run(db, wait=True):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--template", help="default: the 10,000-invoice template")
+    parser.add_argument("--template", help="default: the 10,000-line template")
     parser.add_argument("--kill-at", type=float, default=0.5)
     args = parser.parse_args()
     write_conf()
     if not args.template:
         args.template = subprocess.run(
-            [sys.executable, os.path.join(HERE, "generate.py"), "--customers", "1000",
-             "--invoices", "10000"],
+            [sys.executable, os.path.join(HERE, "generate.py"), "--lines", "10000"],
             check=True, capture_output=True, text=True, cwd=ROOT,
         ).stdout.strip().splitlines()[-1]  # fmt: skip
-    clean, crashed = "dunning_bench_clean", "dunning_bench_crash"
+    clean, crashed = "bench_crash_clean", "bench_crash_killed"
     copy_db(args.template, clean)
     run(clean)
     expected = query(clean, COUNTS)
-    log(f"uninterrupted: stage events, messages, mails, staged invoices, tasks = {expected[:5]}")
+    log(f"uninterrupted: stage events, messages, mails, staged lines, tasks = {expected[:5]}")
     copy_db(args.template, crashed)
     proc = run(crashed, wait=False)
     target = expected[0] * args.kill_at
@@ -76,8 +78,8 @@ def main():
     ok = after[:5] == expected[:5] and after[5] == 0 and after[6] == 0
     print(
         f"crash test: killed at {at_kill[0]}/{expected[0]} stage events; after the next run "
-        f"{after[:5]} vs uninterrupted {expected[:5]}; duplicate messages {after[5]}, "
-        f"duplicate stage entries {after[6]}: {'OK' if ok else 'MISMATCH'}"
+        f"{after[:5]} vs uninterrupted {expected[:5]}; lines announced twice at a stage "
+        f"{after[5]}, duplicate stage entries {after[6]}: {'OK' if ok else 'MISMATCH'}"
     )
     sys.exit(0 if ok else 1)
 

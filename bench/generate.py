@@ -1,31 +1,33 @@
 """Build a benchmark template database: two companies, N customers with invoice contacts and
-M open customer invoices (due from 20 days ahead to 200 days overdue, some partially paid, two
-currencies), with dunning_b2b and OCA account_credit_control installed side by side.
+a ledger of M open receivable lines (see ``plan.py``: invoices due from 20 days ahead to 200
+days overdue, 10 % with instalments, some partly paid, two currencies; open credit notes and
+payments on account for 10 % of the customers), with dunning_b2b and OCA
+account_credit_control installed side by side.
 
-Invoices are cloned in SQL from a few invoices posted through the ORM, so that M = 100,000
-takes about a minute instead of hours; the clones carry the columns both engines read
-(account_move: payment_state, amount_residual, invoice_date_due, commercial_partner_id;
-account_move_line: date_maturity, amount_residual, reconciled, parent_state).
+Documents are cloned in SQL (``clone.py``) from a few posted through the ORM, so that
+M = 100,000 takes minutes instead of hours.
 
-    python3 bench/generate.py --customers 10000 --invoices 100000 [--template NAME]
+    python3 bench/generate.py --lines 100000 [--customers 10000] [--template NAME]
 """
 
 import argparse
 import hashlib
 import os
-import random
 import subprocess
 import sys
 import time
 from datetime import date, timedelta
 
+from clone import clone_documents
 from common import CONF, ROOT, db_exists, drop_db, log, odoo_env, write_conf
+from plan import TERM_NAMES, TERMS, plan_documents
 
-SEED = 20261123
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def source_hash():
-    """Templates are rebuilt when the addon changes: its files' hash is in the template name."""
+    """Templates are rebuilt when the addon or the generator changes: a hash of their files is
+    in the template's name."""
     digest = hashlib.sha1()
     addon = os.path.join(ROOT, "dunning_b2b")
     for folder, dirs, files in sorted(os.walk(addon)):
@@ -33,6 +35,9 @@ def source_hash():
         for name in sorted(files):
             with open(os.path.join(folder, name), "rb") as handle:
                 digest.update(name.encode() + handle.read())
+    for name in ("generate.py", "plan.py", "clone.py"):
+        with open(os.path.join(HERE, name), "rb") as handle:
+            digest.update(name.encode() + handle.read())
     return digest.hexdigest()[:8]
 
 
@@ -87,18 +92,53 @@ def create_customers(env, count):
     return customers
 
 
-def template_invoice(env, company, currency, partner):
+def create_terms(env):
+    """The instalment payment terms of the plan (shared by both companies)."""
     from odoo import Command  # noqa: PLC0415
 
+    return {
+        key: env["account.payment.term"].create(
+            {"name": TERM_NAMES[key],
+             "line_ids": [Command.clear()] + [
+                 Command.create({"value": "percent", "value_amount": pct, "nb_days": days})
+                 for days, pct in TERMS[key]]}
+        )
+        for key in TERMS
+    }  # fmt: skip
+
+
+def template_document(env, company, currency, partner, kind, term=None):
+    """A document posted through the ORM, for the clones to copy: an invoice (on ``term``), a
+    credit note, or a payment on account (its journal entry)."""
+    from odoo import Command  # noqa: PLC0415
+
+    day = date.today() - timedelta(days=400)
+    if kind == "payment":
+        journal = env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
+        )
+        payment = (
+            env["account.payment"]
+            .with_company(company)
+            .create(
+                {"payment_type": "inbound", "partner_type": "customer",
+                 "partner_id": partner.id, "amount": 100.0, "currency_id": currency.id,
+                 "journal_id": journal.id, "date": day}
+            )
+        )  # fmt: skip
+        payment.action_post()
+        assert payment.move_id.state == "posted", "payments must have a journal entry"
+        return payment.move_id
     move = (
         env["account.move"]
         .with_company(company)
         .create(
             {
-                "move_type": "out_invoice",
+                "move_type": "out_invoice" if kind == "invoice" else "out_refund",
                 "partner_id": partner.id,
-                "invoice_date": date.today() - timedelta(days=400),
+                "invoice_date": day,
                 "currency_id": currency.id,
+                "invoice_payment_term_id": term.id if term else False,
                 "invoice_line_ids": [
                     Command.create({"name": "Bench goods", "quantity": 1, "price_unit": 100.0,
                                     "tax_ids": [Command.clear()]})
@@ -110,98 +150,62 @@ def template_invoice(env, company, currency, partner):
     return move
 
 
-def plan_rows(customers_by_company, count, today):
-    """(ord, company index, customer, due date, amount, residual, foreign currency?)"""
-    rng = random.Random(SEED)
-    rows = []
-    companies = list(customers_by_company)
-    weights = [len(customers_by_company[c]) for c in companies]
-    for ordinal in range(count):
-        company = rng.choices(companies, weights)[0]
-        partner_id = rng.choice(customers_by_company[company])
-        due = today + timedelta(days=20 - rng.randint(0, 220))
-        amount = round(rng.uniform(100, 10000), 2)
-        residual = round(amount * rng.uniform(0.3, 0.7), 2) if rng.random() < 0.1 else amount
-        foreign = rng.random() < 0.2
-        rows.append((ordinal, company, partner_id, due, amount, residual, foreign))
-    return rows
+def create_templates(env, companies, by_company):
+    """{(company index, foreign?, kind, term key): (posted template, rate)}: every kind of
+    document of the plan in each company and currency."""
+    terms = create_terms(env)
+    kinds = [("invoice", None)] + [("invoice", key) for key in TERMS]
+    kinds += [("refund", None), ("payment", None)]
+    templates = {}
+    for index, (company, currency, foreign) in enumerate(companies):
+        partner = env["res.partner"].browse(by_company[index][0])
+        for is_foreign, cur in ((False, currency), (True, foreign)):
+            rate = cur._get_conversion_rate(
+                cur, company.currency_id, company, date.today() - timedelta(days=400)
+            )
+            for kind, term in kinds:
+                move = template_document(env, company, cur, partner, kind, terms.get(term))
+                receivable = move.line_ids.filtered(
+                    lambda line: line.account_id.account_type == "asset_receivable"
+                )
+                assert len(receivable) == len(TERMS.get(term, [None]))
+                assert len(move.line_ids) == len(receivable) + 1
+                templates[(index, is_foreign, kind, term)] = (move, rate)
+    return templates
 
 
-def clone_invoices(env, rows, templates):
-    """Insert the planned invoices by cloning the template invoices' rows in SQL."""
-    cr = env.cr
-    cr.execute(
-        """CREATE TEMP TABLE bench_plan (ord int, tpl_id int, partner_id int, due date,
-           amount numeric, residual numeric, rate numeric, name varchar) ON COMMIT DROP"""
+def cancel_templates(templates):
+    """The templates served their purpose: cancelled, the ledger holds the planned lines only."""
+    for move, _rate in templates.values():
+        if move.origin_payment_id:
+            move.origin_payment_id.action_cancel()
+        else:
+            move.button_cancel()
+
+
+def describe(env):
+    """What the ledger holds, read back from the database."""
+    env.cr.execute(
+        """SELECT count(*) FILTER (WHERE aml.amount_residual_currency > 0),
+                  count(*) FILTER (WHERE aml.amount_residual_currency < 0),
+                  count(DISTINCT aml.move_id) FILTER (WHERE aml.amount_residual_currency > 0),
+                  count(DISTINCT aml.partner_id) FILTER (WHERE aml.amount_residual_currency < 0)
+             FROM account_move_line aml
+             JOIN account_account acc ON acc.id = aml.account_id
+            WHERE acc.account_type = 'asset_receivable' AND aml.parent_state = 'posted'
+              AND NOT aml.reconciled"""
     )
-    values = []
-    for ordinal, company, partner_id, due, amount, residual, foreign in rows:
-        tpl, rate = templates[(company, foreign)]
-        values.append((ordinal, tpl.id, partner_id, due, amount, residual, rate,
-                       f"BENCH/{company}/{ordinal:07d}"))  # fmt: skip
-    for start in range(0, len(values), 20000):
-        chunk = values[start : start + 20000]
-        args = ",".join(cr.mogrify("(%s,%s,%s,%s,%s,%s,%s,%s)", v).decode() for v in chunk)
-        cr.execute("INSERT INTO bench_plan VALUES " + args)  # pylint: disable=sql-injection
-
-    def columns(table):
-        cr.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-            "AND column_name != 'id' ORDER BY ordinal_position",
-            (table,),
-        )
-        return [r[0] for r in cr.fetchall()]
-
-    move_over = {
-        "name": "p.name", "ref": "'BENCH-' || p.ord", "payment_reference": "p.name",
-        "partner_id": "p.partner_id", "commercial_partner_id": "p.partner_id",
-        "partner_shipping_id": "p.partner_id", "invoice_partner_display_name": "'Bench'",
-        "date": "p.due - 30", "invoice_date": "p.due - 30", "invoice_date_due": "p.due",
-        "amount_untaxed": "p.amount", "amount_total": "p.amount", "amount_tax": "0",
-        "amount_residual": "p.residual",
-        "amount_untaxed_signed": "round(p.amount * p.rate, 2)",
-        "amount_total_signed": "round(p.amount * p.rate, 2)",
-        "amount_total_in_currency_signed": "p.amount",
-        "amount_untaxed_in_currency_signed": "p.amount",
-        "amount_residual_signed": "round(p.residual * p.rate, 2)",
-        "payment_state": "CASE WHEN p.residual < p.amount THEN 'partial' ELSE 'not_paid' END",
-        "sequence_number": "p.ord + 1000000", "create_date": "now()", "write_date": "now()",
-    }  # fmt: skip
-    cols = columns("account_move")
-    exprs = [move_over.get(c, f"t.{c}") for c in cols]
-    cr.execute(
-        f"""INSERT INTO account_move ({", ".join(cols)})
-            SELECT {", ".join(exprs)} FROM bench_plan p JOIN account_move t ON t.id = p.tpl_id"""
-    )  # pylint: disable=sql-injection
-    cr.execute(
-        """CREATE TEMP TABLE bench_moves ON COMMIT DROP AS
-           SELECT m.id, p.ord FROM account_move m JOIN bench_plan p ON m.ref = 'BENCH-' || p.ord"""
+    debits, credits, moves, creditors = env.cr.fetchone()
+    env.cr.execute(
+        """SELECT count(*) FROM account_move m WHERE m.state = 'posted'
+              AND m.move_type = 'out_invoice' AND m.invoice_payment_term_id IS NOT NULL"""
     )
-    receivable = "tl.display_type = 'payment_term'"
-    line_over = {
-        "move_id": "nm.id", "move_name": "p.name", "partner_id": "p.partner_id",
-        "date": "p.due - 30", "invoice_date": "p.due - 30",
-        "date_maturity": f"CASE WHEN {receivable} THEN p.due ELSE tl.date_maturity END",
-        "balance": f"CASE WHEN {receivable} THEN 1 ELSE -1 END * round(p.amount * p.rate, 2)",
-        "debit": f"CASE WHEN {receivable} THEN round(p.amount * p.rate, 2) ELSE 0 END",
-        "credit": f"CASE WHEN {receivable} THEN 0 ELSE round(p.amount * p.rate, 2) END",
-        "amount_currency": f"CASE WHEN {receivable} THEN 1 ELSE -1 END * p.amount",
-        "price_unit": f"CASE WHEN {receivable} THEN tl.price_unit ELSE p.amount END",
-        "price_subtotal": f"CASE WHEN {receivable} THEN tl.price_subtotal ELSE p.amount END",
-        "price_total": f"CASE WHEN {receivable} THEN tl.price_total ELSE p.amount END",
-        "amount_residual": f"CASE WHEN {receivable} THEN round(p.residual * p.rate, 2) ELSE 0 END",
-        "amount_residual_currency": f"CASE WHEN {receivable} THEN p.residual ELSE 0 END",
-        "create_date": "now()", "write_date": "now()",
-    }  # fmt: skip
-    cols = columns("account_move_line")
-    exprs = [line_over.get(c, f"tl.{c}") for c in cols]
-    cr.execute(
-        f"""INSERT INTO account_move_line ({", ".join(cols)})
-            SELECT {", ".join(exprs)} FROM bench_plan p
-              JOIN bench_moves nm ON nm.ord = p.ord
-              JOIN account_move_line tl ON tl.move_id = p.tpl_id"""
-    )  # pylint: disable=sql-injection
-    cr.execute("ANALYZE account_move; ANALYZE account_move_line")
+    instalments = env.cr.fetchone()[0]
+    return (
+        f"{debits + credits} open receivable lines: {debits} owed on {moves} documents "
+        f"({instalments} invoices with instalments), {credits} open credits of {creditors} "
+        "customers"
+    )
 
 
 def configure_oca(env, companies):
@@ -229,12 +233,13 @@ def configure_oca(env, companies):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--customers", type=int, default=10000)
-    parser.add_argument("--invoices", type=int, default=100000)
-    parser.add_argument("--template")
+    parser.add_argument("--lines", type=int, default=100000, help="open receivable lines")
+    parser.add_argument("--customers", type=int, help="default: one per 10 lines")
+    parser.add_argument("--template", help="default: bench_tpl_<lines>_<source hash>")
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args()
-    template = args.template or f"dunning_bench_{args.invoices}_{source_hash()}"
+    customers_count = args.customers or max(args.lines // 10, 1)
+    template = args.template or f"bench_tpl_{args.lines}_{source_hash()}"
     write_conf()
     if db_exists(template) and not args.force:
         log(f"{template} exists (use --force to rebuild)")
@@ -245,24 +250,20 @@ def main():
     with odoo_env(template) as env:
         companies = setup_companies(env)
         env.cr.commit()
-        customers = create_customers(env, args.customers).ids
+        customers = create_customers(env, customers_count).ids
         split = int(len(customers) * 0.8)
         by_company = {0: customers[:split], 1: customers[split:]}
-        templates = {}
-        for index, (company, currency, foreign) in enumerate(companies):
-            partner = env["res.partner"].browse(by_company[index][0])
-            for is_foreign, cur in ((False, currency), (True, foreign)):
-                move = template_invoice(env, company, cur, partner)
-                rate = abs(move.amount_total_signed) / move.amount_total
-                templates[(index, is_foreign)] = (move, round(rate, 6))
+        templates = create_templates(env, companies, by_company)
         env.cr.commit()
-        rows = plan_rows(by_company, args.invoices, date.today())
-        clone_invoices(env, rows, templates)
+        cloned = time.monotonic()
+        docs = plan_documents(by_company, args.lines, date.today())
+        clone_documents(env, docs, templates)
         env.cr.commit()
+        log(f"{len(docs)} documents planned and cloned in {time.monotonic() - cloned:.0f} s")
+        cancel_templates(templates)
         configure_oca(env, companies)
         env.cr.commit()
-        env.cr.execute("SELECT count(*) FROM account_move WHERE ref LIKE 'BENCH-%%'")
-        log(f"{env.cr.fetchone()[0]} invoices cloned")
+        log(describe(env))
     log(f"template {template} built in {time.monotonic() - started:.0f} s")
     print(template)
 

@@ -3,6 +3,9 @@
 For each size, every measurement runs in a fresh process on a fresh copy of the template
 database; the table gives the median of the runs and their spread (min-max).
 
+Sizes are counted in open receivable lines (instalments and open credits included), with one
+customer per ten lines.
+
     python3 bench/run_bench.py [--sizes 10000,100000] [--runs 3] [--oca-runs 1]
 """
 
@@ -39,7 +42,7 @@ def oca_partial(copy, seconds):
 
 
 def measure(template, system, phase, extra=(), timeout=None):
-    copy = "dunning_bench_run"
+    copy = "bench_run"
     copy_db(template, copy)
     try:
         out = subprocess.run(
@@ -77,7 +80,7 @@ def ours_rows(size, customers, ours, full):
         f"OCA not run | {spread(full)} | not run | |",
         f"| | | (b) run with nothing changed "
         f"| {spread([r['seconds'] for r in ours['noop']])} | | |",
-        f"| | | (c) next day, after 1% of invoices were paid "
+        f"| | | (c) next day, after 1% of the open lines were paid "
         f"| {spread([r['seconds'] for r in ours['paid']])} | | |",
         f"| | | (d) peak memory, full run | {spread([r['peak_rss_mb'] for r in ours['full']])} "
         f"| | |",
@@ -86,7 +89,7 @@ def ours_rows(size, customers, ours, full):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--sizes", default="10000,100000", help="open receivable lines")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--oca-runs", type=int, default=1, help="0: measure ours only")
     parser.add_argument(
@@ -98,8 +101,8 @@ def main():
     for size in (int(s) for s in args.sizes.split(",")):
         customers = max(size // 10, 1)
         template = subprocess.run(
-            [sys.executable, os.path.join(HERE, "generate.py"), "--customers", str(customers),
-             "--invoices", str(size)],
+            [sys.executable, os.path.join(HERE, "generate.py"), "--lines", str(size),
+             "--customers", str(customers)],
             check=True, capture_output=True, text=True, cwd=ROOT,
         ).stdout.strip().splitlines()[-1]  # fmt: skip
         log(f"M={size} N={customers}: template {template}")
@@ -116,7 +119,7 @@ def main():
         f"Machine: {os.cpu_count()} cores. Median of the runs, (min-max) when several. "
         "Times in seconds, memory in MB (peak RSS of the process, registry loaded: ~135 MB).",
         "",
-        "| M invoices | N customers | measure | dunning_b2b | OCA account_credit_control | ratio |",
+        "| M lines | N customers | measure | dunning_b2b | OCA account_credit_control | ratio |",
         "|---:|---:|---|---:|---:|---:|",
     ]
     for size, customers, ours, oca in rows:
@@ -151,7 +154,7 @@ def main():
             f"| | | OCA email phase alone (no PDF attachment) | | {email_cell} | |",
             f"| | | (b) run with nothing changed "
             f"| {spread([r['seconds'] for r in ours['noop']])} | | |",
-            f"| | | (c) next day, after 1% of invoices were paid "
+            f"| | | (c) next day, after 1% of the open lines were paid "
             f"| {spread([r['seconds'] for r in ours['paid']])} | | |",
             f"| | | (d) peak memory, full run | {spread([r['peak_rss_mb'] for r in ours['full']])} "
             f"| {spread([r['peak_rss_mb'] for r in oca])} | |",

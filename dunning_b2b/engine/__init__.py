@@ -25,15 +25,20 @@ from .promise import (
 from .credit_hold import (
     CLEARED_BELOW,
     CLEARED_CANCELLED,
+    CLEARED_COVERED,
     CLEARED_CREDITED,
+    CLEARED_MINIMUM,
     CLEARED_PAID,
     CLEARED_RELEASED,
     HeldInvoice,
+    HoldStage,
+    cumulative_hold,
     decide_hold,
     decide_lift,
     is_key_account,
     over_credit_limit,
     revenue_share,
+    strongest_rule,
 )
 from . import kpi
 from .segment import (

@@ -8,12 +8,19 @@ CLEARED_PAID = "paid"
 CLEARED_CREDITED = "credited"
 CLEARED_CANCELLED = "cancelled"
 CLEARED_RELEASED = "released"
+CLEARED_COVERED = "covered"
+CLEARED_MINIMUM = "minimum"
 CLEARED_BELOW = "below"
+
+# How strong a stage's hold rule is: a line that skips stages gets the strongest rule of
+# every stage up to its target.
+RULE_STRENGTH = {"none": 0, "propose": 1, "apply": 2}
 
 
 @dataclass(frozen=True)
 class HeldInvoice:
-    """What the lift rule needs to know about one invoice of a held customer."""
+    """What the lift rule needs to know about one open receivable line of a held customer
+    (``open``), or about a document that caused the hold and has no open line any more."""
 
     move_id: int
     open: bool
@@ -21,6 +28,43 @@ class HeldInvoice:
     payment_state: str = "not_paid"
     state: str = "posted"
     released: bool = False
+    covered: bool = False  # the customer's open credits (same currency) cover its overdue
+    below_minimum: bool = False  # the customer's net overdue is below the policy's minimum
+
+
+@dataclass(frozen=True)
+class HoldStage:
+    """A stage as the hold rules see it: its id, where it starts, and its ``credit_hold``."""
+
+    id: int
+    day_offset: int
+    rule: str = "none"
+
+
+def strongest_rule(rules):
+    """The strongest of hold rules: ``apply`` > ``propose`` > ``none`` (``none`` if empty)."""
+    return max(rules, key=lambda rule: RULE_STRENGTH.get(rule, 0), default="none")
+
+
+def cumulative_hold(stages):
+    """The stage whose hold rule applies, of stages reached together.
+
+    :param stages: :class:`HoldStage` values: the stage a line enters and the stages it
+        skipped on the way (or, for a customer, those of all its lines)
+    :return: the stage with the strongest rule (the latest of equally strong ones), or None
+        when none of them holds
+
+    A line first seen 100 days late enters final resolution directly: the hold that the
+    escalation it skipped applies is still its rule.
+    """
+    best = None
+    for stage in stages:
+        if RULE_STRENGTH.get(stage.rule, 0) == 0:
+            continue
+        rank = (RULE_STRENGTH[stage.rule], stage.day_offset)
+        if best is None or rank > (RULE_STRENGTH[best.rule], best.day_offset):
+            best = stage
+    return best
 
 
 def revenue_share(partner_revenue, company_revenue):
@@ -71,6 +115,8 @@ def invoice_holds(invoice, hold_offset):
     return (
         invoice.open
         and not invoice.released
+        and not invoice.covered
+        and not invoice.below_minimum
         and invoice.stage_offset is not None
         and invoice.stage_offset >= hold_offset
     )
@@ -88,6 +134,10 @@ def clearing_reason(invoice, hold_offset):
         return CLEARED_PAID
     if invoice.released:
         return CLEARED_RELEASED
+    if invoice.open and invoice.covered:
+        return CLEARED_COVERED
+    if invoice.open and invoice.below_minimum:
+        return CLEARED_MINIMUM
     return CLEARED_BELOW
 
 
@@ -98,7 +148,7 @@ def decide_lift(manual, hold_offset, invoices):
         manager applied keeps its stage origin and can be lifted automatically)
     :param hold_offset: day offset of the stage that held the customer
     :param invoices: :class:`HeldInvoice` values of the customer in the hold's company: the
-        invoices that caused the hold and every open invoice with a stage
+        documents that caused the hold and every open receivable line with a stage
     :return: ``(lift, reasons)``; ``reasons`` lists the distinct clearing reasons of the
         invoices, most telling first. A manual hold is never lifted automatically.
     """
@@ -110,6 +160,8 @@ def decide_lift(manual, hold_offset, invoices):
         CLEARED_PAID,
         CLEARED_CREDITED,
         CLEARED_RELEASED,
+        CLEARED_COVERED,
+        CLEARED_MINIMUM,
         CLEARED_CANCELLED,
         CLEARED_BELOW,
     ]

@@ -2,7 +2,10 @@ from . import dunning_policy
 from . import dunning_level
 from . import dunning_event
 from . import dunning_line
+from . import dunning_line_render
 from . import dunning_message
+from . import dunning_message_send
+from . import dunning_message_call
 from . import res_company
 from . import res_config_settings
 from . import res_partner
@@ -13,9 +16,12 @@ from . import dunning_ladder
 from . import dunning_stage_entry
 from . import mail_notification
 from . import dunning_promise
+from . import dunning_promise_check
 from . import dunning_dispute_reason
 from . import dunning_dispute
+from . import dunning_dispute_check
 from . import dunning_credit_hold
+from . import dunning_credit_hold_rules
 from . import dunning_kpi_snapshot
 from . import dunning_analysis
 from . import dunning_customer_kpi

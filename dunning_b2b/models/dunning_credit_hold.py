@@ -1,22 +1,8 @@
-from collections import defaultdict
-
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, format_date
-
-from ..engine import (
-    CLEARED_BELOW,
-    CLEARED_CANCELLED,
-    CLEARED_CREDITED,
-    CLEARED_PAID,
-    CLEARED_RELEASED,
-    HeldInvoice,
-    decide_hold,
-    decide_lift,
-    over_credit_limit,
-)
+from odoo.tools import format_date
 
 OPEN_STATES = ("proposed", "active")
 
@@ -26,6 +12,8 @@ class DunningCreditHold(models.Model):
 
     A customer has at most one open hold (proposed or active) per company; closed holds stay
     as history. ``res.partner.credit_hold`` reads the active one of the current company.
+    This file holds the record and what people do with it; what the daily run decides
+    (stage rules, credit limits, lifts) is in ``dunning_credit_hold_rules.py``.
     """
 
     _name = "dunning.credit.hold"
@@ -70,7 +58,8 @@ class DunningCreditHold(models.Model):
         readonly=True,
         default="manager",
         help="Dunning stage: set or proposed by the ladder, lifted automatically when no "
-        "invoice is at or beyond that stage any more. Manager: set by hand, lifted by hand only.",
+        "open receivable line is at or beyond that stage any more. Manager: set by hand, "
+        "lifted by hand only.",
     )
     level_id = fields.Many2one(
         "dunning.level", string="Stage", readonly=True, ondelete="restrict", check_company=True
@@ -101,11 +90,32 @@ class DunningCreditHold(models.Model):
         readonly=True,
         help="The invoices whose stage caused the hold.",
     )
+    line_ids = fields.Many2many(
+        "account.move.line",
+        string="Open Lines",
+        compute="_compute_line_ids",
+        help="What is still open on those invoices: their open receivable lines.",
+    )
 
     _open_once = models.UniqueIndex(
         "(partner_id, company_id) WHERE state IN ('proposed', 'active')",
         "This customer already has an open credit hold or proposal in this company.",
     )
+
+    @api.depends("move_ids.line_ids.reconciled", "move_ids.line_ids.amount_residual")
+    def _compute_line_ids(self):
+        lines = {}
+        for company in self.company_id:
+            moves = self.filtered(lambda h, c=company: h.company_id == c).move_ids._origin
+            if moves:
+                for item in self.env["dunning.line"]._get_open_items(
+                    company, move_ids=moves.ids, credits=False
+                ):
+                    lines.setdefault(item.move_id, []).append(item.line_id)
+        for hold in self:
+            hold.line_ids = [
+                line_id for move in hold.move_ids._origin for line_id in lines.get(move.id, [])
+            ]
 
     # ---------------------------------------------------------------- access
     def _check_dunning_manager(self):
@@ -295,185 +305,7 @@ class DunningCreditHold(models.Model):
             lambda u: u.active and not u.share and company in u.company_ids and u.id != 1
         ).sorted("id")
 
-    # ------------------------------------------------------- run: stage rules
-    @api.model
-    def _apply_stage_rules(self, company, advances, run_date, user, stats):
-        """Propose or apply holds for customers whose invoices entered a holding stage."""
-        Level = self.env["dunning.level"].with_context(active_test=False)
-        levels = Level.browse({advance.stage_id for advance in advances})
-        holding = {level.id: level for level in levels if level.credit_hold != "none"}
-        if not holding:
-            return
-        by_partner = {}
-        moves = defaultdict(list)
-        for advance in advances:
-            level = holding.get(advance.stage_id)
-            if not level:
-                continue
-            best = by_partner.get(advance.partner_id)
-            if (
-                not best
-                or level.day_offset > best.day_offset
-                or (level.day_offset == best.day_offset and level.credit_hold == "apply")
-            ):
-                by_partner[advance.partner_id] = level
-            moves[advance.partner_id].append(advance.move_id)
-        partners = self.env["res.partner"].browse(list(by_partner))
-        keys = partners._get_dunning_key_accounts(company, run_date)
-        current = {hold.partner_id.id: hold for hold in self._get_open(partners, company)}
-        Move = self.env["account.move"]
-        to_create, to_activate = [], self.browse()
-        for partner in partners:
-            level = by_partner[partner.id]
-            share, key = keys[partner.id]
-            hold = current.get(partner.id)
-            action = decide_hold(level.credit_hold, key, hold.state if hold else None)
-            # An open proposal that a later stage reaches again keeps up with it.
-            moves_on = (
-                not action
-                and hold
-                and hold.state == "proposed"
-                and hold.origin == "stage"
-                and level.day_offset > hold.level_id.day_offset
-            )
-            if not action and not moves_on:
-                continue
-            held_moves = Move.browse(moves[partner.id])
-            reason = self.env._(
-                "%(invoices)s reached %(stage)s",
-                invoices=", ".join(held_moves.mapped("name")),
-                stage=level.name,
-            )
-            vals = {
-                "origin": "stage",
-                "level_id": level.id,
-                "reason": reason,
-                "key_account": key,
-                "revenue_share": share * 100,
-                "move_ids": [fields.Command.link(move_id) for move_id in moves[partner.id]],
-                "user_id": user.id,
-            }
-            if moves_on:
-                hold.write(vals)
-                hold.message_post(body=hold._get_proposal_note(), subtype_xmlid="mail.mt_note")
-                continue
-            if hold:  # an open proposal that a later stage applies
-                hold.write(vals)
-                to_activate |= hold
-            else:
-                to_create.append(
-                    dict(
-                        vals,
-                        partner_id=partner.id,
-                        company_id=company.id,
-                        state="proposed",
-                        date_proposed=run_date,
-                        _apply=action == "apply",
-                    )
-                )
-        apply_flags = [vals.pop("_apply") for vals in to_create]
-        created = self.create(to_create)
-        proposals = self.browse()
-        for hold, apply_now in zip(created, apply_flags, strict=True):
-            if apply_now:
-                to_activate |= hold
-            else:
-                proposals |= hold
-        self._start_holds(proposals, to_activate, company, run_date, user, stats)
-
-    # ----------------------------------------------------- run: credit limits
-    @api.model
-    def _apply_credit_limits(self, company, run_date, user, stats):
-        """Hold customers whose open invoices exceed their credit limit (company setting),
-        and lift such holds once they are back under it."""
-        rule = company.dunning_credit_limit_hold
-        enabled = company.account_use_credit_limit and rule != "none"
-        limit_holds = self.search(
-            [
-                ("company_id", "=", company.id),
-                ("state", "in", OPEN_STATES),
-                ("origin", "=", "credit_limit"),
-            ]
-        )
-        if not enabled and not limit_holds:
-            return
-        exposure = dict(
-            self.env["account.move"]._read_group(
-                self.env["res.partner"]._get_dunning_open_domain(None, company),
-                ["commercial_partner_id"],
-                ["amount_residual_signed:sum"],
-            )
-        )
-        partners = self.env["res.partner"].union(*exposure) if enabled else self.env["res.partner"]
-        partners |= limit_holds.partner_id
-        limits = {
-            partner.id: partner.credit_limit for partner in partners.with_company(company).sudo()
-        }
-        amount = {partner.id: total for partner, total in exposure.items()}
-        over = {
-            partner.id
-            for partner in partners
-            if over_credit_limit(amount.get(partner.id, 0.0), limits[partner.id])
-        }
-        # Lift the holds of customers back under their limit.
-        notes = {
-            hold.id: self.env._(
-                "Lifted automatically: open invoices (%(amount)s) are back under the credit "
-                "limit (%(limit)s).",
-                amount=company.currency_id.format(amount.get(hold.partner_id.id, 0.0)),
-                limit=company.currency_id.format(limits[hold.partner_id.id]),
-            )
-            for hold in limit_holds
-            if hold.partner_id.id not in over
-        }
-        if notes:
-            cleared = self.browse(notes)
-            withdraw = cleared.filtered(lambda h: h.state == "proposed")
-            if withdraw:
-                withdraw.write({"state": "withdrawn", "date_end": run_date})
-                withdraw._log("hold_withdrawn", run_date, user, notes)
-                withdraw._close_activities(self.env._("No longer needed"))
-            if cleared - withdraw:
-                (cleared - withdraw)._lift(run_date, user, notes)
-                stats["holds_lifted"] += len(cleared - withdraw)
-        if not enabled or not over:
-            return
-        held = self.env["res.partner"].browse(over)
-        keys = held._get_dunning_key_accounts(company, run_date)
-        current = {hold.partner_id.id: hold.state for hold in self._get_open(held, company)}
-        vals_list, apply_now = [], []
-        for partner in held:
-            share, key = keys[partner.id]
-            action = decide_hold(rule, key, current.get(partner.id))
-            if not action:
-                continue
-            reason = self.env._(
-                "Open invoices (%(amount)s) exceed the credit limit (%(limit)s)",
-                amount=company.currency_id.format(amount[partner.id]),
-                limit=company.currency_id.format(limits[partner.id]),
-            )
-            vals_list.append(
-                {
-                    "partner_id": partner.id,
-                    "company_id": company.id,
-                    "origin": "credit_limit",
-                    "state": "proposed",
-                    "date_proposed": run_date,
-                    "reason": reason,
-                    "key_account": key,
-                    "revenue_share": share * 100,
-                    "user_id": user.id,
-                }
-            )
-            apply_now.append(action == "apply")
-        # A customer with an open proposal of another origin keeps that one.
-        created = self.create([vals for vals in vals_list if vals["partner_id"] not in current])
-        flags = [flag for vals, flag in zip(vals_list, apply_now, strict=True)
-                 if vals["partner_id"] not in current]  # fmt: skip
-        to_apply = self.browse([h.id for h, flag in zip(created, flags, strict=True) if flag])
-        proposals = created - to_apply
-        self._start_holds(proposals, to_apply, company, run_date, user, stats)
-
+    # ------------------------------------------------------- new holds
     @api.model
     def _start_holds(self, proposals, to_apply, company, run_date, user, stats):
         """New holds of a run: proposals go to the managers, the others take effect now."""
@@ -520,90 +352,6 @@ class DunningCreditHold(models.Model):
                 for hold in self
                 for decider in deciders or self.env.user
             ]
-        )
-
-    # ------------------------------------------------------ run: lift holds
-    @api.model
-    def _lift_cleared(self, company, run_date, user, stats):
-        """Lift the stage holds (and withdraw the stage proposals) of customers that have no
-        invoice at or beyond the holding stage any more. Manual holds are left alone."""
-        holds = self.search(
-            [
-                ("company_id", "=", company.id),
-                ("state", "in", OPEN_STATES),
-                ("origin", "=", "stage"),
-                ("level_id", "!=", False),
-            ]
-        )
-        if not holds:
-            return
-        # The customers' open invoices with a stage, and the invoices that caused the holds
-        # (perhaps paid since), in one query: this runs every day over every held customer.
-        self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL(
-                """SELECT m.id, m.commercial_partner_id, m.state, m.payment_state, l.day_offset
-                     FROM account_move m
-                LEFT JOIN dunning_level l ON l.id = m.dunning_level_id
-                    WHERE m.id IN (SELECT r.move_id
-                                     FROM dunning_credit_hold_account_move_rel r
-                                    WHERE r.hold_id IN %(holds)s)
-                       OR (%(open)s AND m.dunning_level_id IS NOT NULL)""",
-                holds=tuple(holds.ids),
-                open=self.env["dunning.engine"]._get_open_invoice_sql(
-                    company, run_date, partner_ids=holds.partner_id.ids
-                ),
-            )
-        )
-        released = (
-            self.env["account.move"]
-            .browse([row[0] for row in rows])
-            ._get_dunning_hold_releases(run_date)
-        )
-        by_partner = defaultdict(list)
-        for move_id, partner_id, state, payment_state, offset in rows:
-            by_partner[partner_id].append(
-                HeldInvoice(
-                    move_id=move_id,
-                    open=state == "posted" and payment_state in ("not_paid", "partial"),
-                    stage_offset=offset,
-                    payment_state=payment_state,
-                    state=state,
-                    released=move_id in released,
-                )
-            )
-        notes, withdraw = {}, self.browse()
-        for hold in holds:
-            lift, reasons = decide_lift(
-                False, hold.level_id.day_offset, by_partner[hold.partner_id.id]
-            )
-            if not lift:
-                continue
-            notes[hold.id] = self._get_lift_note(hold, reasons)
-            if hold.state == "proposed":
-                withdraw |= hold
-        if withdraw:
-            withdraw.write({"state": "withdrawn", "date_end": run_date})
-            withdraw._log("hold_withdrawn", run_date, user, notes)
-            withdraw._close_activities(self.env._("No longer needed"))
-        lifted = self.browse(notes) - withdraw
-        if lifted:
-            lifted._lift(run_date, user, notes)
-            stats["holds_lifted"] += len(lifted)
-
-    def _get_lift_note(self, hold, reasons):
-        texts = {
-            CLEARED_PAID: self.env._("paid"),
-            CLEARED_CREDITED: self.env._("credited by a credit note"),
-            CLEARED_RELEASED: self.env._("released in the customer's favour"),
-            CLEARED_CANCELLED: self.env._("cancelled"),
-            CLEARED_BELOW: self.env._("no longer at that stage"),
-        }
-        return self.env._(
-            "Lifted automatically: no invoice is at or beyond %(stage)s any more "
-            "(invoices %(reasons)s).",
-            stage=hold.level_id.name,
-            reasons=", ".join(texts[reason] for reason in reasons) or texts[CLEARED_BELOW],
         )
 
     # ----------------------------------------------------------------- read

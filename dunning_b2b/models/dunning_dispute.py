@@ -6,7 +6,7 @@ from odoo.fields import Domain
 from odoo.tools import clean_context, format_date
 
 from .dunning_dispute_reason import DISPUTE_REASONS
-from .dunning_promise import dunning_today
+from .dunning_promise import dunning_today, open_lines_by_move
 
 DISPUTE_STATES = [("open", "Open"), ("resolved", "Resolved"), ("rejected", "Rejected")]
 DISPUTE_OUTCOMES = [
@@ -60,7 +60,11 @@ class DunningDispute(models.Model):
         precompute=True,
     )
     currency_id = fields.Many2one(related="move_id.currency_id")
-    amount_residual = fields.Monetary(related="move_id.amount_residual", string="Amount Due")
+    amount_residual = fields.Monetary(
+        string="Amount Due",
+        compute="_compute_amount_residual",
+        help="What is open on the invoice's receivable lines (its instalments).",
+    )
     reason = fields.Selection(DISPUTE_REASONS, required=True, tracking=True)
     description = fields.Text(help="What the customer says.")
     owner_id = fields.Many2one(
@@ -125,6 +129,15 @@ class DunningDispute(models.Model):
                 "%(invoice)s: %(reason)s",
                 invoice=dispute.move_id.name or "",
                 reason=labels.get(dispute.reason, ""),
+            )
+
+    @api.depends("move_id.line_ids.amount_residual_currency", "move_id.line_ids.reconciled")
+    def _compute_amount_residual(self):
+        lines = self._get_open_lines()
+        for dispute in self:
+            currency = dispute.currency_id or dispute.company_id.currency_id
+            dispute.amount_residual = currency.round(
+                sum(item.amount for item in lines.get(dispute.id, []))
             )
 
     @api.depends("move_id")
@@ -320,6 +333,24 @@ class DunningDispute(models.Model):
         return action
 
     # ------------------------------------------------------------ business
+    def _get_open_lines(self):
+        """The open receivable lines of the disputed invoices, through the one selector.
+
+        :return: dict dispute id -> list of ``OpenItem`` in the invoice's currency
+        """
+        result = {}
+        for company in self.company_id:
+            disputes = self.filtered(lambda d, c=company: d.company_id == c)
+            by_move = open_lines_by_move(self.env, company, disputes.move_id._origin)
+            for dispute in disputes:
+                currency = dispute.currency_id or company.currency_id
+                result[dispute.id] = [
+                    item
+                    for item in by_move.get(dispute.move_id._origin.id, ())
+                    if item.currency_id == currency.id
+                ]
+        return result
+
     def _reason_label(self):
         self.ensure_one()
         return dict(self._fields["reason"]._description_selection(self.env)).get(self.reason)
@@ -426,9 +457,12 @@ class DunningDispute(models.Model):
         user = user or self.env.user
         events = []
         logs = {}
+        lines = self._get_open_lines()
         for dispute in self:
             sentence = text(dispute)
             move = dispute.move_id
+            items = lines.get(dispute.id, [])
+            due_dates = [item.due_date for item in items if item.due_date]
             dispute.sudo()._message_log(body=Markup("%s") % sentence)
             logs[move.id] = Markup("%s") % sentence
             events.append(
@@ -441,63 +475,12 @@ class DunningDispute(models.Model):
                     "level_id": move.dunning_level_id.id,
                     "dispute_id": dispute.id,
                     "currency_id": move.currency_id.id,
-                    "amount_residual": move.amount_residual,
-                    "days_overdue": (date - move.invoice_date_due).days
-                    if move.invoice_date_due
-                    else 0,
+                    "move_line_id": items[0].line_id if len(items) == 1 else False,
+                    "amount_residual": move.currency_id.round(sum(i.amount for i in items)),
+                    "days_overdue": (date - min(due_dates)).days if due_dates else 0,
                     "user_id": user.id,
                     "note": sentence,
                 }
             )
         self.env["account.move"].browse(list(logs)).sudo()._message_log_batch(logs)
         self.env["dunning.event"].sudo().create(events)
-
-    @api.model
-    def _check_deadlines(self, company, run_date, user, stats):
-        """Daily check: tell the escalation contact of each dispute past its deadline, once."""
-        disputes = self.search(
-            [
-                ("company_id", "=", company.id),
-                ("state", "=", "open"),
-                ("deadline", "<", run_date),
-                ("escalation_date", "=", False),
-            ]
-        )
-        Reason = self.env["dunning.dispute.reason"]
-        notified = {}
-        for dispute in disputes:
-            recipients = Reason._get_escalation_users(company, dispute.reason)
-            notified[dispute.id] = recipients
-            if not recipients:
-                continue
-            dispute.message_notify(
-                partner_ids=recipients.partner_id.ids,
-                subject=self.env._(
-                    "Dispute past its deadline: %(dispute)s", dispute=dispute.display_name
-                ),
-                body=Markup("<p>%s</p>")
-                % self.env._(
-                    "The %(reason)s dispute of %(customer)s on %(invoice)s (%(amount)s due), "
-                    "owned by %(owner)s, was due for resolution on %(deadline)s and is still "
-                    "open. The invoice's dunning stays paused until it is resolved.",
-                    reason=dispute._reason_label(),
-                    customer=dispute.partner_id.name,
-                    invoice=dispute.move_id.name,
-                    amount=dispute.currency_id.format(dispute.amount_residual),
-                    owner=dispute.owner_id.name,
-                    deadline=format_date(self.env, dispute.deadline),
-                ),
-                email_layout_xmlid="mail.mail_notification_light",
-            )
-        disputes.write({"escalation_date": run_date})
-        disputes._log_dunning(
-            "dispute_overdue",
-            lambda d: self.env._(
-                "Dispute past its deadline of %(deadline)s: %(people)s notified.",
-                deadline=format_date(self.env, d.deadline),
-                people=", ".join(notified[d.id].mapped("name")) or self.env._("nobody"),
-            ),
-            user=user,
-            date=run_date,
-        )
-        stats["disputes_escalated"] += len(disputes)

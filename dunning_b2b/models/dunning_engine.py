@@ -66,15 +66,13 @@ class DunningEngine(models.AbstractModel):
     @api.model
     def _format_stats(self, stats):
         return self.env._(
-            "%(advanced)s invoice(s) moved to a new stage, %(emails)s email(s) queued, "
+            "%(advanced)s open item(s) moved to a new stage, %(emails)s email(s) queued, "
             "%(drafts)s message(s) to review, %(tasks)s task(s) created.",
             advanced=stats["advanced"],
             emails=stats["emails"],
             drafts=stats["drafts"],
             tasks=stats["activities"],
         )
-
-    # ------------------------------------------------------------------ run
 
     # ------------------------------------------------------------------ run
     @api.model

@@ -1,12 +1,11 @@
 from collections import defaultdict
+from datetime import date as date_type
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import clean_context, float_compare, format_date
-
-from ..engine import BROKEN, KEPT, PromiseState, decide_promise
+from odoo.tools import clean_context, format_date
 
 PROMISE_STATES = [
     ("open", "Open"),
@@ -32,9 +31,28 @@ def dunning_today(env):
     return fields.Date.context_today(env.user)
 
 
+def open_lines_by_move(env, company, moves):
+    """The open receivable debit lines of ``moves`` in ``company``, through the one selector
+    (``dunning.line``), credits left out.
+
+    :return: dict move id -> list of ``OpenItem``, by due date
+    """
+    by_move = defaultdict(list)
+    if moves:
+        for item in env["dunning.line"]._get_open_items(company, move_ids=moves.ids, credits=False):
+            by_move[item.move_id].append(item)
+    return by_move
+
+
 class DunningPromise(models.Model):
     """A customer's promise to pay some of its invoices by a date. While it is open and its
-    date has not passed, the dunning run leaves the invoices it covers where they are."""
+    date has not passed, the dunning run leaves the invoices it covers where they are.
+
+    What a promise covers is the open receivable lines of its documents (each instalment
+    with its own due date and open amount), in the promise's currency, read through the one
+    selector (``dunning.line``); credits are not netted: a promise is to pay invoices. The
+    daily check is in ``dunning_promise_check.py``.
+    """
 
     _name = "dunning.promise"
     _inherit = ["mail.thread", "mail.activity.mixin"]
@@ -105,6 +123,12 @@ class DunningPromise(models.Model):
     )
     amount_open = fields.Monetary(string="Still Open on Invoices", compute="_compute_amount_open")
     amount_remaining = fields.Monetary(string="Remainder", compute="_compute_amount_open")
+    line_ids = fields.Many2many(
+        "account.move.line",
+        string="Open Lines",
+        compute="_compute_amount_open",
+        help="The open receivable lines (instalments) of the covered invoices.",
+    )
     note = fields.Text()
     event_ids = fields.One2many("dunning.event", "promise_id", string="History")
 
@@ -125,10 +149,19 @@ class DunningPromise(models.Model):
         for promise in self:
             promise.currency_id = promise.move_ids[:1].currency_id or promise.company_id.currency_id
 
-    @api.depends("move_ids.amount_residual", "amount", "amount_open_start", "state")
+    @api.depends(
+        "move_ids.line_ids.amount_residual_currency",
+        "move_ids.line_ids.reconciled",
+        "amount",
+        "amount_open_start",
+        "state",
+    )
     def _compute_amount_open(self):
+        lines = self._get_open_lines()
         for promise in self:
-            promise.amount_open = sum(promise.move_ids.mapped("amount_residual"))
+            items = lines.get(promise.id, [])
+            promise.line_ids = [item.line_id for item in items]
+            promise.amount_open = promise._sum_lines(items)
             paid = (
                 max(promise.amount_open_start - promise.amount_open, 0.0)
                 if promise.state == "open"
@@ -175,18 +208,14 @@ class DunningPromise(models.Model):
                 )
             if promise.state != "open":
                 continue
-            not_open = moves.filtered(
-                lambda m: (
-                    m.move_type != "out_invoice"
-                    or m.state != "posted"
-                    or m.payment_state not in ("not_paid", "partial")
-                )
-            )
+            open_move_ids = {item.move_id for item in promise._get_open_lines(same_currency=False)
+                             .get(promise.id, [])}  # fmt: skip
+            not_open = moves.filtered(lambda m, ids=open_move_ids: m.id not in ids)
             if not_open:
                 raise ValidationError(
                     self.env._(
-                        "Invoices: %(invoices)s are not open customer invoices. A promise "
-                        "covers posted customer invoices that are not paid yet: remove them.",
+                        "Invoices: %(invoices)s have nothing open to pay. A promise covers "
+                        "posted customer invoices with an open amount: remove them.",
                         invoices=", ".join(not_open.mapped("display_name")),
                     )
                 )
@@ -202,7 +231,9 @@ class DunningPromise(models.Model):
     @api.constrains("amount", "move_ids")
     def _check_amount(self):
         # Without invoices, _check_move_ids says what is wrong.
-        for promise in self.filtered(lambda p: p.state == "open" and p.move_ids):
+        promises = self.filtered(lambda p: p.state == "open" and p.move_ids)
+        lines = promises._get_open_lines()
+        for promise in promises:
             currency = promise.currency_id
             if currency.compare_amounts(promise.amount, 0.0) <= 0:
                 raise ValidationError(
@@ -212,16 +243,17 @@ class DunningPromise(models.Model):
                         customer=promise.partner_id.display_name,
                     )
                 )
-            open_amount = sum(promise.move_ids.mapped("amount_residual"))
+            items = lines.get(promise.id, [])
+            open_amount = promise._sum_lines(items)
             if currency.compare_amounts(promise.amount, open_amount) > 0:
                 raise ValidationError(
                     self.env._(
                         "Promised Amount: %(amount)s is more than the %(open)s still open on "
-                        "%(invoices)s. Enter at most the open amount, or add the other "
+                        "%(lines)s. Enter at most the open amount, or add the other "
                         "invoices the customer means to pay.",
                         amount=currency.format(promise.amount),
                         open=currency.format(open_amount),
-                        invoices=", ".join(promise.move_ids.mapped("name")),
+                        lines="; ".join(promise._get_line_labels(items).values()),
                     )
                 )
 
@@ -260,8 +292,9 @@ class DunningPromise(models.Model):
         promises = super().create(vals_list)
         # The form may come prefilled ("default_note", ...): not for the records made below.
         promises = promises.with_context(clean_context(self.env.context))
+        lines = promises._get_open_lines()
         for promise in promises:
-            promise.amount_open_start = sum(promise.move_ids.mapped("amount_residual"))
+            promise.amount_open_start = promise._sum_lines(lines.get(promise.id, []))
         promises._log_dunning(
             "promise",
             lambda p: self.env._(
@@ -348,6 +381,60 @@ class DunningPromise(models.Model):
         action.update(domain=[("id", "in", self.move_ids.ids)], context={"create": False})
         return action
 
+    # ------------------------------------------------------------ lines
+    def _get_open_lines(self, same_currency=True):
+        """The open receivable lines of the promises' documents (debits only: a promise is
+        to pay invoices, credits are not netted), through the one selector.
+
+        :param same_currency: only the lines in the promise's currency
+        :return: dict promise id -> list of ``OpenItem``, by due date
+        """
+        result = {}
+        for company in self.company_id:
+            promises = self.filtered(lambda p, c=company: p.company_id == c)
+            by_move = open_lines_by_move(self.env, company, promises.move_ids._origin)
+            for promise in promises:
+                currency = promise.currency_id or company.currency_id
+                items = [
+                    item
+                    for move in promise.move_ids._origin
+                    for item in by_move.get(move.id, ())
+                    if not same_currency or item.currency_id == currency.id
+                ]
+                result[promise.id] = sorted(
+                    items, key=lambda i: (i.due_date or date_type.max, i.line_id)
+                )
+        return result
+
+    def _sum_lines(self, items):
+        """What is open on ``items`` (``OpenItem``), in the promise's currency."""
+        self.ensure_one()
+        currency = self.currency_id or self.company_id.currency_id
+        return currency.round(sum(item.amount for item in items))
+
+    def _get_line_labels(self, items):
+        """ "INV/2026/00042, instalment 2 of 2, due 04/01/2026: $ 500.00" for each item.
+
+        :return: dict line id -> label, in the order of ``items``
+        """
+        self.ensure_one()
+        instalments = self.env["dunning.line"]._get_instalments([i.line_id for i in items])
+        currency = self.currency_id or self.company_id.currency_id
+        labels = {}
+        for item in items:
+            number, count = instalments.get(item.line_id, (1, 1))
+            parts = [item.move_name]
+            if count > 1:
+                parts.append(
+                    self.env._("instalment %(number)s of %(count)s", number=number, count=count)
+                )
+            if item.due_date:
+                parts.append(self.env._("due %(date)s", date=format_date(self.env, item.due_date)))
+            labels[item.line_id] = self.env._(
+                "%(line)s: %(amount)s", line=", ".join(parts), amount=currency.format(item.amount)
+            )
+        return labels
+
     # ------------------------------------------------------------ business
     def _log_dunning(self, event_type, text, user=None, date=None):
         """An event per covered invoice and a chatter line on the promise and its invoices.
@@ -359,11 +446,19 @@ class DunningPromise(models.Model):
         user = user or self.env.user
         events = []
         invoice_logs = defaultdict(list)
+        lines = self._get_open_lines()
         for promise in self:
             sentence = text(promise)
             promise.sudo()._message_log(body=Markup("%s") % sentence)
+            by_move = defaultdict(list)
+            for item in lines.get(promise.id, []):
+                by_move[item.move_id].append(item)
             for move in promise.move_ids:
-                events.append(promise._prepare_event_vals(event_type, move, date, user, sentence))
+                events.append(
+                    promise._prepare_event_vals(
+                        event_type, move, date, user, sentence, by_move[move.id]
+                    )
+                )
                 invoice_logs[move.id].append(sentence)
         moves = self.env["account.move"].browse(list(invoice_logs)).sudo()
         moves._message_log_batch(
@@ -374,8 +469,11 @@ class DunningPromise(models.Model):
         )
         self.env["dunning.event"].sudo().create(events)
 
-    def _prepare_event_vals(self, event_type, move, date, user, note):
+    def _prepare_event_vals(self, event_type, move, date, user, note, items=()):
+        """An event on ``move``: what is open on its receivable lines ``items``, and the
+        days overdue of the oldest of them (its line when it has one open line)."""
         self.ensure_one()
+        due_dates = [item.due_date for item in items if item.due_date]
         return {
             "event_type": event_type,
             "date": date,
@@ -385,109 +483,9 @@ class DunningPromise(models.Model):
             "level_id": move.dunning_level_id.id,
             "promise_id": self.id,
             "currency_id": move.currency_id.id,
-            "amount_residual": move.amount_residual,
-            "days_overdue": (date - move.invoice_date_due).days if move.invoice_date_due else 0,
+            "move_line_id": items[0].line_id if len(items) == 1 else False,
+            "amount_residual": move.currency_id.round(sum(item.amount for item in items)),
+            "days_overdue": (date - min(due_dates)).days if due_dates else 0,
             "user_id": user.id,
             "note": note,
         }
-
-    @api.model
-    def _get_due_check_domain(self, company):
-        """Promises the daily check looks at."""
-        return [("company_id", "=", company.id), ("state", "=", "open")]
-
-    @api.model
-    def _check_due_promises(self, company, run_date, user, stats):
-        """Daily check: promises paid in full are kept, promises past their date unpaid are
-        broken (with a task to phone the customer); the rest stay open."""
-        promises = self.search(self._get_due_check_domain(company))
-        if not promises:
-            return
-        promises.fetch(["amount", "promise_date", "extension_date", "amount_open_start"])
-        promises.move_ids.fetch(["amount_residual"])
-        kept = broken = self.browse()
-        for promise in promises:
-            decision = decide_promise(
-                PromiseState(
-                    promise_id=promise.id,
-                    amount=promise.amount,
-                    promise_date=promise.promise_date,
-                    open_at_start=promise.amount_open_start,
-                    open_now=sum(promise.move_ids.mapped("amount_residual")),
-                    extension_date=promise.extension_date or None,
-                ),
-                run_date,
-                rounding=promise.currency_id.rounding,
-            )
-            if float_compare(
-                decision.paid, promise.amount_paid, precision_rounding=promise.currency_id.rounding
-            ):
-                promise.amount_paid = decision.paid
-            if decision.state == KEPT:
-                kept |= promise
-            elif decision.state == BROKEN:
-                broken |= promise
-        if kept:
-            kept.state = "kept"
-            kept._log_dunning(
-                "promise_kept",
-                lambda p: self.env._(
-                    "Promise kept: %(paid)s paid towards the %(amount)s promised by %(date)s.",
-                    paid=p.currency_id.format(p.amount_paid),
-                    amount=p.currency_id.format(p.amount),
-                    date=format_date(self.env, p.promise_date),
-                ),
-                user=user,
-                date=run_date,
-            )
-        if broken:
-            broken.state = "broken"
-            broken._log_dunning(
-                "promise_broken",
-                lambda p: self.env._(
-                    "Promise broken: %(amount)s was promised by %(date)s, %(paid)s was paid. "
-                    "Dunning resumes at the stage the invoices' age calls for.",
-                    amount=p.currency_id.format(p.amount),
-                    date=format_date(self.env, p.extension_date or p.promise_date),
-                    paid=p.currency_id.format(p.amount_paid),
-                ),
-                user=user,
-                date=run_date,
-            )
-            broken._schedule_broken_tasks(company, run_date)
-        stats["promises_kept"] += len(kept)
-        stats["promises_broken"] += len(broken)
-
-    def _schedule_broken_tasks(self, company, run_date):
-        """A task for the customer's collector to phone about each broken promise."""
-        collectors = self.env["dunning.engine"]._get_collectors(company, self.partner_id)
-        activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_call")
-        vals_list = []
-        for promise in self:
-            lines = promise.move_ids._get_dunning_html_list()
-            note = Markup("<p>%s</p>%s%s") % (
-                self.env._(
-                    "%(customer)s promised %(amount)s by %(date)s and paid %(paid)s. Ask why, "
-                    "and agree on what happens next.",
-                    customer=promise.partner_id.name,
-                    amount=promise.currency_id.format(promise.amount),
-                    date=format_date(self.env, promise.extension_date or promise.promise_date),
-                    paid=promise.currency_id.format(promise.amount_paid),
-                ),
-                lines,
-                promise.partner_id._dunning_phone_note(),
-            )
-            vals_list.append(
-                {
-                    "res_model_id": self.env["ir.model"]._get_id("res.partner"),
-                    "res_id": promise.partner_id.id,
-                    "activity_type_id": activity_type.id,
-                    "summary": self.env._(
-                        "Promise broken: phone %(customer)s", customer=promise.partner_id.name
-                    ),
-                    "note": note,
-                    "user_id": (collectors[promise.partner_id.id] or self.env.user).id,
-                    "date_deadline": run_date,
-                }
-            )
-        self.env["dunning.engine"]._create_activities(vals_list)

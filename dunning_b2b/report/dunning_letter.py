@@ -16,9 +16,10 @@ LETTER_REPORTS = {
 
 class ReportDunningLetter(models.AbstractModel):
     """Letters to a customer (commercial partner) in the current company: the formal notice
-    and the demand letter list its overdue invoices, a deadline and what happens after it;
-    the statement lists every open item with aging. This report prints, for each customer,
-    the letter its current stage calls for."""
+    and the demand letter list its overdue receivable lines (each instalment with its own due
+    date and open amount), its open credits and the net amount asked per currency, a
+    deadline and what happens after it; the statement lists every open item with aging.
+    This report prints, for each customer, the letter its current stage calls for."""
 
     _name = "report.dunning_b2b.report_dunning_letter"
     _description = "Dunning Letter"
@@ -54,44 +55,54 @@ class ReportDunningLetter(models.AbstractModel):
         return "formal_notice"
 
     @api.model
-    def _get_open_moves(self, partner, company):
-        return self.env["account.move"].search(
-            self.env["res.partner"]._get_dunning_open_domain(partner, company),
-            order="invoice_date_due, id",
+    def _get_open_lines(self, partner, company, letter_date):
+        """The customer's open receivable debits and credits on the letter date, from the
+        selector of open items; lines excluded from dunning are not claimed.
+
+        :return: (debit lines, credit lines), account.move.line records by due date
+        """
+        items = self.env["dunning.line"]._get_open_items(
+            company, run_date=letter_date, partner_ids=[partner.id]
         )
+        Line = self.env["account.move.line"]
+        debits = Line.browse([i.line_id for i in items if i.amount > 0 and not i.excluded])
+        credits = Line.browse([i.line_id for i in items if i.amount < 0])
+        return debits, credits
+
+    @api.model
+    def _get_minimum_amount(self, partner, company):
+        policy = (
+            partner.with_company(company).dunning_policy_id or company._dunning_get_default_policy()
+        )
+        return policy.minimum_amount
+
+    @api.model
+    def _get_level(self, lines):
+        """The highest stage the letter's lines reached (the engine's state of each line)."""
+        states = self.env["dunning.line"]._get_states(lines.ids)
+        levels = self.env["dunning.level"].browse(
+            {state[1] for state in states.values() if state[1]}
+        )
+        return levels.sorted(lambda lvl: (lvl.day_offset, lvl.id))[-1:]
 
     @api.model
     def _get_letter_values(self, partner, company, letter_date):
-        moves = self._get_open_moves(partner, company)
-        level = moves.dunning_level_id.sorted(lambda lvl: (lvl.day_offset, lvl.id))[-1:]
+        debits, credit_lines = self._get_open_lines(partner, company, letter_date)
+        minimum = self._get_minimum_amount(partner, company)
+        Render = self.env["dunning.line.render"]
+        overdue = debits.filtered(
+            lambda line: line.date_maturity and line.date_maturity < letter_date
+        )
+        lines = Render._get_line_rows(overdue or debits, letter_date, minimum)
+        listed = self.env["account.move.line"].union(*(row["line"] for row in lines))
+        level = self._get_level(listed)
         kind = self._get_kind(partner, level)
         if kind == "statement":
             return dict(
                 self._get_statement_values(partner, company, letter_date), kind=kind, level=level
             )
-        overdue = moves.filtered(lambda m: m.invoice_date_due and m.invoice_date_due < letter_date)
-        lines = [
-            {
-                "move": move,
-                "days": (letter_date - move.invoice_date_due).days if move.invoice_date_due else 0,
-                "amount": move.amount_residual,
-                "currency": move.currency_id,
-            }
-            for move in (overdue or moves)
-        ]
-        totals = defaultdict(float)
-        for line in lines:
-            totals[line["currency"]] += line["amount"]
-        attempts = self.env["dunning.event"].search_fetch(
-            [
-                ("partner_id", "=", partner.id),
-                ("company_id", "=", company.id),
-                ("event_type", "in", ("email", "letter", "call")),
-                ("date", "<", letter_date),
-            ],
-            ["date", "event_type"],
-            order="date",
-        )
+        credits = Render._get_credit_rows(credit_lines, lines, letter_date, minimum)
+        attempt_dates = self._get_attempt_dates(partner, company, listed, letter_date)
         collectors = self.env["dunning.engine"].sudo()._get_collectors(company, partner)
         return {
             "kind": kind,
@@ -99,34 +110,54 @@ class ReportDunningLetter(models.AbstractModel):
             "date": letter_date,
             "deadline": letter_date + timedelta(days=company.dunning_letter_deadline_days),
             "lines": lines,
-            "totals": sorted(totals.items(), key=lambda item: item[0].name),
-            "attempt_dates": sorted(set(attempts.mapped("date"))),
-            "attempt_text": ", ".join(
-                format_date(self.env, day) for day in sorted(set(attempts.mapped("date")))
-            ),
+            "credits": credits,
+            "totals": Render._get_summary(lines, credits),
+            "attempt_dates": attempt_dates,
+            "attempt_text": ", ".join(format_date(self.env, day) for day in attempt_dates),
             "contact": collectors[partner.id].partner_id or company.partner_id,
         }
 
     @api.model
-    def _get_statement_values(self, partner, company, letter_date):
-        """Every open receivable item (invoices, credit notes, unapplied payments), netted
-        and aged per currency."""
-        lines = self.env["account.move.line"].search(
+    def _get_attempt_dates(self, partner, company, lines, letter_date):
+        """The dates the customer was reminded (email, letter, call) of the lines of this
+        letter, on or after their document's date: reminders about other documents, long
+        paid, are not this letter's history. Events written before events carried their line
+        count for every line of their document."""
+        if not lines:
+            return []
+        events = self.env["dunning.event"].search_fetch(
             [
+                ("partner_id", "=", partner.id),
                 ("company_id", "=", company.id),
-                ("partner_id", "child_of", partner.id),
-                ("parent_state", "=", "posted"),
-                ("account_type", "=", "asset_receivable"),
-                ("reconciled", "=", False),
-                ("amount_residual", "!=", 0),
+                ("event_type", "in", ("email", "letter", "call")),
+                ("date", "<", letter_date),
+                ("move_id", "in", lines.move_id.ids),
             ],
-            order="date_maturity, date, id",
+            ["date", "move_id", "move_line_id"],
+            order="date",
         )
+        return sorted(
+            {
+                event.date
+                for event in events
+                if (not event.move_line_id or event.move_line_id in lines)
+                and event.date >= (event.move_id.invoice_date or event.move_id.date)
+            }
+        )
+
+    @api.model
+    def _get_statement_values(self, partner, company, letter_date):
+        """Every open receivable item (instalments, credit notes, unapplied payments), netted
+        and aged per currency. A statement of account is complete: no minimum amount."""
+        debits, credits = self._get_open_lines(partner, company, letter_date)
+        Render = self.env["dunning.line.render"]
+        labels = Render._get_instalment_labels(debits)
         by_currency = defaultdict(list)
-        for line in lines:
-            currency = line.currency_id or company.currency_id
-            due = line.date_maturity or line.date
-            move = line.move_id
+        rows = Render._get_line_rows(debits, letter_date, labels=labels) + Render._get_line_rows(
+            credits, letter_date, credits=True
+        )
+        for row in sorted(rows, key=lambda row: (row["due"], row["line"].id)):
+            move = row["move"]
             if move.move_type == "out_refund":
                 label = self.env._("Credit note")
             elif move.move_type == "out_invoice":
@@ -135,19 +166,8 @@ class ReportDunningLetter(models.AbstractModel):
                 label = self.env._("Payment")
             else:
                 label = self.env._("Other")
-            by_currency[currency].append(
-                {
-                    "line": line,
-                    "label": label,
-                    "reference": move.name,
-                    "ref": move.ref or "",
-                    "date": line.date,
-                    "due": due,
-                    "days": (letter_date - due).days,
-                    "amount": line.amount_residual_currency
-                    if line.currency_id and line.currency_id != company.currency_id
-                    else line.amount_residual,
-                }
+            by_currency[row["currency"]].append(
+                dict(row, label=label, reference=move.name, date=row["line"].date)
             )
         sections = []
         for currency, items in sorted(by_currency.items(), key=lambda item: item[0].name):
@@ -200,6 +220,7 @@ class ReportDunningLetter(models.AbstractModel):
                 dict(
                     base,
                     move_id=line["move"].id,
+                    move_line_id=line["line"].id,
                     currency_id=line["currency"].id,
                     amount_residual=line["amount"],
                     days_overdue=line["days"],

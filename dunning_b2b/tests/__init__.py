@@ -8,10 +8,12 @@ from . import test_cron
 from . import test_reliability
 from . import test_conversations_unit
 from . import test_promises
+from . import test_promise_lines
 from . import test_disputes
 from . import test_calls
 from . import test_credit_hold_unit
 from . import test_credit_hold
+from . import test_credit_hold_lines
 from . import test_kpi_unit
 from . import test_kpi
 from . import test_segment_unit
@@ -22,5 +24,6 @@ from . import test_ledger
 from . import test_items_unit
 from . import test_daily_steps
 from . import test_bulk
+from . import test_message_lines
 from . import test_worklist_lines
 from . import test_worklist_unit

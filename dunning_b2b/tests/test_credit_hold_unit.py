@@ -2,16 +2,28 @@ from odoo.tests import BaseCase, tagged
 
 from ..engine import (
     CLEARED_BELOW,
+    CLEARED_COVERED,
     CLEARED_CREDITED,
+    CLEARED_MINIMUM,
     CLEARED_PAID,
     CLEARED_RELEASED,
     HeldInvoice,
+    HoldStage,
+    cumulative_hold,
     decide_hold,
     decide_lift,
     is_key_account,
     over_credit_limit,
     revenue_share,
+    strongest_rule,
 )
+
+# The standard ladder's hold rules.
+PRE_DUE = HoldStage(1, -7, "none")
+FOLLOW_UP = HoldStage(2, 1, "none")
+FORMAL = HoldStage(3, 16, "propose")
+ESCALATION = HoldStage(4, 46, "apply")
+FINAL = HoldStage(5, 91, "none")
 
 
 def held(move_id, offset, open_=True, **kwargs):
@@ -80,3 +92,35 @@ class TestCreditHoldUnit(BaseCase):
         lift, reasons = decide_lift(False, 46, invoices)
         self.assertTrue(lift)
         self.assertEqual(reasons, (CLEARED_CREDITED, CLEARED_RELEASED))
+
+    def test_strongest_rule(self):
+        self.assertEqual(strongest_rule(["none", "apply", "propose"]), "apply")
+        self.assertEqual(strongest_rule(["propose", "none"]), "propose")
+        self.assertEqual(strongest_rule(["none"]), "none")
+        self.assertEqual(strongest_rule([]), "none")
+
+    def test_cumulative_hold_of_skipped_stages(self):
+        # First seen 100 days late: final resolution holds nobody, the skipped escalation does.
+        self.assertEqual(
+            cumulative_hold([FINAL, PRE_DUE, FOLLOW_UP, FORMAL, ESCALATION]), ESCALATION
+        )
+        # First seen 60 days late: escalation itself applies.
+        self.assertEqual(cumulative_hold([ESCALATION, PRE_DUE, FOLLOW_UP, FORMAL]), ESCALATION)
+        self.assertEqual(cumulative_hold([FORMAL, PRE_DUE, FOLLOW_UP]), FORMAL)
+        self.assertIsNone(cumulative_hold([FOLLOW_UP, PRE_DUE]))
+        self.assertIsNone(cumulative_hold([]))
+
+    def test_cumulative_hold_prefers_the_stronger_rule_to_the_later_stage(self):
+        # A ladder whose last stage only proposes: a line that skipped an applying stage is
+        # still held.
+        late_proposal = HoldStage(6, 120, "propose")
+        self.assertEqual(cumulative_hold([late_proposal, ESCALATION, FORMAL]), ESCALATION)
+        # Of equally strong rules, the latest stage.
+        other_apply = HoldStage(7, 60, "apply")
+        self.assertEqual(cumulative_hold([ESCALATION, other_apply]), other_apply)
+
+    def test_credits_and_tolerance_clear_a_hold(self):
+        covered = [held(1, 91, covered=True)]
+        self.assertEqual(decide_lift(False, 46, covered), (True, (CLEARED_COVERED,)))
+        small = [held(1, 91, below_minimum=True)]
+        self.assertEqual(decide_lift(False, 46, small), (True, (CLEARED_MINIMUM,)))

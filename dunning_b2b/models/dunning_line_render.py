@@ -1,0 +1,143 @@
+"""Receivable lines as a customer reads them: the rows of reminders and letters, the open
+credits beside them and the net amount asked, per currency."""
+
+from collections import defaultdict
+
+from odoo import api, models
+from odoo.tools import SQL
+
+
+class DunningLineRender(models.AbstractModel):
+    """Shared by the messages and the letters, so that they list the same lines the same way:
+    each instalment with its own due date and open amount, never an invoice header's. (Task
+    notes list lines with ``dunning.line._get_html_list``.)"""
+
+    _name = "dunning.line.render"
+    _description = "Receivable Lines as Customers Read Them"
+
+    @api.model
+    def _get_instalment_labels(self, lines):
+        """``{line id: "instalment 1 of 2"}`` for the lines of documents with several
+        receivable debits; documents with one line get no label."""
+        instalments = self.env["dunning.line"]._get_instalments(lines.ids)
+        return {
+            line_id: self.env._("instalment %(number)s of %(count)s", number=number, count=count)
+            for line_id, (number, count) in instalments.items()
+            if count > 1
+        }
+
+    @api.model
+    def _sort_key(self, line):
+        """Lines by due date, then document."""
+        return (line.date_maturity or line.date, line.move_id.name or "", line.id)
+
+    @api.model
+    def _is_listed(self, line, minimum=0.0):
+        """Whether ``line`` is open and its open amount reaches ``minimum`` (in the company's
+        currency: the policy's tolerance); a few cents left after a payment are not asked."""
+        if line.parent_state != "posted" or line.reconciled:
+            return False
+        if line.currency_id.is_zero(line.amount_residual_currency):
+            return False
+        company_currency = line.company_id.currency_id
+        return company_currency.compare_amounts(abs(line.amount_residual), minimum or 0.0) >= 0
+
+    @api.model
+    def _prepare_row(self, line, on_date, label=""):
+        move = line.move_id
+        due = line.date_maturity or line.date
+        return {
+            "line": line,
+            "move": move,
+            "name": move.name,
+            "ref": move.ref or "",
+            "instalment": label,
+            "invoice_date": move.invoice_date or move.date,
+            "due": due,
+            "days": (on_date - due).days if due and on_date else 0,
+            "amount": line.currency_id.round(line.amount_residual_currency),
+            "currency": line.currency_id,
+            "payment_reference": move.payment_reference or move.name,
+        }
+
+    @api.model
+    def _get_line_rows(self, lines, on_date, minimum=0.0, labels=None, credits=False):
+        """The rows of ``lines`` a customer is shown, by due date: open debits (or, with
+        ``credits``, open credits) whose open amount reaches ``minimum``.
+
+        :param on_date: the date days overdue are counted to
+        :param labels: instalment labels, when the caller looked them up for many lines
+        :return: list of dicts (line, move, name, ref, instalment, invoice_date, due, days,
+            amount [open, line currency], currency, payment_reference)
+        """
+        if labels is None:
+            labels = self._get_instalment_labels(lines) if not credits else {}
+        rows = []
+        for line in lines.sorted(self._sort_key):
+            if (line.amount_residual_currency < 0) != credits or not self._is_listed(line, minimum):
+                continue
+            rows.append(self._prepare_row(line, on_date, labels.get(line.id, "")))
+        return rows
+
+    @api.model
+    def _get_open_credit_lines(self, companies, partner_ids, run_date=None):
+        """The open credits (credit notes, payments on account) of customers, from the
+        selector of open items.
+
+        :return: dict (commercial partner id, company id) -> account.move.line records
+        """
+        query = self.env["dunning.line"]._get_open_items_query(
+            companies, run_date=run_date, partner_ids=partner_ids
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT partner_id, company_id, line_id FROM (%s) items
+                    WHERE items.amount < 0 ORDER BY invoice_date, line_id""",
+                query,
+            )
+        )
+        credit_ids = defaultdict(list)
+        for partner_id, company_id, line_id in rows:
+            credit_ids[partner_id, company_id].append(line_id)
+        Line = self.env["account.move.line"]
+        return {key: Line.browse(ids) for key, ids in credit_ids.items()}
+
+    @api.model
+    def _get_credit_rows(self, credit_lines, rows, on_date, minimum=0.0):
+        """The rows of the open credits in the currencies of ``rows``: a credit in another
+        currency nets nothing, so it is not shown beside them."""
+        currencies = {row["currency"] for row in rows}
+        return self._get_line_rows(
+            credit_lines.filtered(lambda line: line.currency_id in currencies),
+            on_date,
+            minimum,
+            labels={},
+            credits=True,
+        )
+
+    @api.model
+    def _get_summary(self, rows, credit_rows):
+        """Per currency of ``rows``, by currency name: the total of the rows, the open credits
+        (a positive amount) and the net amount asked, never below zero.
+
+        :return: list of dicts (currency, total, credits, net)
+        """
+        totals = defaultdict(float)
+        credits = defaultdict(float)
+        for row in rows:
+            totals[row["currency"]] += row["amount"]
+        for row in credit_rows:
+            credits[row["currency"]] -= row["amount"]
+        summary = []
+        for currency in sorted(totals, key=lambda c: c.name):
+            total = currency.round(totals[currency])
+            credit = currency.round(credits[currency])
+            summary.append(
+                {
+                    "currency": currency,
+                    "total": total,
+                    "credits": credit,
+                    "net": max(currency.round(total - credit), 0.0),
+                }
+            )
+        return summary

@@ -1,0 +1,118 @@
+from markupsafe import Markup, escape
+
+from odoo import api, models
+from odoo.tools import float_compare, format_date
+
+from ..engine import BROKEN, KEPT, PromiseState, decide_promise
+
+
+class DunningPromise(models.Model):
+    """The daily check of open promises: kept when paid, broken when their date passed
+    unpaid. What was paid is read from the open receivable lines of the covered documents."""
+
+    _inherit = "dunning.promise"
+
+    @api.model
+    def _get_due_check_domain(self, company):
+        """Promises the daily check looks at."""
+        return [("company_id", "=", company.id), ("state", "=", "open")]
+
+    @api.model
+    def _check_due_promises(self, company, run_date, user, stats):
+        """Daily check: promises paid in full are kept, promises past their date unpaid are
+        broken (with a task to phone the customer); the rest stay open."""
+        promises = self.search(self._get_due_check_domain(company))
+        if not promises:
+            return
+        promises.fetch(["amount", "promise_date", "extension_date", "amount_open_start"])
+        lines = promises._get_open_lines()
+        kept = broken = self.browse()
+        for promise in promises:
+            decision = decide_promise(
+                PromiseState(
+                    promise_id=promise.id,
+                    amount=promise.amount,
+                    promise_date=promise.promise_date,
+                    open_at_start=promise.amount_open_start,
+                    open_now=promise._sum_lines(lines.get(promise.id, [])),
+                    extension_date=promise.extension_date or None,
+                ),
+                run_date,
+                rounding=promise.currency_id.rounding,
+            )
+            if float_compare(
+                decision.paid, promise.amount_paid, precision_rounding=promise.currency_id.rounding
+            ):
+                promise.amount_paid = decision.paid
+            if decision.state == KEPT:
+                kept |= promise
+            elif decision.state == BROKEN:
+                broken |= promise
+        if kept:
+            kept.state = "kept"
+            kept._log_dunning(
+                "promise_kept",
+                lambda p: self.env._(
+                    "Promise kept: %(paid)s paid towards the %(amount)s promised by %(date)s.",
+                    paid=p.currency_id.format(p.amount_paid),
+                    amount=p.currency_id.format(p.amount),
+                    date=format_date(self.env, p.promise_date),
+                ),
+                user=user,
+                date=run_date,
+            )
+        if broken:
+            broken.state = "broken"
+            broken._log_dunning(
+                "promise_broken",
+                lambda p: self.env._(
+                    "Promise broken: %(amount)s was promised by %(date)s, %(paid)s was paid. "
+                    "Dunning resumes at the stage the invoices' age calls for.",
+                    amount=p.currency_id.format(p.amount),
+                    date=format_date(self.env, p.extension_date or p.promise_date),
+                    paid=p.currency_id.format(p.amount_paid),
+                ),
+                user=user,
+                date=run_date,
+            )
+            broken._schedule_broken_tasks(company, run_date)
+        stats["promises_kept"] += len(kept)
+        stats["promises_broken"] += len(broken)
+
+    def _schedule_broken_tasks(self, company, run_date):
+        """A task for the customer's collector to phone about each broken promise."""
+        collectors = self.env["dunning.engine"]._get_collectors(company, self.partner_id)
+        activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_call")
+        vals_list = []
+        open_lines = self._get_open_lines()
+        for promise in self:
+            labels = promise._get_line_labels(open_lines.get(promise.id, []))
+            lines = Markup("<ul>%s</ul>") % Markup("").join(
+                Markup("<li>%s</li>") % escape(label) for label in labels.values()
+            )
+            note = Markup("<p>%s</p>%s%s") % (
+                self.env._(
+                    "%(customer)s promised %(amount)s by %(date)s and paid %(paid)s. Ask why, "
+                    "and agree on what happens next.",
+                    customer=promise.partner_id.name,
+                    amount=promise.currency_id.format(promise.amount),
+                    date=format_date(self.env, promise.extension_date or promise.promise_date),
+                    paid=promise.currency_id.format(promise.amount_paid),
+                ),
+                lines,
+                promise.partner_id._dunning_phone_note(),
+            )
+            vals_list.append(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                    "res_id": promise.partner_id.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": self.env._(
+                        "Promise broken: phone %(customer)s", customer=promise.partner_id.name
+                    ),
+                    "note": note,
+                    "user_id": (collectors[promise.partner_id.id] or self.env.user).id,
+                    "date_deadline": run_date,
+                }
+            )
+        self.env["dunning.engine"]._create_activities(vals_list)
