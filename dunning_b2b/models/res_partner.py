@@ -336,19 +336,6 @@ class ResPartner(models.Model):
             partner.dunning_dispute_open_count = states.get("open", 0)
             partner.dunning_dispute_days_avg = days.get(key, 0.0)
 
-    @api.model
-    def _get_dunning_open_domain(self, partners, company):
-        """Deprecated: documents with an open receivable debit line (the selector's).
-
-        Read the lines themselves instead: ``dunning.line._get_open_line_domain`` (ORM) or
-        ``_get_open_items`` / ``_get_open_items_query``; a document's header sums are not
-        what the customer owes (instalments, open credits).
-        """
-        lines = self.env["dunning.line"]._get_open_line_domain(
-            companies=company, partners=partners
-        ) & Domain("balance", ">", 0)
-        return Domain("line_ids", "any", lines)
-
     def write(self, vals):
         if self.env.context.get("dunning_from_job"):
             return super().write(vals)
