@@ -4,8 +4,6 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL, format_date
 
-from ..tools import amount_formatter
-
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -166,22 +164,6 @@ class AccountMove(models.Model):
                 text = self.env._("open dispute (%(reason)s)", reason=labels.get(reason, reason))
             reasons[move_id] = (*reasons.get(move_id, ()), text)
         return reasons
-
-    def _get_dunning_html_list(self):
-        """The invoices as an HTML list (number, amount due, due date) for tasks and notes."""
-        # The date format is looked up once: format_date per line costs a language lookup.
-        date_format = self.env["res.lang"]._get_data(code=self.env.lang or "en_US").date_format
-        format_amount = amount_formatter(self.env)
-        return Markup("<ul>%s</ul>") % Markup("").join(
-            Markup("<li>%s</li>")
-            % self.env._(
-                "%(invoice)s: %(amount)s due %(due)s",
-                invoice=move.name,
-                amount=format_amount(move.amount_residual, move.currency_id),
-                due=move.invoice_date_due.strftime(date_format) if move.invoice_date_due else "",
-            )
-            for move in self
-        )
 
     def _get_dunning_hold_releases(self, run_date):
         """Invoices of ``self`` that no longer justify a credit hold although still open

@@ -42,7 +42,7 @@ class TestAccess(DunningCommon):
         with freeze_time(RUN_DATE):
             action = move.with_user(self.collector).action_dunning_run()
         self.assertEqual(action["tag"], "display_notification")
-        self.assertIn("1 invoice(s) moved", action["params"]["message"])
+        self.assertIn("1 open item(s) moved", action["params"]["message"])
         self.assertEqual(move.dunning_level_id, self.formal)
         self.assertEqual(self._events(move, "stage").user_id, self.collector)
 
