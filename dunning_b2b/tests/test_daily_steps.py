@@ -3,7 +3,6 @@ from unittest.mock import patch
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models.dunning_promise import DunningPromise
 from .common import DunningCommon
 
 
@@ -26,7 +25,8 @@ class TestDailySteps(DunningCommon):
         other = self.setup_other_company(name="Other Collections Co")["company"]
         self._invoice(self.customer, 20, 500.0)
         calls = []
-        original = DunningPromise._check_due_promises
+        Promise = type(self.env["dunning.promise"])
+        original = Promise._check_due_promises
 
         def failing(promises, company, *args, **kwargs):
             calls.append(company)
@@ -34,7 +34,7 @@ class TestDailySteps(DunningCommon):
                 raise RuntimeError("simulated failure of the promise check")
             return original(promises, company, *args, **kwargs)
 
-        with patch.object(DunningPromise, "_check_due_promises", failing):
+        with patch.object(Promise, "_check_due_promises", failing):
             stats = self._run(companies=self.company | other)
         self.assertEqual(set(calls), {self.company, other}, "the next company was checked")
         self.assertGreaterEqual(stats["failed_steps"], 1)
