@@ -9,6 +9,7 @@ from . import dunning_message_call
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_credit_hold
 from . import account_move
 from . import dunning_bulk
 from . import dunning_engine
