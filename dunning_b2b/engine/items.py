@@ -136,3 +136,41 @@ def below_tolerance(position_map, partner_id, minimum, overdue_only=False):
         else net_open_company(position_map, partner_id)
     )
     return amount < (minimum or 0.0)
+
+
+def allocate_credits(items):
+    """Apply each customer's open credits to its open debits of the same company and
+    currency, oldest due date first, as a collector matching them would.
+
+    One rule for every reader: the engine (a line fully covered is not chased), reminders and
+    letters (each line's net amount; the credits applied to the lines they list, never the
+    same credit twice), holds and the worklist.
+
+    :param items: iterable of :class:`OpenItem`
+    :return: dict line id of each debit -> the credit applied to it (in its currency, >= 0)
+    """
+    available = defaultdict(float)
+    debits = []
+    for item in items:
+        if item.is_credit:
+            available[item.partner_id, item.company_id, item.currency_id] -= item.amount
+        else:
+            debits.append(item)
+    debits.sort(key=lambda item: (item.due_date or item.invoice_date or date.max, item.line_id))
+    allocated = {}
+    for item in debits:
+        key = (item.partner_id, item.company_id, item.currency_id)
+        take = min(max(available[key], 0.0), item.amount)
+        available[key] -= take
+        allocated[item.line_id] = take
+    return allocated
+
+
+def net_amounts(item, allocated):
+    """The open amount of a debit once credits are applied: (in its currency, in the
+    company's currency)."""
+    credit = allocated.get(item.line_id, 0.0)
+    net = item.amount - credit
+    if not item.amount:
+        return net, item.amount_company
+    return net, item.amount_company * net / item.amount

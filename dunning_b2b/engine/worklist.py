@@ -78,7 +78,8 @@ def customer_figures(items, run_date, paused_move_ids=(), precision=0.01):
         figures = result.get(partner_id)
         if figures is None:
             continue  # only credits open: nothing to collect
-        figures.exposure += position.net_company
+        # A credit nets nothing in another currency: never below zero per currency.
+        figures.exposure += max(position.net_company, 0.0)
         figures.gross_overdue += position.overdue_company
         net = position.net_overdue_company
         if net >= precision / 2:

@@ -83,22 +83,13 @@ class AccountMove(models.Model):
     def _search_dunning_level_id(self, operator, value):
         if operator not in ("in", "not in"):
             return NotImplemented
-        Line = self.env["dunning.line"].sudo()  # sudo: a filter on the documents' own stage
+        Line = self.env["dunning.line"]
         level_ids = [level_id for level_id in value if level_id]
         domain = Domain.FALSE
-
-        def moves_of(line_domain):
-            query = Line._search(line_domain)
-            return query.subselect(SQL.identifier(query.table, "move_id"))
-
         if level_ids:
-            domain = Domain(
-                "id", "in", moves_of([("level_id", "in", level_ids), ("is_open", "=", True)])
-            )
+            domain = Domain("id", "in", Line._get_highest_stage_query("move_id", level_ids))
         if False in value:
-            domain |= ~Domain(
-                "id", "in", moves_of([("level_id", "!=", False), ("is_open", "=", True)])
-            )
+            domain |= Domain("id", "not in", Line._get_highest_stage_query("move_id"))
         return domain if operator == "in" else ~domain
 
     @api.depends("dunning_excluded")
@@ -187,6 +178,18 @@ class AccountMove(models.Model):
         text = self.env._("dispute resolved in the customer's favour")
         return {move.id: text for (move,) in resolved}
 
+    def _get_dunning_open_amount(self):
+        """What is open on the document's receivable debits (its instalments), in its
+        currency; credits are not netted here."""
+        self.ensure_one()
+        return sum(
+            line.amount_residual_currency
+            for line in self.line_ids
+            if line.account_type == "asset_receivable"
+            and not line.reconciled
+            and line.amount_residual_currency > 0
+        )
+
     def _log_dunning_exclusion(self, excluded):
         if not self:
             return
@@ -207,7 +210,7 @@ class AccountMove(models.Model):
                     "company_id": move.company_id.id,
                     "level_id": move.dunning_level_id.id,
                     "currency_id": move.currency_id.id,
-                    "amount_residual": move.amount_residual,
+                    "amount_residual": move._get_dunning_open_amount(),
                     "days_overdue": move.dunning_days_overdue,
                     "user_id": self.env.uid,
                 }
@@ -276,7 +279,7 @@ class AccountMove(models.Model):
                 tuple(states.ids),
             )
         )
-        Line.invalidate_model()
+        self.env["dunning.line"]._invalidate_stages()
         self.env["dunning.bulk"].sudo()._log_notes(
             "account.move",
             {move.id: Markup("%s") % reason for move in states.move_id},

@@ -39,15 +39,24 @@ class DunningEngine(models.AbstractModel):
             )
         records = moves if moves is not None else partners
         records.check_access("read")
+        # Only the companies the user works in: sudo below must not reach a shared
+        # customer's documents in another company.
+        companies = self.env.companies
+        if moves is not None:
+            companies &= moves.company_id
         # sudo: the run writes engine state, events, messages and tasks that a collector's
-        # own rights do not all cover; the user's right to act on these records was checked.
+        # own rights do not all cover; the user's right to act on these records was checked,
+        # and the run is limited to the user's companies.
         stats = self.sudo()._run(
-            moves=moves and moves.sudo(), partners=partners and partners.sudo(), user=self.env.user
+            moves=moves and moves.sudo(),
+            partners=partners and partners.sudo(),
+            companies=companies.sudo(),
+            user=self.env.user,
         )
         # The worklist shows at once what the run did to these customers.
         touched = (moves.commercial_partner_id if moves is not None else partners).sudo()
         today = fields.Date.context_today(self)
-        for company in moves.company_id if moves is not None else self.env.companies:
+        for company in companies:
             self.env["dunning.worklist"].sudo().with_company(company)._refresh(
                 company, today, self.env.user, partners=touched, checks=False
             )
@@ -123,7 +132,7 @@ class DunningEngine(models.AbstractModel):
                 # Committed: drop the batch's records from the cache, so that memory stays
                 # bounded by the batch size rather than growing with the ledger.
                 self.env.invalidate_all()
-        else:
+        else:  # not reached when the cron ran out of time: the next call resumes
             if moves is None and partners is None:
                 for company in companies:
                     self.with_company(company)._run_daily_steps(company, run_date, user, stats)
@@ -142,6 +151,7 @@ class DunningEngine(models.AbstractModel):
             ("promises", "dunning.promise", "_check_due_promises"),
             ("disputes", "dunning.dispute", "_check_deadlines"),
             ("call tasks", "dunning.message", "_create_call_tasks"),
+            ("credit tasks", "dunning.stage.entry", "_close_stale_credit_tasks"),
             ("hold lifts", "dunning.credit.hold", "_lift_cleared"),
             ("credit limits", "dunning.credit.hold", "_apply_credit_limits"),
             ("worklist", "dunning.worklist", "_refresh"),
@@ -331,8 +341,6 @@ class DunningEngine(models.AbstractModel):
         if level.activity_to_manager:
             return company._dunning_get_manager() or collector
         return collector
-
-    # ---------------------------------------------------------------- apply
 
     # ------------------------------------------------ bulk writers (dunning.bulk)
     @api.model

@@ -6,7 +6,7 @@ from odoo import api, models
 from odoo.tools import SQL, format_date
 
 from ..engine import InvoiceState, decide_advances
-from ..engine.items import below_tolerance, positions
+from ..engine.items import allocate_credits, net_amounts
 
 
 class DunningLadder(models.AbstractModel):
@@ -27,13 +27,17 @@ class DunningLadder(models.AbstractModel):
         stats["locked_out"] += len(partner_ids) - len(partners)
         if not partners:
             return
+        # Every open item of these customers: credits are applied to all of a customer's
+        # debits, even when the run was started on some of its documents only.
         items = self.env["dunning.line"]._get_open_items(
-            company,
-            run_date,
-            partner_ids=partners.ids,
-            move_ids=moves.ids if moves is not None else None,
+            company, run_date, partner_ids=partners.ids
         )
-        debits = [item for item in items if not item.is_credit]
+        selected = set(moves.ids) if moves is not None else None
+        debits = [
+            item
+            for item in items
+            if not item.is_credit and (selected is None or item.move_id in selected)
+        ]
         if not debits:
             return
         states = self._sync_states(company, debits, run_date, user, stats)
@@ -47,15 +51,20 @@ class DunningLadder(models.AbstractModel):
             .with_context(active_test=False)
             .browse(current_ids)
         }
-        held_back = self._get_held_back(company, items, policies, run_date, user, stats)
+        held_back = self._get_held_back(company, items, debits, policies, run_date, user, stats)
         pauses = (
             self.env["account.move"]
             .browse({item.move_id for item in debits})
             ._get_dunning_pause_reasons(run_date)
         )
+        excluded = self.env._("excluded by hand")
         line_states = []
         for item in debits:
-            reasons = tuple(pauses.get(item.move_id, ())) + tuple(held_back.get(item.line_id, ()))
+            reasons = (
+                ((excluded,) if item.excluded else ())
+                + tuple(pauses.get(item.move_id, ()))
+                + tuple(held_back.get(item.line_id, ()))
+            )
             level_id = states[item.line_id][1]
             line_states.append(
                 InvoiceState(
@@ -138,7 +147,7 @@ class DunningLadder(models.AbstractModel):
             self._restart_changed(company, changed, states, run_date, user)
             stats["restarted"] += len(changed)
         if new or unplaced or changed:
-            Line.invalidate_model()
+            self.env["dunning.line"]._invalidate_stages()
             states = Line._get_states([item.line_id for item in debits])
         return states
 
@@ -194,50 +203,66 @@ class DunningLadder(models.AbstractModel):
                     list(changed.values()),
                 )
             )
-            self.env["dunning.line"].invalidate_model(["pause_reason"])
+            self.env["dunning.line"]._invalidate_stages()
 
     # -------------------------------------------------- credits and tolerance
-    def _get_held_back(self, company, items, policies, run_date, user, stats):
-        """Lines that must not advance for money reasons, with why: the customer's net
-        amount is below the policy's minimum, the line's own open amount is, or open credits
-        in the same currency cover what is overdue (then the collector is asked, once, to
-        apply the credit).
+    def _get_held_back(self, company, items, debits, policies, run_date, user, stats):
+        """Lines that must not advance for money reasons, with why. Open credits are applied
+        to the customer's debits oldest first (``allocate_credits``): a line they cover
+        fully is not chased; a line whose net open amount, or a customer whose net amount
+        overdue (net amount due, for lines not yet due), is below the policy's minimum is
+        not chased either. A customer with an overdue line covered by credits gets one task
+        to apply them (closed by a daily step once credits no longer cover anything overdue).
 
+        :param items: every open item of the batch's customers (debits and credits)
+        :param debits: the debits the run evaluates
         :return: dict line id -> tuple of reasons
         """
-        position_map = positions(items, run_date)
-        held = defaultdict(tuple)
-        covered = {}  # partner id -> currencies whose overdue open credits cover
-        for (partner_id, currency_id), position in position_map.items():
-            if position.credit_covers_overdue:
-                covered.setdefault(partner_id, []).append(currency_id)
-        below_min = self.env._("net amount due below the policy's minimum")
-        line_below = self.env._("open amount below the policy's minimum")
-        by_credit = self.env._("covered by open credits")
+        allocated = allocate_credits(items)
+        currencies = {
+            currency.id: currency
+            for currency in self.env["res.currency"].browse({item.currency_id for item in items})
+        }
+
+        def overdue(item):
+            return item.due_date is not None and item.due_date < run_date
+
+        net = {item.line_id: net_amounts(item, allocated) for item in items if not item.is_credit}
+        totals = defaultdict(lambda: [0.0, 0.0])  # partner -> net overdue, net open (company)
         for item in items:
-            if item.is_credit:
-                continue
+            if not item.is_credit:
+                totals[item.partner_id][1] += net[item.line_id][1]
+                if overdue(item):
+                    totals[item.partner_id][0] += net[item.line_id][1]
+        by_credit = self.env._("covered by open credits")
+        line_below = self.env._("open amount below the policy's minimum")
+        below_min = self.env._("net amount due below the policy's minimum")
+        held = {}
+        covered = defaultdict(list)  # partner id -> overdue lines the credits cover
+        for item in debits:
+            amount, amount_company = net[item.line_id]
             minimum = policies[item.partner_id].minimum_amount
-            position = position_map[item.partner_id, item.currency_id]
-            if below_tolerance(position_map, item.partner_id, minimum):
-                held[item.line_id] += (below_min,)
-            elif abs(item.amount_company) < minimum:
-                held[item.line_id] += (line_below,)
-            if item.currency_id in covered.get(item.partner_id, ()) and (
-                position.credit_covers_all
-                or (item.due_date is not None and item.due_date < run_date)
-            ):
-                held[item.line_id] += (by_credit,)
+            if currencies[item.currency_id].compare_amounts(amount, 0.0) <= 0:
+                held[item.line_id] = (by_credit,)
+                if overdue(item):
+                    covered[item.partner_id].append(item)
+            elif amount_company < minimum:
+                held[item.line_id] = (line_below,)
+            elif totals[item.partner_id][0 if overdue(item) else 1] < minimum:
+                held[item.line_id] = (below_min,)
         if covered:
             self.env["dunning.stage.entry"]._ask_to_apply_credits(
                 company,
                 {
-                    partner_id: [
+                    partner_id: lines
+                    + [
                         item
                         for item in items
-                        if item.partner_id == partner_id and item.currency_id in currencies
+                        if item.is_credit
+                        and item.partner_id == partner_id
+                        and item.currency_id in {line.currency_id for line in lines}
                     ]
-                    for partner_id, currencies in covered.items()
+                    for partner_id, lines in covered.items()
                 },
                 run_date,
                 user,

@@ -240,6 +240,45 @@ class DunningLine(models.Model):
         return {line_id: (number, total) for line_id, number, total in rows}
 
     @api.model
+    def _invalidate_stages(self):
+        """After the engine wrote this table in SQL: drop what was read from it, the stage of
+        invoices and customers included."""
+        self.invalidate_model()
+        self.env["account.move"].invalidate_model(
+            ["dunning_level_id", "dunning_date", "dunning_paused_reason"]
+        )
+        self.env["res.partner"].invalidate_model(["dunning_level_id"])
+
+    @api.model
+    def _get_highest_stage_query(self, column, level_ids=None, company_ids=None):
+        """SQL selecting the documents (``column`` "move_id") or customers ("partner_id")
+        whose highest stage among their open lines is one of ``level_ids`` (any stage when
+        None): what their "Dunning Stage" shows, so that a filter finds what the list shows.
+        """
+        assert column in ("move_id", "partner_id")
+        self.flush_model(["move_line_id", "move_id", "partner_id", "company_id", "level_id"])
+        self.env["account.move.line"].flush_model(["parent_state", "reconciled"])
+        where = [SQL("aml.parent_state = 'posted'"), SQL("NOT aml.reconciled")]
+        if company_ids is not None:
+            where.append(SQL("dl.company_id IN %s", tuple(company_ids) or (0,)))
+        query = SQL(
+            """SELECT dl.%(column)s AS res_id,
+                      (array_agg(dl.level_id ORDER BY lv.day_offset DESC, lv.id DESC))[1] AS top
+                 FROM dunning_line dl
+                 JOIN dunning_level lv ON lv.id = dl.level_id
+                 JOIN account_move_line aml ON aml.id = dl.move_line_id
+                WHERE %(where)s
+             GROUP BY dl.%(column)s""",
+            column=SQL.identifier(column),
+            where=SQL(" AND ").join(where),
+        )
+        if level_ids is None:
+            return SQL("SELECT res_id FROM (%s) staged", query)
+        return SQL(
+            "SELECT res_id FROM (%s) staged WHERE top IN %s", query, tuple(level_ids) or (0,)
+        )
+
+    @api.model
     def _get_states(self, line_ids):
         """The stored state of lines: dict line id -> (state id, level id, due date, cycle,
         pause reason)."""
@@ -282,12 +321,16 @@ class DunningLine(models.Model):
         return labels
 
     @api.model
-    def _get_html_list(self, line_ids):
+    def _get_html_list(self, line_ids, labels=None):
         """The lines as an HTML list for tasks and notes: "INV/2026/0042, instalment 1 of 2:
-        $ 500.00 due 10/30/2026" (open amount in the line's currency, the line's due date)."""
+        $ 500.00 due 10/30/2026" (open amount in the line's currency, the line's due date).
+
+        :param labels: the lines' labels (``_get_line_labels``), when looked up for a batch
+        """
         lines = self.env["account.move.line"].browse(line_ids)
         lines.fetch(["move_id", "amount_residual_currency", "currency_id", "date_maturity"])
-        labels = self._get_line_labels(line_ids)
+        if labels is None or not set(line_ids) <= set(labels):
+            labels = self._get_line_labels(line_ids)
         date_format = self.env["res.lang"]._get_data(code=self.env.lang or "en_US").date_format
         format_amount = amount_formatter(self.env)
         return Markup("<ul>%s</ul>") % Markup("").join(

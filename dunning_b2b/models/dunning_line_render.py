@@ -6,6 +6,8 @@ from collections import defaultdict
 from odoo import api, models
 from odoo.tools import SQL
 
+from ..engine.items import allocate_credits
+
 
 class DunningLineRender(models.AbstractModel):
     """Shared by the messages and the letters, so that they list the same lines the same way:
@@ -32,21 +34,39 @@ class DunningLineRender(models.AbstractModel):
         return (line.date_maturity or line.date, line.move_id.name or "", line.id)
 
     @api.model
-    def _is_listed(self, line, minimum=0.0):
-        """Whether ``line`` is open and its open amount reaches ``minimum`` (in the company's
-        currency: the policy's tolerance); a few cents left after a payment are not asked."""
+    def _is_listed(self, line, minimum=0.0, credited=0.0):
+        """Whether ``line`` is open and what is left of it once the open credits applied to
+        it (``credited``, in its currency) are taken off reaches ``minimum`` (in the company's
+        currency: the policy's tolerance); a few cents left after a payment are not asked,
+        nor a line the customer's credits cover."""
         if line.parent_state != "posted" or line.reconciled:
             return False
-        if line.currency_id.is_zero(line.amount_residual_currency):
+        open_amount = abs(line.amount_residual_currency)
+        net = open_amount - credited
+        if line.currency_id.compare_amounts(net, 0.0) <= 0:
             return False
+        net_company = abs(line.amount_residual) * (net / open_amount if open_amount else 1.0)
         company_currency = line.company_id.currency_id
-        return company_currency.compare_amounts(abs(line.amount_residual), minimum or 0.0) >= 0
+        return company_currency.compare_amounts(net_company, minimum or 0.0) >= 0
 
     @api.model
-    def _prepare_row(self, line, on_date, label=""):
+    def _get_allocations(self, companies, partner_ids):
+        """The open credits applied to each open debit of these customers, oldest due first
+        (``engine.items.allocate_credits``, the rule the engine follows).
+
+        :return: dict line id -> credit applied (in the line's currency)
+        """
+        items = self.env["dunning.line"]._get_open_items(companies, partner_ids=partner_ids)
+        return allocate_credits(items)
+
+    @api.model
+    def _prepare_row(self, line, on_date, label="", credited=0.0):
         move = line.move_id
         due = line.date_maturity or line.date
+        amount = line.currency_id.round(line.amount_residual_currency)
         return {
+            "credited": line.currency_id.round(credited),
+            "net": line.currency_id.round(amount - credited),
             "line": line,
             "move": move,
             "name": move.name,
@@ -55,28 +75,40 @@ class DunningLineRender(models.AbstractModel):
             "invoice_date": move.invoice_date or move.date,
             "due": due,
             "days": (on_date - due).days if due and on_date else 0,
-            "amount": line.currency_id.round(line.amount_residual_currency),
+            "amount": amount,
             "currency": line.currency_id,
             "payment_reference": move.payment_reference or move.name,
         }
 
     @api.model
-    def _get_line_rows(self, lines, on_date, minimum=0.0, labels=None, credits=False):
-        """The rows of ``lines`` a customer is shown, by due date: open debits (or, with
-        ``credits``, open credits) whose open amount reaches ``minimum``.
+    def _get_line_rows(
+        self, lines, on_date, minimum=0.0, labels=None, credits=False, allocations=None
+    ):
+        """The rows of ``lines`` a customer is shown, by due date: open debits whose amount,
+        once the credits applied to them are taken off, reaches ``minimum``; or, with
+        ``credits``, every open credit.
 
         :param on_date: the date days overdue are counted to
         :param labels: instalment labels, when the caller looked them up for many lines
+        :param allocations: credits applied per line (``_get_allocations``); none if not given
         :return: list of dicts (line, move, name, ref, instalment, invoice_date, due, days,
-            amount [open, line currency], currency, payment_reference)
+            amount [open, line currency], credited [credits applied to it], net [amount
+            asked], currency, payment_reference)
         """
         if labels is None:
             labels = self._get_instalment_labels(lines) if not credits else {}
+        allocations = allocations or {}
         rows = []
         for line in lines.sorted(self._sort_key):
-            if (line.amount_residual_currency < 0) != credits or not self._is_listed(line, minimum):
+            if (line.amount_residual_currency < 0) != credits:
                 continue
-            rows.append(self._prepare_row(line, on_date, labels.get(line.id, "")))
+            credited = allocations.get(line.id, 0.0)
+            if credits:
+                if line.parent_state != "posted" or line.reconciled:
+                    continue
+            elif not self._is_listed(line, minimum, credited):
+                continue
+            rows.append(self._prepare_row(line, on_date, labels.get(line.id, ""), credited))
         return rows
 
     @api.model
@@ -104,8 +136,9 @@ class DunningLineRender(models.AbstractModel):
 
     @api.model
     def _get_credit_rows(self, credit_lines, rows, on_date, minimum=0.0):
-        """The rows of the open credits in the currencies of ``rows``: a credit in another
-        currency nets nothing, so it is not shown beside them."""
+        """The rows of the open credits in the currencies of ``rows``, whatever their amount
+        (the engine applied them all): a credit in another currency nets nothing, so it is
+        not shown beside them. ``minimum`` is ignored (kept for callers)."""
         currencies = {row["currency"] for row in rows}
         return self._get_line_rows(
             credit_lines.filtered(lambda line: line.currency_id in currencies),
@@ -118,7 +151,8 @@ class DunningLineRender(models.AbstractModel):
     @api.model
     def _get_summary(self, rows, credit_rows):
         """Per currency of ``rows``, by currency name: the total of the rows, the open credits
-        (a positive amount) and the net amount asked, never below zero.
+        applied to them (a positive amount: each credit counts once, on the oldest debts
+        first, so two messages never deduct the same credit) and the net amount asked.
 
         :return: list of dicts (currency, total, credits, net)
         """
@@ -126,8 +160,7 @@ class DunningLineRender(models.AbstractModel):
         credits = defaultdict(float)
         for row in rows:
             totals[row["currency"]] += row["amount"]
-        for row in credit_rows:
-            credits[row["currency"]] -= row["amount"]
+            credits[row["currency"]] += row.get("credited", 0.0)
         summary = []
         for currency in sorted(totals, key=lambda c: c.name):
             total = currency.round(totals[currency])

@@ -266,10 +266,13 @@ class DunningMessage(models.Model):
         labels = Render._get_instalment_labels(self.env["account.move.line"].union(*lines.values()))
         partners = self.partner_id.commercial_partner_id
         credit_lines = Render._get_open_credit_lines(self.company_id, partners.ids) if self else {}
+        allocations = Render._get_allocations(self.company_id, partners.ids) if self else {}
         data = {}
         for message in self:
             minimum = message.level_id.policy_id.minimum_amount
-            rows = Render._get_line_rows(lines[message.id], message.date, minimum, labels)
+            rows = Render._get_line_rows(
+                lines[message.id], message.date, minimum, labels, allocations=allocations
+            )
             key = (message.partner_id.commercial_partner_id.id, message.company_id.id)
             credits = Render._get_credit_rows(
                 credit_lines.get(key, self.env["account.move.line"]), rows, message.date, minimum

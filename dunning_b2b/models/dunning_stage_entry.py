@@ -6,6 +6,9 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..engine import group_advances
+from ..engine.items import allocate_credits, net_amounts
+
+CREDIT_TASK_TYPE = "dunning_b2b.mail_activity_type_dunning_credit"
 
 
 class DunningStageEntry(models.AbstractModel):
@@ -37,7 +40,7 @@ class DunningStageEntry(models.AbstractModel):
                     tuple(line_ids),
                 )
             )
-        self.env["dunning.line"].invalidate_model(["level_id", "level_date"])
+        self.env["dunning.line"]._invalidate_stages()
         stats["advanced"] += len(advances)
 
         # 2. One stage event per line, and a line in its document's chatter.
@@ -104,7 +107,7 @@ class DunningStageEntry(models.AbstractModel):
             partner = partners.browse(partner_id).with_prefetch(partners._prefetch_ids)
             level = Level.browse(level_id)
             group_items = [items[line_id] for line_id in line_ids]
-            lines_html = self.env["dunning.line"]._get_html_list(line_ids)
+            lines_html = self.env["dunning.line"]._get_html_list(line_ids, labels)
             moves = self.env["account.move"].browse({item.move_id for item in group_items})
             collector = collectors[partner_id]
             needs_task = level.create_activity or not level.send_email
@@ -202,8 +205,8 @@ class DunningStageEntry(models.AbstractModel):
 
     def _get_messages(self, company, groups, partners, items, run_date, collectors):
         """The message of each (customer, stage) group that sends email: a message of the
-        same customer and stage not sent yet (prepared for review) takes the new lines;
-        otherwise a new one. Customers without an email address get none.
+        same customer and stage prepared today and not sent yet (waiting for review) takes
+        the new lines; otherwise a new one. Customers without an email address get none.
 
         :return: (dict (partner id, level id) -> dunning.message, the joined messages)
         """
@@ -220,6 +223,7 @@ class DunningStageEntry(models.AbstractModel):
                 ("level_id", "in", [key[1] for key in emailing]),
                 ("state", "=", "draft"),
                 ("mail_message_id", "=", False),
+                ("date", "=", run_date),
             ],
             order="id desc",
         )
@@ -286,40 +290,71 @@ class DunningStageEntry(models.AbstractModel):
         }
 
     # ------------------------------------------------------------ open credits
-    def _ask_to_apply_credits(self, company, items_by_partner, run_date, user, stats):
-        """Customers whose open credits cover what is overdue get no reminder: their
-        collector gets one task, "apply the open credit", listing the documents to match.
-        A customer with such a task still open, or told so today, is not asked again.
+    def _get_credit_tasks(self, company, partner_ids=None):
+        """The open "apply the open credit" tasks of customers (all when ``partner_ids`` is
+        None) in ``company`` (the task names its company: a customer shared by two companies
+        has one task in each)."""
+        domain = [
+            ("res_model", "=", "res.partner"),
+            ("activity_type_id", "=", self.env.ref(CREDIT_TASK_TYPE).id),
+        ]
+        if partner_ids is not None:
+            if not partner_ids:
+                return self.env["mail.activity"]
+            domain.append(("res_id", "in", list(partner_ids)))
+        tasks = self.env["mail.activity"].search(domain)
+        tag = f"[{company.name}]"
+        return tasks.filtered(lambda task: (task.summary or "").endswith(tag))
 
-        :param items_by_partner: dict partner id -> the customer's ``OpenItem`` values in
-            the covered currencies (debits and credits)
+    def _close_stale_credit_tasks(self, company, run_date, user, stats):
+        """Daily step: an "apply the open credit" task whose customer no longer has an overdue
+        line its credits cover (they were applied or refunded, or new debts outgrew them) is
+        done, with a note saying why."""
+        tasks = self._get_credit_tasks(company)
+        if not tasks:
+            return
+        items = self.env["dunning.line"]._get_open_items(
+            company, run_date, partner_ids=list(set(tasks.mapped("res_id")))
+        )
+        allocated = allocate_credits(items)
+        currencies = self.env["res.currency"].browse({item.currency_id for item in items})
+        rounding = {currency.id: currency for currency in currencies}
+        covered = {
+            item.partner_id
+            for item in items
+            if not item.is_credit
+            and item.due_date is not None
+            and item.due_date < run_date
+            and rounding[item.currency_id].compare_amounts(net_amounts(item, allocated)[0], 0) <= 0
+        }
+        stale = tasks.filtered(lambda task: task.res_id not in covered)
+        if stale:
+            stale.action_feedback(
+                feedback=self.env._("Open credits no longer cover what is overdue.")
+            )
+            stats["credit_tasks_closed"] += len(stale)
+
+    def _ask_to_apply_credits(self, company, items_by_partner, run_date, user, stats):
+        """Customers whose open credits cover lines overdue: those lines are not chased, and
+        the collector gets one task, "apply the open credit", listing the documents to
+        match. A customer with such a task still open in this company is not asked again.
+
+        :param items_by_partner: dict partner id -> the covered overdue ``OpenItem`` values
+            and the open credits of their currencies
         """
-        summary = self.env._("Apply the open credit")
-        partner_ids = list(items_by_partner)
-        open_tasks = self.env["mail.activity"].search(
-            [
-                ("res_model", "=", "res.partner"),
-                ("res_id", "in", partner_ids),
-                ("summary", "=", summary),
-            ]
-        )
-        told_today = self.env["dunning.event"].search(
-            [
-                ("partner_id", "in", partner_ids),
-                ("company_id", "=", company.id),
-                ("event_type", "=", "credit_cover"),
-                ("date", "=", run_date),
-            ]
-        )
-        skip = set(open_tasks.mapped("res_id")) | set(told_today.partner_id.ids)
-        todo = [partner_id for partner_id in partner_ids if partner_id not in skip]
+        skip = {task.res_id for task in self._get_credit_tasks(company, items_by_partner)}
+        todo = [partner_id for partner_id in items_by_partner if partner_id not in skip]
         if not todo:
             return
         engine = self.env["dunning.engine"]
         partners = self.env["res.partner"].browse(todo)
         collectors = engine._get_collectors(company, partners)
         Line = self.env["dunning.line"]
-        activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
+        labels = Line._get_line_labels(
+            [item.line_id for partner_id in todo for item in items_by_partner[partner_id]]
+        )
+        summary = "{} [{}]".format(self.env._("Apply the open credit"), company.name)
+        activity_type = self.env.ref(CREDIT_TASK_TYPE)
         activities, events = [], []
         for partner in partners:
             partner_items = items_by_partner[partner.id]
@@ -333,9 +368,9 @@ class DunningStageEntry(models.AbstractModel):
             note = Markup("<p>%s</p><p>%s</p>%s<p>%s</p>%s") % (
                 text,
                 self.env._("Owed:"),
-                Line._get_html_list(debits),
+                Line._get_html_list(debits, labels),
                 self.env._("Open credits:"),
-                Line._get_html_list(credits),
+                Line._get_html_list(credits, labels),
             )
             activities.append(
                 {

@@ -147,15 +147,19 @@ class ResPartner(models.Model):
     def _search_dunning_level_id(self, operator, value):
         if operator not in ("in", "not in"):
             return NotImplemented
-        # The engine's state of the customers' open receivable lines in the current company.
-        states = self.env["dunning.line"]._search(
-            [
-                ("company_id", "=", self.env.company.id),
-                ("level_id", "in", list(value)),
-                ("is_open", "=", True),
-            ]
-        )
-        domain = Domain("id", "in", states.subselect("partner_id"))
+        # The highest stage of the customers' open lines in the current company, as shown.
+        Line = self.env["dunning.line"]
+        company_ids = self.env.company.ids
+        level_ids = [level_id for level_id in value if level_id]
+        domain = Domain.FALSE
+        if level_ids:
+            domain = Domain(
+                "id", "in", Line._get_highest_stage_query("partner_id", level_ids, company_ids)
+            )
+        if False in value:
+            domain |= Domain(
+                "id", "not in", Line._get_highest_stage_query("partner_id", None, company_ids)
+            )
         return domain if operator == "in" else ~domain
 
     def _compute_dunning_event_count(self):

@@ -71,10 +71,10 @@ class ReportDunningLetter(models.AbstractModel):
 
     @api.model
     def _get_minimum_amount(self, partner, company):
-        policy = (
-            partner.with_company(company).dunning_policy_id or company._dunning_get_default_policy()
-        )
-        return policy.minimum_amount
+        """The tolerance of the policy the engine applies to this customer."""
+        # sudo: the policy lookup reads segment rules, configuration a collector may not read.
+        policies = self.env["dunning.engine"].sudo()._get_partner_policies(company, partner)
+        return policies[partner.id].minimum_amount
 
     @api.model
     def _get_level(self, lines):
@@ -93,7 +93,10 @@ class ReportDunningLetter(models.AbstractModel):
         overdue = debits.filtered(
             lambda line: line.date_maturity and line.date_maturity < letter_date
         )
-        lines = Render._get_line_rows(overdue or debits, letter_date, minimum)
+        allocations = Render._get_allocations(company, partner.ids)
+        lines = Render._get_line_rows(
+            overdue or debits, letter_date, minimum, allocations=allocations
+        )
         listed = self.env["account.move.line"].union(*(row["line"] for row in lines))
         level = self._get_level(listed)
         kind = self._get_kind(partner, level)

@@ -27,3 +27,4 @@ from . import test_bulk
 from . import test_message_lines
 from . import test_worklist_lines
 from . import test_worklist_unit
+from . import test_ledger_credits

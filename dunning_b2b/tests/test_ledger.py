@@ -167,7 +167,7 @@ class TestLedger(DunningCommon):
         tasks = self.env["mail.activity"].search(
             [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
         )
-        self.assertEqual(tasks.mapped("summary"), ["Apply the open credit"])
+        self.assertEqual(tasks.mapped("summary"), [f"Apply the open credit [{self.company.name}]"])
         self.assertIn(move.name, str(tasks.note))
         self.assertEqual(tasks.user_id, self.collector)
         # Walking the whole ladder: still nothing, and no second task.

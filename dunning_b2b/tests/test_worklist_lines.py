@@ -166,14 +166,15 @@ class TestWorklistLines(LinesCommon):
 
     def test_eur_credit_does_not_net_a_usd_invoice(self):
         """700 overdue in the company's currency (USD), an open USD credit of 200 and an open
-        EUR credit of 1,000 EUR (500 USD): 500 overdue, the EUR credit nets nothing."""
+        EUR credit of 1,000 EUR (500 USD): 500 overdue, the EUR credit nets nothing, not even
+        the exposure (which is never below zero in a currency)."""
         eur = self.setup_other_currency("EUR", rates=[("2020-01-01", 2.0)])
         self._invoice(self.customer, 20, 700)
         self._credit_note(self.customer, 200, RUN_DATE - timedelta(days=5))
         self._credit_note(self.customer, 1000, RUN_DATE - timedelta(days=5), currency=eur)
         self._refresh()
         self.assertRecordValues(self._row(self.customer), [{
-            "overdue_amount": 500.0, "priority": 500.0 * 20, "exposure": 0.0,
+            "overdue_amount": 500.0, "priority": 500.0 * 20, "exposure": 500.0,
         }])  # fmt: skip
 
     def test_cents_left_open_are_not_chased(self):
