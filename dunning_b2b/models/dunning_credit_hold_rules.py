@@ -71,6 +71,9 @@ class DunningCreditHold(models.Model):
         partners = self.env["res.partner"].browse(list(by_partner))
         keys = partners._get_dunning_key_accounts(company, run_date)
         current = {hold.partner_id.id: hold for hold in self._get_open(partners, company)}
+        labels = self.env["dunning.line"]._get_line_labels(
+            [advance.line_id for entries in by_partner.values() for advance, _s in entries]
+        )
         to_create, apply_flags, to_activate = [], [], self.browse()
         for partner in partners:
             entries = by_partner[partner.id]
@@ -91,7 +94,9 @@ class DunningCreditHold(models.Model):
             vals = {
                 "origin": "stage",
                 "level_id": level.id,
-                "reason": self._get_stage_reason(level, [advance for advance, _s in entries]),
+                "reason": self._get_stage_reason(
+                    level, [advance for advance, _s in entries], labels
+                ),
                 "key_account": key,
                 "revenue_share": share * 100,
                 "move_ids": [
@@ -143,45 +148,25 @@ class DunningCreditHold(models.Model):
         policies = self.env["dunning.engine"]._get_partner_policies(company, partners)
         return {partner_id: policy.minimum_amount for partner_id, policy in policies.items()}
 
-    def _get_stage_reason(self, level, advances):
-        """ "INV/2026/00042 (instalment 1 of 2), INV/2026/00043 reached Escalation" """
-        labels = self._get_line_labels(advances)
+    def _get_stage_reason(self, level, advances, labels):
+        """ "INV/2026/00042, instalment 1 of 2, INV/2026/00043 reached Escalation"
+
+        :param labels: dict line id -> label (``dunning.line._get_line_labels``)
+        """
+        names = ", ".join(dict.fromkeys(labels.get(advance.line_id) or "" for advance in advances))
         targets = (
             self.env["dunning.level"]
             .with_context(active_test=False)
             .browse({advance.stage_id for advance in advances})
         )
         if level in targets:
-            return self.env._("%(lines)s reached %(stage)s", lines=labels, stage=level.name)
+            return self.env._("%(lines)s reached %(stage)s", lines=names, stage=level.name)
         return self.env._(
             "%(lines)s reached %(target)s, beyond %(stage)s",
-            lines=labels,
+            lines=names,
             target=targets.sorted("day_offset")[-1:].name,
             stage=level.name,
         )
-
-    def _get_line_labels(self, advances):
-        """The documents of ``advances``, naming the instalment where a document has several
-        receivable lines."""
-        instalments = self.env["dunning.line"]._get_instalments(
-            [advance.line_id for advance in advances if advance.line_id]
-        )
-        moves = self.env["account.move"].browse({advance.move_id for advance in advances})
-        names = {move.id: move.name for move in moves}
-        labels = []
-        for advance in advances:
-            number, count = instalments.get(advance.line_id, (1, 1))
-            label = names[advance.move_id]
-            if count > 1:
-                label = self.env._(
-                    "%(document)s (instalment %(number)s of %(count)s)",
-                    document=label,
-                    number=number,
-                    count=count,
-                )
-            if label not in labels:
-                labels.append(label)
-        return ", ".join(labels)
 
     # ----------------------------------------------------- run: credit limits
     @api.model

@@ -261,6 +261,18 @@ class DunningMessage(models.Model):
 
         :return: dict message id -> {"rows", "credits", "summary"} (see dunning.line.render)
         """
+        # While emails are rendered (context ``dunning_render_once``), the three computed
+        # fields that read this data share one gathering per batch instead of three.
+        key = ("dunning_b2b.render_data", tuple(sorted(self.ids)), self.env.lang)
+        shared = self.env.context.get("dunning_render_once")
+        if shared and key in self.env.cr.cache:
+            return self.env.cr.cache[key]
+        data = self._gather_render_data()
+        if shared:
+            self.env.cr.cache[key] = data
+        return data
+
+    def _gather_render_data(self):
         Render = self.env["dunning.line.render"]
         lines = self._get_lines()
         labels = Render._get_instalment_labels(self.env["account.move.line"].union(*lines.values()))

@@ -124,6 +124,15 @@ class DunningMessage(models.Model):
         :return: ({message id: {"subject", "body_html"}}, {message: error})
         """
         rendered, errors = {}, {}
+        self = self.with_context(dunning_render_once=True)
+        try:
+            self._render_templates(rendered, errors)
+        finally:
+            for key in [k for k in self.env.cr.cache if k[:1] == ("dunning_b2b.render_data",)]:
+                del self.env.cr.cache[key]
+        return rendered, errors
+
+    def _render_templates(self, rendered, errors):
         for template, messages in self.grouped(lambda m: m.level_id.mail_template_id).items():
             try:
                 with self.env.cr.savepoint():
@@ -141,7 +150,6 @@ class DunningMessage(models.Model):
                         )
                 except Exception as error:  # noqa: BLE001 - reported on the message
                     errors[message] = error
-        return rendered, errors
 
     def _create_mails(self, rendered):
         """One chatter message + outgoing mail.mail + notifications per message, in bulk.

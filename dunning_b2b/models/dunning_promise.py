@@ -418,16 +418,11 @@ class DunningPromise(models.Model):
         :return: dict line id -> label, in the order of ``items``
         """
         self.ensure_one()
-        instalments = self.env["dunning.line"]._get_instalments([i.line_id for i in items])
+        names = self.env["dunning.line"]._get_line_labels([item.line_id for item in items])
         currency = self.currency_id or self.company_id.currency_id
         labels = {}
         for item in items:
-            number, count = instalments.get(item.line_id, (1, 1))
-            parts = [item.move_name]
-            if count > 1:
-                parts.append(
-                    self.env._("instalment %(number)s of %(count)s", number=number, count=count)
-                )
+            parts = [names.get(item.line_id) or item.move_name]
             if item.due_date:
                 parts.append(self.env._("due %(date)s", date=format_date(self.env, item.due_date)))
             labels[item.line_id] = self.env._(

@@ -41,7 +41,7 @@ class TestCreditHoldLines(LinesMixin, CreditHoldCommon):
         receivable = move.line_ids.filtered(lambda aml: aml.account_type == "asset_receivable")
         self.assertEqual(hold.line_ids, receivable, "both instalments are open")
         self.assertIn(
-            f"{move.name} (instalment 1 of 2) reached {self.escalation.name}", hold.reason
+            f"{move.name}, instalment 1 of 2 reached {self.escalation.name}", hold.reason
         )
 
     def test_credit_note_covering_the_overdue_invoice_holds_nobody(self):
