@@ -12,23 +12,29 @@ MODELS = ("dunning.event", "dunning.message", "dunning.promise", "dunning.disput
 
 
 def staged_lines():
-    """Open receivable lines at a stage: on the invoice header before 19.0.2.0.0, in
-    dunning_line since."""
+    """Open receivable lines at each stage: on the invoice header before 19.0.2.0.0, in
+    dunning_line since; "5 (12:3,13:2)" = 5 lines, 3 at stage 12 and 2 at stage 13."""
     env.cr.execute(
         """SELECT 1 FROM information_schema.columns
             WHERE table_name = 'account_move' AND column_name = 'dunning_level_id'"""
     )
     if env.cr.fetchone():
         env.cr.execute(
-            """SELECT count(*) FROM account_move_line aml
+            """SELECT m.dunning_level_id, count(*) FROM account_move_line aml
                  JOIN account_move m ON m.id = aml.move_id
                  JOIN account_account acc ON acc.id = aml.account_id
                 WHERE m.dunning_level_id IS NOT NULL AND acc.account_type = 'asset_receivable'
-                  AND aml.balance > 0 AND NOT aml.reconciled AND aml.parent_state = 'posted'"""
+                  AND aml.balance > 0 AND NOT aml.reconciled AND aml.parent_state = 'posted'
+             GROUP BY 1 ORDER BY 1"""
         )
     else:
-        env.cr.execute("SELECT count(*) FROM dunning_line WHERE level_id IS NOT NULL")
-    return env.cr.fetchone()[0]
+        env.cr.execute(
+            """SELECT level_id, count(*) FROM dunning_line
+                WHERE level_id IS NOT NULL GROUP BY 1 ORDER BY 1"""
+        )
+    rows = env.cr.fetchall()
+    detail = ",".join(f"{level}:{count}" for level, count in rows)
+    return f"{sum(count for _level, count in rows)} ({detail})"
 
 
 def counts():

@@ -2,7 +2,8 @@
 # Upgrade keeps history: install the previous release of the addons (19.0.1.0.0, read from
 # git) on a fresh database, create dunning history with it, update to this checkout with
 # -u dunning_b2b, and compare the counts before and after: events, messages, promises,
-# disputes, and the staged receivable lines (the invoice stages moved onto their lines).
+# disputes, and the staged receivable lines per stage (the invoice stages moved onto their
+# lines, each at its invoice's stage).
 set -euo pipefail
 conf=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +31,6 @@ python3 -m odoo -c "$conf" -d "$db" -u dunning_b2b --stop-after-init --log-level
 after=$(shell "$conf" count)
 echo "before -u: $before"
 echo "after  -u: $after"
-case "$before" in *"dunning.event=0 "*|*"staged_lines=0"*|"") echo "upgrade check: no history was created"; exit 1 ;; esac
+case "$before" in *"dunning.event=0 "*|*"staged_lines=0 "*|"") echo "upgrade check: no history was created"; exit 1 ;; esac
 [ "$before" = "$after" ] || { echo "upgrade check FAILED: history changed"; exit 1; }
 echo "upgrade check: history kept"
