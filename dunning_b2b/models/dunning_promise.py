@@ -77,9 +77,10 @@ class DunningPromise(models.Model):
         "promise_id",
         "move_id",
         string="Invoices",
+        # Documents with an open receivable debit: invoices, debit notes, opening balances.
         domain="[('commercial_partner_id', '=', partner_id), ('company_id', '=', company_id), "
-        "('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
-        "('payment_state', 'in', ('not_paid', 'partial'))]",
+        "('state', '=', 'posted'), ('line_ids', 'any', [('account_type', '=', "
+        "'asset_receivable'), ('reconciled', '=', False), ('balance', '>', 0)])]",
     )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
