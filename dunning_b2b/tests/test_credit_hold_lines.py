@@ -40,9 +40,7 @@ class TestCreditHoldLines(LinesMixin, CreditHoldCommon):
         self.assertEqual(hold.move_ids, move)
         receivable = move.line_ids.filtered(lambda aml: aml.account_type == "asset_receivable")
         self.assertEqual(hold.line_ids, receivable, "both instalments are open")
-        self.assertIn(
-            f"{move.name}, instalment 1 of 2 reached {self.escalation.name}", hold.reason
-        )
+        self.assertIn(f"{move.name}, instalment 1 of 2 reached {self.escalation.name}", hold.reason)
 
     def test_credit_note_covering_the_overdue_invoice_holds_nobody(self):
         self._invoice(self.customer, 50, 1000)
