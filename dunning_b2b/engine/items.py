@@ -108,6 +108,15 @@ def covered_keys(position_map):
     return {key for key, position in position_map.items() if position.credit_covers_overdue}
 
 
+def net_overdue_by_partner(position_map):
+    """Each customer's net overdue amount in the company's currency, over its currencies,
+    in one pass (``net_overdue_company`` for all customers at once)."""
+    totals = defaultdict(float)
+    for (partner_id, _currency), position in position_map.items():
+        totals[partner_id] += position.net_overdue_company
+    return totals
+
+
 def net_overdue_company(position_map, partner_id):
     """A customer's net overdue amount in the company's currency, over its currencies."""
     return sum(

@@ -18,7 +18,7 @@ from ..engine import (
     decide_lift,
     over_credit_limit,
 )
-from ..engine.items import OpenItem, below_tolerance, covered_keys, positions
+from ..engine.items import OpenItem, covered_keys, net_overdue_by_partner, positions
 from .dunning_credit_hold import OPEN_STATES
 from .dunning_line import ITEM_COLUMNS
 
@@ -412,13 +412,11 @@ class _Netting:
     def __init__(self, items, run_date, minimums):
         position_map = positions(items, run_date)
         self.covered = covered_keys(position_map)
-        partner_ids = {item.partner_id for item in items}
+        net_overdue = net_overdue_by_partner(position_map)
         self.small = {
             partner_id
-            for partner_id in partner_ids
-            if below_tolerance(
-                position_map, partner_id, minimums.get(partner_id, 0.0), overdue_only=True
-            )
+            for partner_id in {item.partner_id for item in items}
+            if net_overdue[partner_id] < (minimums.get(partner_id, 0.0) or 0.0)
         }
         self.line_currency = {item.line_id: item.currency_id for item in items}
         self.move_currency = {item.move_id: item.currency_id for item in items
