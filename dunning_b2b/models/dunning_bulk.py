@@ -150,3 +150,25 @@ class DunningBulk(models.AbstractModel):
             Record = self.env[model]
             Record.invalidate_model([name for name in Record._fields if "activit" in name])
         return activities
+
+    @api.model
+    def _link(self, records, field_name, pairs):
+        """Add (record id, target id) pairs to a many2many field of ``records``' model with
+        one INSERT; pairs already there are left alone."""
+        if not pairs:
+            return
+        field = records._fields[field_name]
+        records.flush_model([field_name])
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO %s (%s, %s)
+                   SELECT * FROM unnest(%s::int[], %s::int[])
+                   ON CONFLICT DO NOTHING""",
+                SQL.identifier(field.relation),
+                SQL.identifier(field.column1),
+                SQL.identifier(field.column2),
+                [pair[0] for pair in pairs],
+                [pair[1] for pair in pairs],
+            )
+        )
+        records.browse({pair[0] for pair in pairs}).invalidate_recordset([field_name])

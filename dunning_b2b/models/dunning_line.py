@@ -227,26 +227,46 @@ class DunningLine(models.Model):
 
         :return: dict line id -> (number, count); documents with one line give (1, 1)
         """
+        return {
+            line_id: (n, total) for line_id, (_name, n, total) in self._get_names(line_ids).items()
+        }
+
+    @api.model
+    def _get_names(self, line_ids):
+        """Each line's document number and its place among the document's receivable debits,
+        in one query.
+
+        :return: dict line id -> (document number, instalment number, instalment count)
+        """
         if not line_ids:
             return {}
+        self.env["account.move.line"].flush_model(
+            ["move_id", "account_id", "balance", "date_maturity"]
+        )
+        self.env["account.move"].flush_model(["name"])
+        ids = list(line_ids)
         rows = self.env.execute_query(
             SQL(
-                """SELECT id, n, total FROM (
-                       SELECT aml.id,
-                              ROW_NUMBER() OVER (PARTITION BY aml.move_id
-                                                 ORDER BY aml.date_maturity, aml.id) AS n,
-                              COUNT(*) OVER (PARTITION BY aml.move_id) AS total
-                         FROM account_move_line aml
-                         JOIN account_account acc ON acc.id = aml.account_id
-                        WHERE aml.move_id IN (SELECT move_id FROM account_move_line
-                                               WHERE id IN %s)
-                          AND acc.account_type = 'asset_receivable' AND aml.balance > 0
-                   ) t WHERE id IN %s""",
-                tuple(line_ids),
-                tuple(line_ids),
+                """SELECT aml.id, m.name, COALESCE(w.n, 1), COALESCE(w.total, 1)
+                     FROM account_move_line aml
+                     JOIN account_move m ON m.id = aml.move_id
+                LEFT JOIN (
+                       SELECT d.id,
+                              ROW_NUMBER() OVER (PARTITION BY d.move_id
+                                                 ORDER BY d.date_maturity, d.id) AS n,
+                              COUNT(*) OVER (PARTITION BY d.move_id) AS total
+                         FROM account_move_line d
+                         JOIN account_account acc ON acc.id = d.account_id
+                        WHERE d.move_id IN (SELECT move_id FROM account_move_line
+                                             WHERE id = ANY(%s))
+                          AND acc.account_type = 'asset_receivable' AND d.balance > 0
+                     ) w ON w.id = aml.id
+                    WHERE aml.id = ANY(%s)""",
+                ids,
+                ids,
             )
         )
-        return {line_id: (number, total) for line_id, number, total in rows}
+        return {line_id: (name or "", n, total) for line_id, name, n, total in rows}
 
     @api.model
     def _invalidate_stages(self):
@@ -311,13 +331,9 @@ class DunningLine(models.Model):
 
         :return: dict line id -> str
         """
-        lines = self.env["account.move.line"].browse(line_ids)
-        instalments = self._get_instalments(line_ids)
         labels = {}
-        for line in lines:
-            number, count = instalments.get(line.id, (1, 1))
-            name = line.move_id.name or ""
-            labels[line.id] = (
+        for line_id, (name, number, count) in self._get_names(line_ids).items():
+            labels[line_id] = (
                 self.env._(
                     "%(document)s, instalment %(number)s of %(count)s",
                     document=name,
