@@ -219,8 +219,9 @@ class DunningLadder(models.AbstractModel):
         :return: dict line id -> tuple of reasons
         """
         allocated = allocate_credits(items)
-        currencies = {
-            currency.id: currency
+        # Half a unit of each currency's rounding: below it, nothing is left of a line.
+        halves = {
+            currency.id: currency.rounding / 2
             for currency in self.env["res.currency"].browse({item.currency_id for item in items})
         }
 
@@ -242,7 +243,7 @@ class DunningLadder(models.AbstractModel):
         for item in debits:
             amount, amount_company = net[item.line_id]
             minimum = policies[item.partner_id].minimum_amount
-            if currencies[item.currency_id].compare_amounts(amount, 0.0) <= 0:
+            if amount < halves[item.currency_id]:
                 held[item.line_id] = (by_credit,)
                 if overdue(item):
                     covered[item.partner_id].append(item)
@@ -251,16 +252,18 @@ class DunningLadder(models.AbstractModel):
             elif totals[item.partner_id][0 if overdue(item) else 1] < minimum:
                 held[item.line_id] = (below_min,)
         if covered:
+            credits = defaultdict(list)
+            for item in items:
+                if item.is_credit and item.partner_id in covered:
+                    credits[item.partner_id].append(item)
             self.env["dunning.stage.entry"]._ask_to_apply_credits(
                 company,
                 {
                     partner_id: lines
                     + [
-                        item
-                        for item in items
-                        if item.is_credit
-                        and item.partner_id == partner_id
-                        and item.currency_id in {line.currency_id for line in lines}
+                        credit
+                        for credit in credits[partner_id]
+                        if credit.currency_id in {line.currency_id for line in lines}
                     ]
                     for partner_id, lines in covered.items()
                 },
