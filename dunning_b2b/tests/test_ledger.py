@@ -5,10 +5,11 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import RUN_DATE, DunningCommon
+from .lines_common import LinesMixin
 
 
 @tagged("post_install", "-at_install")
-class TestLedger(DunningCommon):
+class TestLedger(LinesMixin, DunningCommon):
     """The ladder works on the ledger's open receivable lines: instalments on their own due
     dates, open credits netted per currency, a tolerance, documents that change after
     posting, and any number of runs a day."""
@@ -16,15 +17,7 @@ class TestLedger(DunningCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.term_30_90 = cls.env["account.payment.term"].create(
-            {
-                "name": "50% 30 days, 50% 90 days",
-                "line_ids": [
-                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 30}),
-                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 90}),
-                ],
-            }
-        )
+        cls.term_30_90 = cls.half_30_half_90  # from LinesMixin
         cls.term_3 = cls.env["account.payment.term"].create(
             {
                 "name": "Three thirds: 10, 40, 70 days",
@@ -64,29 +57,6 @@ class TestLedger(DunningCommon):
         return move.line_ids.filtered(lambda line: line.account_type == "asset_receivable").sorted(
             "date_maturity"
         )
-
-    def _credit_note(self, partner, amount, currency=None, days_ago=5):
-        day = RUN_DATE - timedelta(days=days_ago)
-        refund = self.env["account.move"].create(
-            {
-                "move_type": "out_refund",
-                "partner_id": partner.id,
-                "invoice_date": day,
-                "currency_id": (currency or self.company.currency_id).id,
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "name": "Returned goods",
-                            "quantity": 1,
-                            "price_unit": amount,
-                            "tax_ids": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-        refund.action_post()
-        return refund
 
     def _payment_on_account(self, partner, amount):
         payment = self.env["account.payment"].create(

@@ -1,39 +1,18 @@
 from datetime import timedelta
 
-from odoo import Command
 from odoo.tests import freeze_time, tagged
 
 from .common import RUN_DATE, DunningCommon
+from .lines_common import LinesMixin
 
 CREDIT_TASK = "dunning_b2b.mail_activity_type_dunning_credit"
 
 
 @tagged("post_install", "-at_install")
-class TestLedgerCredits(DunningCommon):
+class TestLedgerCredits(LinesMixin, DunningCommon):
     """Open credits are applied to a customer's debts oldest first, once: no reminder asks
     for nothing, two reminders never deduct the same credit, the tolerance applies to what
     is left, and the collector's task follows the ledger."""
-
-    def _credit_note(self, partner, amount, days_ago=5):
-        refund = self.env["account.move"].create(
-            {
-                "move_type": "out_refund",
-                "partner_id": partner.id,
-                "invoice_date": RUN_DATE - timedelta(days=days_ago),
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "name": "Returned goods",
-                            "quantity": 1,
-                            "price_unit": amount,
-                            "tax_ids": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-        refund.action_post()
-        return refund
 
     def _asked(self, message):
         """The net amount a message asks, per currency, as its table states it."""
