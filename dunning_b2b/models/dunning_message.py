@@ -261,14 +261,16 @@ class DunningMessage(models.Model):
 
         :return: dict message id -> {"rows", "credits", "summary"} (see dunning.line.render)
         """
-        # While emails are rendered (context ``dunning_render_once``), the three computed
-        # fields that read this data share one gathering per batch instead of three.
-        key = ("dunning_b2b.render_data", tuple(sorted(self.ids)), self.env.lang)
-        shared = self.env.context.get("dunning_render_once")
-        if shared and key in self.env.cr.cache:
-            return self.env.cr.cache[key]
-        data = self._gather_render_data()
-        if shared:
+        # While a batch's emails are rendered (context ``dunning_render_once``: the ids of
+        # the batch's messages), the three computed fields that read this data, for each of
+        # the stages' templates, share one gathering per batch and language.
+        batch = self.env.context.get("dunning_render_once")
+        if not batch:
+            return self._gather_render_data()
+        key = ("dunning_b2b.render_data", self.env.lang)
+        data = self.env.cr.cache.get(key)
+        if data is None or not set(self.ids) <= data.keys():
+            data = self.browse(sorted(set(batch) | set(self.ids)))._gather_render_data()
             self.env.cr.cache[key] = data
         return data
 

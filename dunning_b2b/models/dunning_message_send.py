@@ -124,7 +124,7 @@ class DunningMessage(models.Model):
         :return: ({message id: {"subject", "body_html"}}, {message: error})
         """
         rendered, errors = {}, {}
-        self = self.with_context(dunning_render_once=True)
+        self = self.with_context(dunning_render_once=tuple(self.ids))
         try:
             self._render_templates(rendered, errors)
         finally:
