@@ -13,6 +13,7 @@ from . import res_partner_credit_hold
 from . import account_move
 from . import dunning_bulk
 from . import dunning_engine
+from . import dunning_daily_mark
 from . import dunning_ladder
 from . import dunning_stage_entry
 from . import mail_notification

@@ -138,8 +138,7 @@ class DunningBulk(models.AbstractModel):
             if vals["date_deadline"] <= today:
                 due_today[vals["user_id"]] += 1
         for (model, user_id), res_ids in per_follower.items():
-            partner = users.browse(user_id).partner_id
-            self.env[model].sudo().browse(res_ids).message_subscribe(partner_ids=partner.ids)
+            self._follow(model, res_ids, users.browse(user_id).partner_id)
         for user in users:
             if due_today[user.id]:
                 user._bus_send(
@@ -150,6 +149,45 @@ class DunningBulk(models.AbstractModel):
             Record = self.env[model]
             Record.invalidate_model([name for name in Record._fields if "activit" in name])
         return activities
+
+    @api.model
+    def _follow(self, model, res_ids, partner):
+        """``partner`` follows the records ``res_ids`` of ``model`` with the default subtypes,
+        as ``message_subscribe`` does, in two INSERTs (the ORM's follower create was most of
+        the cost of a run's tasks); records it already follows are left as they are."""
+        if not res_ids:
+            return
+        default, _internal, external = self.env["mail.message.subtype"].default_subtypes(model)
+        subtypes = external if partner.partner_share else default
+        Followers = self.env["mail.followers"]
+        Followers.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO mail_followers (res_model, res_id, partner_id)
+                   SELECT %s, r.res_id, %s FROM unnest(%s::int[]) AS r(res_id)
+                   ON CONFLICT (res_model, res_id, partner_id) DO NOTHING
+                RETURNING id""",
+                model,
+                partner.id,
+                sorted(res_ids),
+            )
+        )
+        new_ids = [row[0] for row in self.env.cr.fetchall()]
+        if new_ids and subtypes:
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO mail_followers_mail_message_subtype_rel
+                              (mail_followers_id, mail_message_subtype_id)
+                       SELECT f.id, s.id
+                         FROM unnest(%s::int[]) AS f(id), unnest(%s::int[]) AS s(id)""",
+                    new_ids,
+                    subtypes.ids,
+                )
+            )
+        Followers.invalidate_model()
+        self.env[model].browse(res_ids).invalidate_recordset(
+            ["message_follower_ids", "message_partner_ids", "message_is_follower"]
+        )
 
     @api.model
     def _link(self, records, field_name, pairs):

@@ -134,10 +134,7 @@ class DunningEngine(models.AbstractModel):
                 self.env.invalidate_all()
         else:  # not reached when the cron ran out of time: the next call resumes
             if moves is None and partners is None:
-                for company in companies:
-                    self.with_company(company)._run_daily_steps(company, run_date, user, stats)
-                    if commit:
-                        self.env["ir.cron"]._commit_progress()
+                self._run_all_daily_steps(companies, run_date, user, stats, commit)
         _logger.info("Dunning run of %s: %s", run_date, dict(stats))
         return stats
 
@@ -158,9 +155,34 @@ class DunningEngine(models.AbstractModel):
             ("kpis", "dunning.engine", "_refresh_kpis"),
         ]
 
+    def _run_all_daily_steps(self, companies, run_date, user, stats, commit):
+        """The daily checks of each company, unless they already ran today and nothing they
+        read changed since (``dunning.daily.mark``): a second run on the same day then costs
+        the ladder alone."""
+        Mark = self.env["dunning.daily.mark"].sudo()  # sudo: the engine's own bookkeeping
+        fingerprint = Mark._get_fingerprint()
+        done = self.env["res.company"]
+        for company in companies:
+            if Mark._is_current(company, run_date, fingerprint):
+                stats["daily_steps_skipped"] += 1
+                done |= company
+                continue
+            if self.with_company(company)._run_daily_steps(company, run_date, user, stats):
+                done |= company
+            if commit:
+                self.env["ir.cron"]._commit_progress()
+        if done:
+            Mark._record(done, run_date, Mark._get_fingerprint())
+            if commit:
+                self.env["ir.cron"]._commit_progress()
+
     def _run_daily_steps(self, company, run_date, user, stats):
         """Run the company's daily checks, each in a savepoint of its own: a failing step is
-        rolled back alone and reported, and the next step and the next company still run."""
+        rolled back alone and reported, and the next step and the next company still run.
+
+        :return: whether every step succeeded
+        """
+        succeeded = True
         for label, model, method in self._get_daily_steps():
             try:
                 with self.env.cr.savepoint():
@@ -170,7 +192,9 @@ class DunningEngine(models.AbstractModel):
             except Exception as error:  # reported, and the other steps go on
                 _logger.exception("Dunning daily step %s failed for %s", label, company.name)
                 stats["failed_steps"] += 1
+                succeeded = False
                 self._report_step_failure(company, label, run_date, user, error)
+        return succeeded
 
     def _report_step_failure(self, company, label, run_date, user, error):
         manager = company._dunning_get_manager()

@@ -28,3 +28,4 @@ from . import test_message_lines
 from . import test_worklist_lines
 from . import test_worklist_unit
 from . import test_ledger_credits
+from . import test_daily_mark

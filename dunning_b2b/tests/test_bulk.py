@@ -52,6 +52,50 @@ class TestBulkWriters(DunningCommon):
         self.assertEqual(self._values(bulk, TASK_FIELDS), self._values(orm, TASK_FIELDS))
         self.assertIn(self.collector.partner_id, self.customer.message_partner_ids)
 
+    def test_follower_as_the_orm_writes_it(self):
+        """A task's assignee follows the record with the subtypes message_subscribe gives: the
+        default ones for a user, the external ones for a portal contact; an existing
+        subscription is left alone."""
+        Bulk = self.env["dunning.bulk"]
+        orm_customer = self.customer.copy()
+        portal = self.env["res.partner"].create({"name": "Portal Contact"})
+        self.env["res.users"].create(
+            {
+                "name": "Portal Contact",
+                "login": "portal.bulk@example.com",
+                "partner_id": portal.id,
+                "group_ids": [(6, 0, [self.env.ref("base.group_portal").id])],
+            }
+        )
+        for follower in (self.collector.partner_id, portal):
+            Bulk._follow("res.partner", {self.customer.id}, follower)
+            orm_customer.message_subscribe(partner_ids=follower.ids)
+            bulk = self.customer.message_follower_ids.filtered(
+                lambda f, p=follower: f.partner_id == p
+            )
+            orm = orm_customer.message_follower_ids.filtered(
+                lambda f, p=follower: f.partner_id == p
+            )
+            self.assertEqual(len(bulk), 1)
+            self.assertEqual(
+                (bulk.res_model, bulk.partner_id, bulk.subtype_ids),
+                (orm.res_model, orm.partner_id, orm.subtype_ids),
+            )
+            self.assertTrue(bulk.subtype_ids)
+        # Subscribed again with other subtypes by hand: a second follow keeps them.
+        mine = self.customer.message_follower_ids.filtered(
+            lambda f: f.partner_id == self.collector.partner_id
+        )
+        mine.subtype_ids = self.env.ref("mail.mt_comment")
+        Bulk._follow("res.partner", {self.customer.id}, self.collector.partner_id)
+        self.assertEqual(mine.subtype_ids, self.env.ref("mail.mt_comment"))
+        self.assertEqual(
+            len(self.customer.message_follower_ids.filtered(
+                lambda f: f.partner_id == self.collector.partner_id
+            )),
+            1,
+        )
+
     def test_event_as_the_orm_writes_it(self):
         move = self._invoice(self.customer, 3, 100.0)
         vals = {
