@@ -5,7 +5,7 @@ from markupsafe import Markup
 
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, html_normalize
+from odoo.tools import html_normalize
 
 _logger = logging.getLogger(__name__)
 
@@ -152,19 +152,17 @@ class DunningMessage(models.Model):
                     errors[message] = error
 
     def _create_mails(self, rendered):
-        """One chatter message + outgoing mail.mail + notifications per message, in bulk.
+        """One chatter message + outgoing mail.mail + notifications per message, in bulk
+        (``dunning.bulk._create_mails``).
 
-        Two per-message costs of ``mail.message.create`` are taken out, which were most of a
-        large run (bench/README.md): the reply-to address is computed once per sender for
-        all the batch's customers, and the chatter copy of a body that the chatter's own
-        sanitizer would leave unchanged is written after the create instead of being
-        sanitized once more. Whether it would is checked once per template and language: the
-        renderer escapes every value, so the bodies of one template differ only in text. A
-        template whose markup the chatter would strip (styles, unknown tags) goes through
-        the ORM, sanitized as ``message_post`` would. ``body_html``, the email itself, is
-        what Odoo sends, never sanitized by the chatter's rules either.
+        The reply-to address is computed once per sender for all the batch's customers. The
+        chatter copy is the body as the chatter's sanitizer stores it; the renderer escapes
+        every value, so the bodies of one template differ only in text and whether the
+        sanitizer changes them is checked once per template and language (a body it would
+        change, with styles or unknown tags, is sanitized like ``message_post`` does).
+        ``body_html``, the email itself, is what Odoo sends, never sanitized by the chatter's
+        rules either.
         """
-        comment = self.env.ref("mail.mt_comment")
         senders = {
             message.id: (
                 message.company_id.email_formatted or message.get_contact().email_formatted,
@@ -181,73 +179,37 @@ class DunningMessage(models.Model):
         bodies = {message.id: rendered[message.id]["body_html"] or "" for message in self}
         Message = self.env["mail.message"]
         body_field = Message._fields["body"]
-        clean_templates, clean = {}, {}
+        clean_templates, chatter = {}, {}
         for message in self:
             key = (message.level_id.mail_template_id.id, message.partner_id.lang)
+            body = bodies[message.id]
             if key not in clean_templates:
-                body = bodies[message.id]
                 # Compared without spaces and semicolons: the sanitizer rewrites the
                 # spacing of style attributes; anything it removes still shows.
                 sanitized = body_field.convert_to_cache(body, Message)
                 clean_templates[key] = _compact(sanitized) == _compact(html_normalize(body))
-            clean[message.id] = clean_templates[key]
-        mails = self.env["mail.mail"].create(
+            chatter[message.id] = (
+                str(body) if clean_templates[key] else body_field.convert_to_cache(body, Message)
+            )
+        mails = self.env["dunning.bulk"]._create_mails(
             [
                 {
                     "model": "res.partner",
                     "res_id": message.partner_id.id,
-                    "record_name": message.partner_id.display_name,
-                    "message_type": "comment",
-                    "subtype_id": comment.id,
                     "subject": rendered[message.id]["subject"],
-                    "body": "" if clean[message.id] else bodies[message.id],
+                    "body": chatter[message.id],
                     "body_html": bodies[message.id],
                     "author_id": senders[message.id][1],
                     "email_from": senders[message.id][0],
                     "reply_to": reply_to[message.id],
-                    "partner_ids": [Command.set(message.recipient_ids.ids)],
-                    "recipient_ids": [Command.set(message.recipient_ids.ids)],
-                    "is_notification": True,
-                    "auto_delete": False,
-                    "state": "outgoing",
+                    "recipient_ids": message.recipient_ids.ids,
+                    "record_company_id": message.company_id.id,
+                    "record_alias_domain_id": message.company_id.alias_domain_id.id,
                 }
                 for message in self
             ]
         )
-        written = [
-            (mail.mail_message_id.id, str(bodies[message.id]))
-            for message, mail in zip(self, mails, strict=True)
-            if clean[message.id]
-        ]
-        if written:
-            Message.flush_model()
-            self.env.cr.execute(
-                SQL(
-                    """UPDATE mail_message m SET body = v.body
-                         FROM unnest(%s::int[], %s::text[]) AS v(id, body)
-                        WHERE m.id = v.id""",
-                    [message_id for message_id, _body in written],
-                    [body for _message_id, body in written],
-                )
-            )
-            mails.mail_message_id.invalidate_recordset(["body"])
-            mails.invalidate_recordset(["body"])
         self._attach_letters(mails)
-        self.env["mail.notification"].create(
-            [
-                {
-                    "mail_message_id": mail.mail_message_id.id,
-                    "mail_mail_id": mail.id,
-                    "res_partner_id": partner.id,
-                    "author_id": mail.author_id.id,
-                    "notification_type": "email",
-                    "notification_status": "ready",
-                    "is_read": True,
-                }
-                for message, mail in zip(self, mails, strict=True)
-                for partner in message.recipient_ids
-            ]
-        )
         return mails
 
     def _get_letter_report(self):

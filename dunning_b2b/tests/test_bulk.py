@@ -96,6 +96,81 @@ class TestBulkWriters(DunningCommon):
             1,
         )
 
+    def _columns(self, table, where, *params):
+        self.env.flush_all()
+        self.env.cr.execute(f"SELECT * FROM {table} WHERE {where}", params)  # noqa: S608
+        skip = {"id", "message_id", "mail_message_id", "mail_mail_id", "create_date",
+                "write_date", "date", "read_date"}  # fmt: skip
+        return [
+            {name: value for name, value in row.items() if name not in skip}
+            for row in self.env.cr.dictfetchall()
+        ]
+
+    def test_email_as_the_orm_writes_it(self):
+        """Every column of the chatter message, the outgoing mail, their recipients and the
+        delivery notifications is what mail.mail.create (and mail.notification.create)
+        write for the same values."""
+        second = self.customer.copy({"email": "second@example.com"})
+        vals = {
+            "model": "res.partner",
+            "res_id": self.customer.id,
+            "subject": "Payment overdue",
+            "body": "<p>Please pay <b>INV/1</b>.</p>",
+            "body_html": "<div style='color: red'>Please pay <b>INV/1</b>.</div>",
+            "author_id": self.company.partner_id.id,
+            "email_from": "billing@example.com",
+            "reply_to": "collections@example.com",
+            "recipient_ids": [self.customer.id, second.id],
+            "record_company_id": self.company.id,
+            "record_alias_domain_id": self.company.alias_domain_id.id,
+        }
+        bulk = self.env["dunning.bulk"]._create_mails([vals])
+        orm = self.env["mail.mail"].create(
+            {
+                **{name: value for name, value in vals.items() if name != "recipient_ids"},
+                "message_type": "comment",
+                "subtype_id": self.env.ref("mail.mt_comment").id,
+                "partner_ids": [(6, 0, vals["recipient_ids"])],
+                "recipient_ids": [(6, 0, vals["recipient_ids"])],
+                "is_notification": True,
+                "auto_delete": False,
+                "state": "outgoing",
+            }
+        )
+        self.env["mail.notification"].create(
+            [
+                {
+                    "mail_message_id": orm.mail_message_id.id,
+                    "mail_mail_id": orm.id,
+                    "res_partner_id": partner_id,
+                    "author_id": vals["author_id"],
+                    "notification_type": "email",
+                    "notification_status": "ready",
+                    "is_read": True,
+                }
+                for partner_id in vals["recipient_ids"]
+            ]
+        )
+        self.assertEqual(bulk.body_html, orm.body_html)
+        self.assertEqual(bulk.mail_message_id.body, orm.mail_message_id.body)
+        self.assertEqual(bulk.recipient_ids, orm.recipient_ids)
+        self.assertIn(bulk.mail_message_id, self.customer.message_ids)
+        self.assertTrue(bulk.mail_message_id.message_id)
+        for table, key, bulk_id, orm_id in (
+            ("mail_message", "id", bulk.mail_message_id.id, orm.mail_message_id.id),
+            ("mail_mail", "id", bulk.id, orm.id),
+            ("mail_message_res_partner_rel", "mail_message_id",
+             bulk.mail_message_id.id, orm.mail_message_id.id),
+            ("mail_mail_res_partner_rel", "mail_mail_id", bulk.id, orm.id),
+            ("mail_notification", "mail_mail_id", bulk.id, orm.id),
+        ):  # fmt: skip
+            where = f"{key} = %s ORDER BY 1, 2"
+            self.assertEqual(
+                self._columns(table, where, bulk_id),
+                self._columns(table, where, orm_id),
+                table,
+            )
+
     def test_event_as_the_orm_writes_it(self):
         move = self._invoice(self.customer, 3, 100.0)
         vals = {
