@@ -289,9 +289,23 @@ class DunningCreditHold(models.Model):
         engine._log_notes(
             "res.partner", {hold.partner_id.id: bodies[hold.id] for hold in self}, user.partner_id
         )
-        # The hold fields of customers, invoices and orders are computed without
-        # dependencies: forget what this transaction has read of them.
-        self.env.invalidate_all()
+        self._invalidate_hold_fields()
+
+    @api.model
+    def _invalidate_hold_fields(self):
+        """The hold fields of customers, invoices and orders are computed without
+        dependencies: forget what this transaction has read of them (and of the holds)."""
+        self.invalidate_model()
+        for model in ("res.partner", "account.move", "sale.order"):
+            if model in self.env:
+                Model = self.env[model]
+                Model.invalidate_model(
+                    [
+                        name
+                        for name, field in Model._fields.items()
+                        if field.compute == "_compute_credit_hold"
+                    ]
+                )
 
     def _close_activities(self, feedback):
         activities = self.activity_ids

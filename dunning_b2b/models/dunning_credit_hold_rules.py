@@ -32,13 +32,18 @@ class DunningCreditHold(models.Model):
 
     # ------------------------------------------------------- run: stage rules
     @api.model
-    def _apply_stage_rules(self, company, advances, run_date, user, stats):
+    def _apply_stage_rules(
+        self, company, advances, run_date, user, stats, open_items=None, labels=None
+    ):
         """Propose or apply holds for customers whose receivable lines entered a holding
         stage, or skipped one on the way: the rules are cumulative, a line gets the
         strongest hold rule of every stage up to its target.
 
         :param advances: engine ``Advance`` values of one batch (``line_id``,
             ``skipped_stage_ids``)
+        :param open_items: the open items of the batch's customers, credits included, when
+            the caller read them (else read here)
+        :param labels: the lines' labels (``dunning.line._get_line_labels``), when looked up
         """
         Level = self.env["dunning.level"].with_context(active_test=False)
         levels = Level.browse(
@@ -55,7 +60,7 @@ class DunningCreditHold(models.Model):
                 by_partner[advance.partner_id].append((advance, stage))
         if not by_partner:
             return
-        netted = self._get_netted(company, list(by_partner), run_date)
+        netted = self._get_netted(company, list(by_partner), run_date, open_items)
         for partner_id in list(by_partner):
             kept = [
                 (advance, stage)
@@ -71,9 +76,9 @@ class DunningCreditHold(models.Model):
         partners = self.env["res.partner"].browse(list(by_partner))
         keys = partners._get_dunning_key_accounts(company, run_date)
         current = {hold.partner_id.id: hold for hold in self._get_open(partners, company)}
-        labels = self.env["dunning.line"]._get_line_labels(
-            [advance.line_id for entries in by_partner.values() for advance, _s in entries]
-        )
+        line_ids = [advance.line_id for entries in by_partner.values() for advance, _s in entries]
+        if labels is None or not set(line_ids) <= set(labels):
+            labels = self.env["dunning.line"]._get_line_labels(line_ids)
         to_create, apply_flags, to_activate = [], [], self.browse()
         for partner in partners:
             entries = by_partner[partner.id]
@@ -133,12 +138,22 @@ class DunningCreditHold(models.Model):
         self._start_holds(proposals, to_activate, company, run_date, user, stats)
 
     @api.model
-    def _get_netted(self, company, partner_ids, run_date):
+    def _get_netted(self, company, partner_ids, run_date, items=None):
         """Which customers and currencies their open credits or the tolerance keep from a
         hold: credits of a customer in a currency that cover its overdue lines in that
         currency, and customers whose net overdue (company currency) is below the minimum
-        amount of their policy."""
-        items = self.env["dunning.line"]._get_open_items(company, run_date, partner_ids=partner_ids)
+        amount of their policy.
+
+        :param items: open items (credits included) of at least these customers, when the
+            caller read them
+        """
+        if items is None:
+            items = self.env["dunning.line"]._get_open_items(
+                company, run_date, partner_ids=partner_ids
+            )
+        else:
+            wanted = set(partner_ids)
+            items = [item for item in items if item.partner_id in wanted]
         return _Netting(items, run_date, self._get_minimums(company, partner_ids))
 
     @api.model

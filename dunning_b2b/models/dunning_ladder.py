@@ -89,7 +89,7 @@ class DunningLadder(models.AbstractModel):
         if advances:
             items_by_line = {item.line_id: item for item in debits}
             self.env["dunning.stage.entry"]._apply(
-                company, advances, items_by_line, states, run_date, user, stats
+                company, advances, items_by_line, states, run_date, user, stats, open_items=items
             )
 
     # ------------------------------------------------------------ line states

@@ -139,6 +139,8 @@ class DunningLineRender(models.AbstractModel):
         """The rows of the open credits in the currencies of ``rows``, whatever their amount
         (the engine applied them all): a credit in another currency nets nothing, so it is
         not shown beside them. ``minimum`` is ignored (kept for callers)."""
+        if not credit_lines:
+            return []
         currencies = {row["currency"] for row in rows}
         return self._get_line_rows(
             credit_lines.filtered(lambda line: line.currency_id in currencies),

@@ -19,10 +19,12 @@ class DunningStageEntry(models.AbstractModel):
     _name = "dunning.stage.entry"
     _description = "Dunning Stage Entry"
 
-    def _apply(self, company, advances, items, states, run_date, user, stats):
+    def _apply(self, company, advances, items, states, run_date, user, stats, open_items=None):
         """:param advances: engine ``Advance`` values (one per line)
         :param items: dict line id -> ``OpenItem``
         :param states: dict line id -> (state id, level id, due date, cycle, pause reason)
+        :param open_items: every open item of the batch's customers, credits included, when
+            the caller read them (the hold rules net the credits)
         """
         Level = self.env["dunning.level"].with_context(active_test=False)
         engine = self.env["dunning.engine"]
@@ -209,7 +211,9 @@ class DunningStageEntry(models.AbstractModel):
             sent = to_send._send(user=user, date=run_date)
             stats["emails"] += len(sent)
             stats["errors"] += len(to_send - sent)
-        self.env["dunning.credit.hold"]._apply_stage_rules(company, advances, run_date, user, stats)
+        self.env["dunning.credit.hold"]._apply_stage_rules(
+            company, advances, run_date, user, stats, open_items=open_items, labels=labels
+        )
 
     def _get_messages(self, company, groups, partners, items, run_date, collectors):
         """The message of each (customer, stage) group that sends email: a message of the
