@@ -48,3 +48,21 @@ def positive_int_param(env, key, default):
         return max(int(value), 1) if value else default
     except ValueError:
         return default
+
+
+def run_memo(env, key, compute):
+    """``compute()``, once per engine run (context ``dunning_run_id``, set by
+    ``dunning.engine._run``) for values that do not change during a run, such as a company's
+    revenue of the last twelve months; outside a run, computed on each call."""
+    run_id = env.context.get("dunning_run_id")
+    if not run_id:
+        return compute()
+    cache_key = ("dunning_b2b.run_memo", run_id, key)
+    if cache_key not in env.cr.cache:
+        env.cr.cache[cache_key] = compute()
+    return env.cr.cache[cache_key]
+
+
+def forget_run_memo(env, run_id):
+    for key in [k for k in env.cr.cache if k[:2] == ("dunning_b2b.run_memo", run_id)]:
+        del env.cr.cache[key]

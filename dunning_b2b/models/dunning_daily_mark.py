@@ -92,10 +92,11 @@ class DunningDailyMark(models.Model):
     def _record(self, companies, run_date, fingerprint):
         """Remember that the checks of ``companies`` ran on ``run_date`` and left their inputs
         in the state ``fingerprint``; a company without a mark is checked again."""
-        self.search([("company_id", "in", companies.ids)]).unlink()
+        marks = self.search([("company_id", "in", companies.ids)])
+        marks.write({"run_date": run_date, "fingerprint": fingerprint})
         self.create(
             [
                 {"company_id": company.id, "run_date": run_date, "fingerprint": fingerprint}
-                for company in companies
+                for company in companies - marks.company_id
             ]
         )

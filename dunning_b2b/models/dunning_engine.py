@@ -1,4 +1,5 @@
 import logging
+import uuid
 from collections import Counter
 
 from markupsafe import Markup
@@ -7,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from ..tools import positive_int_param
+from ..tools import forget_run_memo, positive_int_param
 
 _logger = logging.getLogger(__name__)
 
@@ -103,9 +104,19 @@ class DunningEngine(models.AbstractModel):
         run_date = run_date or fields.Date.context_today(self)
         user = user or self.env.user
         # The audit trail is the engine's own events: no tracking or creation logs on top.
+        run_id = uuid.uuid4().hex
         self = self.with_context(
-            tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            dunning_run_id=run_id,
         )
+        try:
+            return self._run_plan(run_date, moves, partners, companies, commit, user)
+        finally:
+            forget_run_memo(self.env, run_id)
+
+    def _run_plan(self, run_date, moves, partners, companies, commit, user):
         if companies is None:
             companies = moves.company_id if moves else self.env["res.company"].search([])
         batch_size = self._get_batch_size()

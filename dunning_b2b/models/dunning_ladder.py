@@ -40,7 +40,7 @@ class DunningLadder(models.AbstractModel):
         ]
         if not debits:
             return
-        states = self._sync_states(company, debits, run_date, user, stats)
+        states, new = self._sync_states(company, debits, run_date, user, stats)
         engine = self.env["dunning.engine"]
         policies = engine._get_partner_policies(company, partners)
         ladders = {policy.id: policy._get_stages() for policy in set(policies.values())}
@@ -79,50 +79,43 @@ class DunningLadder(models.AbstractModel):
                     line_id=item.line_id,
                 )
             )
-        self._write_pause_reasons(line_states, states)
+        new_ids = {item.line_id for item in new}
+        self._write_pause_reasons(
+            [state for state in line_states if state.line_id not in new_ids], states
+        )
         stats["evaluated"] += len(line_states)
         undated = [state for state in line_states if state.due_date is None]
         if undated:
             stats["no_due_date"] += len(undated)
             self._report_undated(company, undated, run_date, user)
         advances = decide_advances(line_states, ladders, run_date)
+        placed = self._insert_states(new, line_states, advances, run_date)
         if advances:
             items_by_line = {item.line_id: item for item in debits}
             self.env["dunning.stage.entry"]._apply(
-                company, advances, items_by_line, states, run_date, user, stats, open_items=items
+                company,
+                advances,
+                items_by_line,
+                states,
+                run_date,
+                user,
+                stats,
+                open_items=items,
+                placed=placed,
             )
 
     # ------------------------------------------------------------ line states
     def _sync_states(self, company, debits, run_date, user, stats):
-        """Bring the state rows of ``debits`` up to date: a row for each new line, and a
-        restart (a new cycle, from the new due date) for each line whose due date changed.
+        """Bring the state rows of ``debits`` up to date: a restart (a new cycle, from the new
+        due date) for each line whose due date changed. Lines seen for the first time get
+        their row once decided (:meth:`_insert_states`), at their stage in one INSERT.
 
-        :return: dict line id -> (state id, level id, due date, cycle, pause reason)
+        :return: (dict line id -> (state id, level id, due date, cycle, pause reason), the
+            new lines' items); a new line's state is (None, None, its due date, 1, None)
         """
         Line = self.env["dunning.line"]
         states = Line._get_states([item.line_id for item in debits])
         new = [item for item in debits if item.line_id not in states]
-        if new:
-            self.env.cr.execute(
-                SQL(
-                    """INSERT INTO dunning_line (move_line_id, move_id, partner_id, company_id,
-                                                 currency_id, due_date, cycle, create_uid,
-                                                 create_date, write_uid, write_date)
-                       SELECT r.*, 1, %(uid)s, now() at time zone 'UTC', %(uid)s,
-                              now() at time zone 'UTC'
-                         FROM unnest(%(lines)s::int[], %(moves)s::int[], %(partners)s::int[],
-                                     %(companies)s::int[], %(currencies)s::int[],
-                                     %(dues)s::date[]) AS r
-                  ON CONFLICT (move_line_id) DO NOTHING""",
-                    uid=self.env.uid,
-                    lines=[item.line_id for item in new],
-                    moves=[item.move_id for item in new],
-                    partners=[item.partner_id for item in new],
-                    companies=[item.company_id for item in new],
-                    currencies=[item.currency_id for item in new],
-                    dues=[item.due_date for item in new],
-                )
-            )
         # A row without a due date was restarted by a reset to draft, a cancellation or a
         # reversal (its event said why): it takes the line's due date as it is posted now.
         unplaced = [
@@ -146,10 +139,55 @@ class DunningLadder(models.AbstractModel):
         if changed:
             self._restart_changed(company, changed, states, run_date, user)
             stats["restarted"] += len(changed)
-        if new or unplaced or changed:
+        if unplaced or changed:
             self.env["dunning.line"]._invalidate_stages()
             states = Line._get_states([item.line_id for item in debits])
-        return states
+        for item in new:
+            states[item.line_id] = (None, None, item.due_date, 1, None)
+        return states, new
+
+    def _insert_states(self, new, line_states, advances, run_date):
+        """The rows of lines seen for the first time, with the stage they enter now and why
+        they are paused, in one INSERT (inserted, then moved to their stage, they cost two
+        writes each on a first run).
+
+        :return: the line ids whose row now holds their new stage
+        """
+        if not new:
+            return set()
+        reasons = {
+            state.line_id: ", ".join(state.pause_reasons) or None for state in line_states
+        }
+        stages = {advance.line_id: advance.stage_id for advance in advances}
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO dunning_line (move_line_id, move_id, partner_id, company_id,
+                                             currency_id, due_date, level_id, level_date,
+                                             pause_reason, cycle, create_uid, create_date,
+                                             write_uid, write_date)
+                   SELECT r.*, 1, %(uid)s, now() at time zone 'UTC', %(uid)s,
+                          now() at time zone 'UTC'
+                     FROM unnest(%(lines)s::int[], %(moves)s::int[], %(partners)s::int[],
+                                 %(companies)s::int[], %(currencies)s::int[],
+                                 %(dues)s::date[], %(levels)s::int[], %(dates)s::date[],
+                                 %(reasons)s::varchar[]) AS r
+              ON CONFLICT (move_line_id) DO NOTHING
+                RETURNING move_line_id""",
+                uid=self.env.uid,
+                lines=[item.line_id for item in new],
+                moves=[item.move_id for item in new],
+                partners=[item.partner_id for item in new],
+                companies=[item.company_id for item in new],
+                currencies=[item.currency_id for item in new],
+                dues=[item.due_date for item in new],
+                levels=[stages.get(item.line_id) for item in new],
+                dates=[run_date if item.line_id in stages else None for item in new],
+                reasons=[reasons.get(item.line_id) for item in new],
+            )
+        )
+        inserted = {row[0] for row in self.env.cr.fetchall()}
+        self.env["dunning.line"]._invalidate_stages()
+        return inserted & set(stages)
 
     def _restart_changed(self, company, items, states, run_date, user):
         """Lines whose due date changed since they were placed start again from the stage

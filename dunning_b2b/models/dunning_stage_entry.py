@@ -19,19 +19,32 @@ class DunningStageEntry(models.AbstractModel):
     _name = "dunning.stage.entry"
     _description = "Dunning Stage Entry"
 
-    def _apply(self, company, advances, items, states, run_date, user, stats, open_items=None):
+    def _apply(
+        self,
+        company,
+        advances,
+        items,
+        states,
+        run_date,
+        user,
+        stats,
+        open_items=None,
+        placed=frozenset(),
+    ):
         """:param advances: engine ``Advance`` values (one per line)
         :param items: dict line id -> ``OpenItem``
         :param states: dict line id -> (state id, level id, due date, cycle, pause reason)
         :param open_items: every open item of the batch's customers, credits included, when
             the caller read them (the hold rules net the credits)
+        :param placed: lines whose state row was written at its new stage already
         """
         Level = self.env["dunning.level"].with_context(active_test=False)
         engine = self.env["dunning.engine"]
         # 1. The lines' state, in one UPDATE per stage: account_move is not written.
         by_level = defaultdict(list)
         for advance in advances:
-            by_level[advance.stage_id].append(advance.line_id)
+            if advance.line_id not in placed:
+                by_level[advance.stage_id].append(advance.line_id)
         for level_id, line_ids in by_level.items():
             self.env.cr.execute(
                 SQL(
@@ -47,7 +60,8 @@ class DunningStageEntry(models.AbstractModel):
 
         # 2. One stage event per line, and a line in its document's chatter.
         skipped = {sid for advance in advances for sid in advance.skipped_stage_ids}
-        names = {level.id: level.name for level in Level.browse(set(by_level) | skipped)}
+        stages = {advance.stage_id for advance in advances}
+        names = {level.id: level.name for level in Level.browse(stages | skipped)}
         labels = self.env["dunning.line"]._get_line_labels(list(items))
         Ladder = self.env["dunning.ladder"]
         events = []

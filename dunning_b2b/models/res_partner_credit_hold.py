@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError
 from odoo.fields import Domain
 
 from ..engine import is_key_account, revenue_share
+from ..tools import run_memo
 
 
 class ResPartner(models.Model):
@@ -122,7 +123,11 @@ class ResPartner(models.Model):
                 ("invoice_date", "<=", date),
             ]
         )
-        [(total,)] = Move._read_group(domain, [], ["amount_untaxed_signed:sum"])
+        [(total,)] = run_memo(
+            self.env,
+            ("revenue", company.id, date),
+            lambda: Move._read_group(domain, [], ["amount_untaxed_signed:sum"]),
+        )
         revenue = dict(
             Move._read_group(
                 domain & Domain("commercial_partner_id", "in", partners.ids),
