@@ -299,17 +299,22 @@ class DunningCreditHold(models.Model):
                 ("level_id", "!=", False),
             ]
         )
-        if not holds:
-            return
-        by_partner = self._get_held_lines(company, holds, run_date)
-        notes = {}
-        for hold in holds:
-            lift, reasons = decide_lift(
-                False, hold.level_id.day_offset, by_partner[hold.partner_id.id]
-            )
-            if lift:
-                notes[hold.id] = self._get_lift_note(hold, reasons)
-        self._close_cleared(self.browse(notes), notes, run_date, user, stats)
+        # A few thousand held customers at a time: memory stays bounded by the chunk, not
+        # by the number of holds (most customers of a large backlog are held).
+        size = self.env["dunning.engine"]._get_batch_size() * 5
+        ids = holds.ids
+        for start in range(0, len(ids), size):
+            chunk = self.browse(ids[start : start + size])
+            by_partner = self._get_held_lines(company, chunk, run_date)
+            notes = {}
+            for hold in chunk:
+                lift, reasons = decide_lift(
+                    False, hold.level_id.day_offset, by_partner[hold.partner_id.id]
+                )
+                if lift:
+                    notes[hold.id] = self._get_lift_note(hold, reasons)
+            self._close_cleared(self.browse(notes), notes, run_date, user, stats)
+            self.env.invalidate_all()
 
     def _get_held_lines(self, company, holds, run_date):
         """What the lift rule needs about the held customers, in two queries (this runs

@@ -162,7 +162,7 @@ class DunningEngine(models.AbstractModel):
             ("credit tasks", "dunning.stage.entry", "_close_stale_credit_tasks"),
             ("hold lifts", "dunning.credit.hold", "_lift_cleared"),
             ("credit limits", "dunning.credit.hold", "_apply_credit_limits"),
-            ("worklist", "dunning.worklist", "_refresh"),
+            ("worklist", "dunning.worklist", "_refresh_daily"),
             ("kpis", "dunning.engine", "_refresh_kpis"),
         ]
 
@@ -200,6 +200,8 @@ class DunningEngine(models.AbstractModel):
                     getattr(self.env[model].with_company(company), method)(
                         company, run_date, user, stats
                     )
+                # Each step reads what it needs: what the last one read is not kept in memory.
+                self.env.invalidate_all()
             except Exception as error:  # reported, and the other steps go on
                 _logger.exception("Dunning daily step %s failed for %s", label, company.name)
                 stats["failed_steps"] += 1

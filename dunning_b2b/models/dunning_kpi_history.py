@@ -10,6 +10,21 @@ from ..engine.worklist import OpenFigures, customer_figures
 from .dunning_kpi import STORY_DAYS, month_start
 
 
+class _Line:
+    """A receivable line as the history KPIs read it (``line["due"]``); slots, not a dict:
+    a refresh holds one per line of the last twelve months."""
+
+    __slots__ = ("id", "move_id", "partner_id", "currency_id", "due", "residual", "open",
+                 "level_id", "total")  # fmt: skip
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+    def __getitem__(self, name):
+        return getattr(self, name)
+
+
 class DunningKpi(models.AbstractModel):
     """The history KPIs: stage entries and what became of them (dunning.analysis), and how
     each customer pays (dunning.customer.kpi). Stages are entered, paid and written off per
@@ -23,7 +38,7 @@ class DunningKpi(models.AbstractModel):
         due date: lines of customer invoices that entered a stage since ``first`` or fall due
         in the last twelve months, and every open one (the selector's).
 
-        :return: dict line id -> dict(id, move_id, partner_id, currency_id, due, residual
+        :return: dict line id -> _Line(id, move_id, partner_id, currency_id, due, residual
             (company currency), open, level_id (the line's stage), total (company currency))
         """
         year_ago = run_date - relativedelta(years=1)
@@ -63,9 +78,7 @@ class DunningKpi(models.AbstractModel):
                 first=first,
             )
         )
-        keys = ("id", "move_id", "partner_id", "currency_id", "due", "residual", "open",
-                "level_id", "total")  # fmt: skip
-        return {row[0]: dict(zip(keys, row, strict=True)) for row in rows}
+        return {row[0]: _Line(*row) for row in rows}
 
     @api.model
     def _gather_events(self, company, lines, run_date):
@@ -180,9 +193,13 @@ class DunningKpi(models.AbstractModel):
             (line_id, level_id, day, offset, amounts[line_id, level_id])
             for line_id, level_id, day, offset, _amount, _currency in events
         )
-        # Open figures per customer, net of open credits of the same currency.
-        items = self.env["dunning.line"]._get_open_items(company, run_date)
-        figures = customer_figures(items, run_date, precision=company.currency_id.rounding)
+        # Open figures per customer, net of open credits of the same currency, a thousand
+        # customers at a time (their open items are not all held at once).
+        figures = {}
+        for items in self.env["dunning.line"]._iter_open_items(company, run_date):
+            figures.update(
+                customer_figures(items, run_date, precision=company.currency_id.rounding)
+            )
         partners = (
             self.env["res.partner"]
             .with_company(company)

@@ -224,6 +224,22 @@ class DunningLine(models.Model):
         return [OpenItem(*row) for row in rows]
 
     @api.model
+    def _iter_open_items(self, company, run_date, size=None):
+        """The open items of ``company``'s customers (credits included), one list per chunk
+        of customers (five batches' worth): for the daily checks that read every customer,
+        with memory bounded by the chunk."""
+        size = size or self.env["dunning.engine"]._get_batch_size() * 5
+        query = self._get_open_items_query(company, run_date)
+        rows = self.env.execute_query(
+            SQL("SELECT DISTINCT partner_id FROM (%s) items ORDER BY 1", query)
+        )
+        partner_ids = [row[0] for row in rows]
+        for start in range(0, len(partner_ids), size):
+            yield self._get_open_items(
+                company, run_date, partner_ids=partner_ids[start : start + size]
+            )
+
+    @api.model
     def _get_instalments(self, line_ids):
         """Which instalment each receivable line is, among its document's receivable debits.
 

@@ -27,6 +27,35 @@ class DunningWorklist(models.Model):
     _inherit = "dunning.worklist"
 
     @api.model
+    def _refresh_daily(self, company, run_date, user, stats):
+        """Daily step: every customer's row, a thousand customers at a time (memory bounded
+        by the chunk): those with an open receivable item and those with a row, whose row
+        goes when nothing is open any more."""
+        query = self.env["dunning.line"]._get_open_items_query(company, run_date)
+        self.flush_model(["partner_id", "company_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT partner_id FROM (%s) items
+                    UNION SELECT partner_id FROM dunning_worklist WHERE company_id = %s
+                    ORDER BY 1""",
+                query,
+                company.id,
+            )
+        )
+        partner_ids = [row[0] for row in rows]
+        size = self.env["dunning.engine"]._get_batch_size() * 5
+        Partner = self.env["res.partner"]
+        for start in range(0, len(partner_ids), size):
+            self._refresh(
+                company,
+                run_date,
+                user,
+                stats,
+                partners=Partner.browse(partner_ids[start : start + size]),
+            )
+            self.env.invalidate_all()
+
+    @api.model
     def _refresh(self, company, run_date, user=None, stats=None, partners=None, checks=True):
         """Compute every customer's figures, segment, priority and next action in
         ``company`` set-wise and store them. ``checks`` also writes segments, flags credit
