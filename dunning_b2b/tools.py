@@ -50,6 +50,11 @@ def positive_int_param(env, key, default):
         return default
 
 
+# Values memoized for one engine run, by run id (the cursor's cache is cleared when a run
+# commits its batches). Emptied at the end of each run.
+_RUN_MEMO = {}
+
+
 def run_memo(env, key, compute):
     """``compute()``, once per engine run (context ``dunning_run_id``, set by
     ``dunning.engine._run``) for values that do not change during a run, such as a company's
@@ -57,12 +62,11 @@ def run_memo(env, key, compute):
     run_id = env.context.get("dunning_run_id")
     if not run_id:
         return compute()
-    cache_key = ("dunning_b2b.run_memo", run_id, key)
-    if cache_key not in env.cr.cache:
-        env.cr.cache[cache_key] = compute()
-    return env.cr.cache[cache_key]
+    memo = _RUN_MEMO.setdefault(run_id, {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
-def forget_run_memo(env, run_id):
-    for key in [k for k in env.cr.cache if k[:2] == ("dunning_b2b.run_memo", run_id)]:
-        del env.cr.cache[key]
+def forget_run_memo(run_id):
+    _RUN_MEMO.pop(run_id, None)

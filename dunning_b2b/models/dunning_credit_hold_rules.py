@@ -299,9 +299,9 @@ class DunningCreditHold(models.Model):
                 ("level_id", "!=", False),
             ]
         )
-        # A few thousand held customers at a time: memory stays bounded by the chunk, not
+        # A chunk of held customers at a time: memory stays bounded by the chunk, not
         # by the number of holds (most customers of a large backlog are held).
-        size = self.env["dunning.engine"]._get_batch_size() * 5
+        size = self.env["dunning.engine"]._get_chunk_size()
         ids = holds.ids
         for start in range(0, len(ids), size):
             chunk = self.browse(ids[start : start + size])

@@ -12,7 +12,10 @@ from ..tools import forget_run_memo, positive_int_param
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 200
+DEFAULT_BATCH_SIZE = 500
+# Customers per chunk of the daily checks that read every customer (worklist, hold lifts,
+# KPI figures): memory is bounded by a chunk.
+CHUNK_SIZE = 2000
 
 
 class DunningEngine(models.AbstractModel):
@@ -114,7 +117,7 @@ class DunningEngine(models.AbstractModel):
         try:
             return self._run_plan(run_date, moves, partners, companies, commit, user)
         finally:
-            forget_run_memo(self.env, run_id)
+            forget_run_memo(run_id)
 
     def _run_plan(self, run_date, moves, partners, companies, commit, user):
         if companies is None:
@@ -245,6 +248,10 @@ class DunningEngine(models.AbstractModel):
     @api.model
     def _get_batch_size(self):
         return positive_int_param(self.env, "dunning_b2b.batch_size", DEFAULT_BATCH_SIZE)
+
+    @api.model
+    def _get_chunk_size(self):
+        return CHUNK_SIZE
 
     @api.model
     def _get_candidate_partner_ids(self, company, run_date, moves=None, partners=None):

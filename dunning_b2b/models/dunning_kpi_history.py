@@ -193,7 +193,7 @@ class DunningKpi(models.AbstractModel):
             (line_id, level_id, day, offset, amounts[line_id, level_id])
             for line_id, level_id, day, offset, _amount, _currency in events
         )
-        # Open figures per customer, net of open credits of the same currency, a thousand
+        # Open figures per customer, net of open credits of the same currency, a chunk of
         # customers at a time (their open items are not all held at once).
         figures = {}
         for items in self.env["dunning.line"]._iter_open_items(company, run_date):

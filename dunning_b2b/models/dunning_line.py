@@ -226,9 +226,9 @@ class DunningLine(models.Model):
     @api.model
     def _iter_open_items(self, company, run_date, size=None):
         """The open items of ``company``'s customers (credits included), one list per chunk
-        of customers (five batches' worth): for the daily checks that read every customer,
-        with memory bounded by the chunk."""
-        size = size or self.env["dunning.engine"]._get_batch_size() * 5
+        of customers (``dunning.engine._get_chunk_size``): for the daily checks that read
+        every customer, with memory bounded by the chunk."""
+        size = size or self.env["dunning.engine"]._get_chunk_size()
         query = self._get_open_items_query(company, run_date)
         rows = self.env.execute_query(
             SQL("SELECT DISTINCT partner_id FROM (%s) items ORDER BY 1", query)

@@ -62,7 +62,7 @@ class DunningStageEntry(models.AbstractModel):
         skipped = {sid for advance in advances for sid in advance.skipped_stage_ids}
         stages = {advance.stage_id for advance in advances}
         names = {level.id: level.name for level in Level.browse(stages | skipped)}
-        labels = self.env["dunning.line"]._get_line_labels(list(items))
+        labels = self.env["dunning.line"]._get_line_labels([a.line_id for a in advances])
         Ladder = self.env["dunning.ladder"]
         events = []
         logs = defaultdict(list)

@@ -28,7 +28,7 @@ class DunningWorklist(models.Model):
 
     @api.model
     def _refresh_daily(self, company, run_date, user, stats):
-        """Daily step: every customer's row, a thousand customers at a time (memory bounded
+        """Daily step: every customer's row, a chunk of customers at a time (memory bounded
         by the chunk): those with an open receivable item and those with a row, whose row
         goes when nothing is open any more."""
         query = self.env["dunning.line"]._get_open_items_query(company, run_date)
@@ -43,7 +43,7 @@ class DunningWorklist(models.Model):
             )
         )
         partner_ids = [row[0] for row in rows]
-        size = self.env["dunning.engine"]._get_batch_size() * 5
+        size = self.env["dunning.engine"]._get_chunk_size()
         Partner = self.env["res.partner"]
         for start in range(0, len(partner_ids), size):
             self._refresh(
