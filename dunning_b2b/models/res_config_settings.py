@@ -15,7 +15,7 @@ class ResConfigSettings(models.TransientModel):
     dunning_batch_size = fields.Integer(
         string="Customers per Batch",
         config_parameter="dunning_b2b.batch_size",
-        default=200,
+        default=500,
         help="The daily run commits after each batch of customers.",
     )
     dunning_key_account_threshold = fields.Float(
