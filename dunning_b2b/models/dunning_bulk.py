@@ -145,7 +145,9 @@ class DunningBulk(models.AbstractModel):
             for partner_id in dict.fromkeys(vals["recipient_ids"])
         ]
         if pairs:
-            messages, mails, partners, authors = (list(column) for column in zip(*pairs))
+            messages, mails, partners, authors = (
+                list(column) for column in zip(*pairs, strict=True)
+            )
             for table, column, ids in (
                 ("mail_message_res_partner_rel", "mail_message_id", messages),
                 ("mail_mail_res_partner_rel", "mail_mail_id", mails),

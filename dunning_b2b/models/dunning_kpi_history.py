@@ -9,16 +9,19 @@ from ..engine import kpi
 from ..engine.worklist import OpenFigures, customer_figures
 from .dunning_kpi import STORY_DAYS, month_start
 
+# The columns of _gather_invoices, in order.
+LINE_FIELDS = ("id", "move_id", "partner_id", "currency_id", "due", "residual", "open",
+               "level_id", "total")  # fmt: skip
+
 
 class _Line:
     """A receivable line as the history KPIs read it (``line["due"]``); slots, not a dict:
     a refresh holds one per line of the last twelve months."""
 
-    __slots__ = ("id", "move_id", "partner_id", "currency_id", "due", "residual", "open",
-                 "level_id", "total")  # fmt: skip
+    __slots__ = LINE_FIELDS
 
     def __init__(self, *values):
-        for name, value in zip(self.__slots__, values, strict=True):
+        for name, value in zip(LINE_FIELDS, values, strict=True):
             setattr(self, name, value)
 
     def __getitem__(self, name):

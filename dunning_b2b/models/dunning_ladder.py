@@ -155,9 +155,7 @@ class DunningLadder(models.AbstractModel):
         """
         if not new:
             return set()
-        reasons = {
-            state.line_id: ", ".join(state.pause_reasons) or None for state in line_states
-        }
+        reasons = {state.line_id: ", ".join(state.pause_reasons) or None for state in line_states}
         stages = {advance.line_id: advance.stage_id for advance in advances}
         self.env.cr.execute(
             SQL(

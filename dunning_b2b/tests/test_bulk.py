@@ -90,15 +90,17 @@ class TestBulkWriters(DunningCommon):
         Bulk._follow("res.partner", {self.customer.id}, self.collector.partner_id)
         self.assertEqual(mine.subtype_ids, self.env.ref("mail.mt_comment"))
         self.assertEqual(
-            len(self.customer.message_follower_ids.filtered(
-                lambda f: f.partner_id == self.collector.partner_id
-            )),
+            len(
+                self.customer.message_follower_ids.filtered(
+                    lambda f: f.partner_id == self.collector.partner_id
+                )
+            ),
             1,
         )
 
     def _columns(self, table, where, *params):
         self.env.flush_all()
-        self.env.cr.execute(f"SELECT * FROM {table} WHERE {where}", params)  # noqa: S608
+        self.env.cr.execute(f"SELECT * FROM {table} WHERE {where}", params)
         skip = {"id", "message_id", "mail_message_id", "mail_mail_id", "create_date",
                 "write_date", "date", "read_date"}  # fmt: skip
         return [
