@@ -289,7 +289,7 @@ class DunningBulk(models.AbstractModel):
         """``partner`` follows the records ``res_ids`` of ``model`` with the default subtypes,
         as ``message_subscribe`` does, in two INSERTs (the ORM's follower create was most of
         the cost of a run's tasks); records it already follows are left as they are."""
-        if not res_ids:
+        if not res_ids or not partner.active:  # message_subscribe drops archived partners
             return
         default, _internal, external = self.env["mail.message.subtype"].default_subtypes(model)
         subtypes = external if partner.partner_share else default

@@ -22,7 +22,15 @@ INPUT_MODELS = (
     "dunning.dispute",
     "dunning.credit.hold",
     "dunning.line",
+    "dunning.dispute.reason",
+    "account.account",
+    "res.currency",
+    "mail.activity.type",
+    # Company-dependent fields fall back to defaults (a default credit limit, policy...).
+    "ir.default",
 )
+# Relation tables read besides those of the dunning models: who the managers are.
+INPUT_RELATIONS = ("res_groups_users_rel",)
 
 
 class DunningDailyMark(models.Model):
@@ -36,7 +44,8 @@ class DunningDailyMark(models.Model):
 
     company_id = fields.Many2one("res.company", required=True, ondelete="cascade", index=True)
     run_date = fields.Date(required=True)
-    fingerprint = fields.Char(required=True)
+    # Row counts of tables of every company: for the engine alone.
+    fingerprint = fields.Char(required=True, groups="base.group_system")
 
     _company_uniq = models.Constraint(
         "unique(company_id)", "A company has one mark of its daily checks."
@@ -44,16 +53,21 @@ class DunningDailyMark(models.Model):
 
     @api.model
     def _get_input_tables(self):
-        """The tables the daily checks read: those of :data:`INPUT_MODELS` and of their
-        many2many fields. Extend :meth:`_get_input_models` when a step reads another model."""
-        tables = set()
+        """The tables the daily checks read: those of :data:`INPUT_MODELS`, the many2many
+        tables of the dunning models (lines and documents of messages, holds, promises) and
+        :data:`INPUT_RELATIONS`; not the relations other addons add to customers or users
+        (Discuss memberships change whenever someone reads a channel). Extend
+        :meth:`_get_input_models` when a step reads another model."""
+        tables = set(INPUT_RELATIONS)
         for name in self._get_input_models():
             Model = self.env[name]
             tables.add(Model._table)
             tables.update(
                 field.relation
                 for field in Model._fields.values()
-                if field.type == "many2many" and field.store
+                if field.type == "many2many"
+                and field.store
+                and field.relation.startswith("dunning")
             )
         return sorted(tables)
 

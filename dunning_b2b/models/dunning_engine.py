@@ -172,7 +172,13 @@ class DunningEngine(models.AbstractModel):
     def _run_all_daily_steps(self, companies, run_date, user, stats, commit):
         """The daily checks of each company, unless they already ran today and nothing they
         read changed since (``dunning.daily.mark``): a second run on the same day then costs
-        the ladder alone."""
+        the ladder alone.
+
+        The checks of all companies and their marks are one transaction: the fingerprint
+        recorded is what the checks read (the cursor sees one snapshot) plus their own
+        writes, never a change another user committed while they ran, which the next run
+        then sees as a change.
+        """
         Mark = self.env["dunning.daily.mark"].sudo()  # sudo: the engine's own bookkeeping
         fingerprint = Mark._get_fingerprint()
         done = self.env["res.company"]
@@ -183,12 +189,10 @@ class DunningEngine(models.AbstractModel):
                 continue
             if self.with_company(company)._run_daily_steps(company, run_date, user, stats):
                 done |= company
-            if commit:
-                self.env["ir.cron"]._commit_progress()
         if done:
             Mark._record(done, run_date, Mark._get_fingerprint())
-            if commit:
-                self.env["ir.cron"]._commit_progress()
+        if commit:
+            self.env["ir.cron"]._commit_progress()
 
     def _run_daily_steps(self, company, run_date, user, stats):
         """Run the company's daily checks, each in a savepoint of its own: a failing step is

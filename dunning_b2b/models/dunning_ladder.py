@@ -119,7 +119,11 @@ class DunningLadder(models.AbstractModel):
         # A row without a due date was restarted by a reset to draft, a cancellation or a
         # reversal (its event said why): it takes the line's due date as it is posted now.
         unplaced = [
-            item for item in debits if item.line_id in states and states[item.line_id][2] is None
+            item
+            for item in debits
+            if item.line_id in states
+            and states[item.line_id][2] is None
+            and item.due_date is not None
         ]
         changed = [
             item
