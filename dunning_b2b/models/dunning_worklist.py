@@ -309,14 +309,15 @@ class DunningWorklist(models.Model):
             self.partner_id
         )
 
-    @api.model
     def action_refresh(self):
-        """Recompute the current company's worklist now (the daily job does it every day)."""
+        """Button "Recompute" of the list (with or without rows selected): recompute the
+        current company's worklist now, as the daily job does every day."""
         if not self.env.user.has_group("dunning_b2b.group_dunning_user"):
             raise AccessError(self.env._("Only collections users can refresh the worklist."))
         company = self.env.company
-        self.sudo().with_company(company)._refresh(
-            company, fields.Date.context_today(self), self.env.user
+        # sudo: the rows are the engine's; the collector's right was checked above.
+        self.sudo().with_company(company)._refresh_daily(
+            company, fields.Date.context_today(self), self.env.user, {}
         )
         return self._notify(self.env._("Worklist recomputed."))
 

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import Command
 from odoo.exceptions import AccessError
+from odoo.service.model import call_kw
 from odoo.tests import Form, freeze_time, tagged
 
 from .common import RUN_DATE, DunningCommon
@@ -124,6 +125,21 @@ class TestWorklist(DunningCommon):
         self.assertEqual(row.level_id, self.formal)
         self.assertEqual(row.overdue_amount, 700)
         self.assertTrue(row.needs_action)
+
+    def test_recompute_button_as_the_web_client_calls_it(self):
+        """The list's Recompute button is called with the selected ids, none or some (it
+        failed on every click: action_refresh() takes 1 positional argument)."""
+        self._invoice(self.customer, 20, 700)
+        Worklist = self.Worklist.with_user(self.collector)
+        with freeze_time(RUN_DATE):
+            call_kw(Worklist, "action_refresh", [[]], {})
+        row = self._row(self.customer)
+        self.assertEqual(row.overdue_amount, 700)
+        with freeze_time(RUN_DATE):
+            result = call_kw(Worklist, "action_refresh", [row.ids], {})
+        self.assertEqual(result["type"], "ir.actions.client")
+        with self.assertRaises(AccessError):
+            call_kw(self.Worklist.with_user(self.invoicing_user), "action_refresh", [[]], {})
 
     def test_daily_refresh_writes_what_changed(self):
         """The daily job rewrites a row only where the figures moved, and dates every row."""
