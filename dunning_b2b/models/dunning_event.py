@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 # Columns written by _create_bulk, in this order.
@@ -46,7 +47,8 @@ EVENT_TYPES = [
 
 
 class DunningEvent(models.Model):
-    """One line of the audit trail. Written by the engine and by users' actions, never edited."""
+    """One line of the audit trail. Written by the engine and by users' actions (as the
+    system), never created, edited or deleted by a user."""
 
     _name = "dunning.event"
     _description = "Dunning Event"
@@ -120,6 +122,32 @@ class DunningEvent(models.Model):
         "(message_id, move_id) WHERE event_type = 'call_task'",
         "A phone task was already created for this invoice and message.",
     )
+
+    def _check_append_only(self):
+        """The audit trail is written by the engine and by the actions that change a state
+        (as the system); nobody creates, changes or deletes an event by hand or over RPC,
+        managers included."""
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Dunning events are the audit trail: they are written by the actions "
+                    "(log a call, promise, dispute, hold, send) and cannot be created, "
+                    "changed or deleted by hand."
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_append_only()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_append_only()
+        return super().write(vals)
+
+    def unlink(self):
+        self._check_append_only()
+        return super().unlink()
 
     @api.depends("event_type", "level_id", "move_id")
     def _compute_display_name(self):

@@ -29,3 +29,4 @@ from . import test_worklist_lines
 from . import test_worklist_unit
 from . import test_ledger_credits
 from . import test_daily_mark
+from . import test_event_trail

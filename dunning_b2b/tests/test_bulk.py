@@ -192,7 +192,7 @@ class TestBulkWriters(DunningCommon):
             "user_id": self.env.uid,
             "note": "3 days after the due date",
         }
-        Event = self.env["dunning.event"]
+        Event = self.env["dunning.event"].sudo()
         Event._create_bulk([vals])
         bulk = Event.search([("move_id", "=", move.id)])
         orm = Event.create(dict(vals, level_id=self.formal.id))

@@ -122,7 +122,7 @@ class TestCalls(ConversationCommon):
         self.assertEqual(len(self._call_tasks()), 1, "one task per message, not one a day")
         self.assertEqual(len(self._events(move, "call_task")), 1)
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.cr.savepoint():
-            event.copy()
+            event.sudo().copy()
             self.env.flush_all()
 
     def test_phone_task_for_a_foreign_number(self):
