@@ -1,7 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
 from ..engine import is_key_account, revenue_share
@@ -19,8 +19,10 @@ class ResPartner(models.Model):
     credit_hold = fields.Boolean(
         compute="_compute_credit_hold",
         search="_search_credit_hold",
+        inverse="_inverse_credit_hold",
         help="The customer is on credit hold in the current company: new orders need a "
-        "collections manager's approval.",
+        "collections manager's approval. A collections manager may set it (a hold by hand) "
+        "or clear it (lifts a hold set by hand).",
     )
     credit_hold_reason = fields.Char(compute="_compute_credit_hold")
     credit_hold_date = fields.Date(string="Credit Hold Since", compute="_compute_credit_hold")
@@ -82,6 +84,44 @@ class ResPartner(models.Model):
                 hold.level_id.sudo(False) if active and hold.level_id else False
             )
             partner.credit_hold_banner = hold._get_banner() if active else False
+
+    def _inverse_credit_hold(self):
+        """``credit_hold`` written (over RPC, an import, a server action): a collections
+        manager's hold by hand in the current company, or the lift of one; anyone else gets
+        an error naming who can, and a write that cannot be honoured is refused, never
+        dropped."""
+        Hold = self.env["dunning.credit.hold"]
+        company = self.env.company
+        partners = self.commercial_partner_id
+        # sudo: the manager's right was checked; holds are read across the current company.
+        active = {
+            hold.partner_id: hold
+            for hold in Hold.sudo()._get_open(partners, company)
+            if hold.state == "active"
+        }
+        wanted = {partner.commercial_partner_id: partner.credit_hold for partner in self}
+        to_set = self.browse([p.id for p, held in wanted.items() if held and p not in active])
+        to_lift = [active[p] for p, held in wanted.items() if not held and p in active]
+        if to_set or to_lift:  # the value as it is, on a new contact too, needs no right
+            Hold._check_dunning_manager()
+        if to_set:
+            reason = self.env._("Set by %(user)s", user=self.env.user.name)
+            Hold._set_by_manager(to_set, reason)
+        if not to_lift:
+            return
+        by_stage = [hold for hold in to_lift if hold.origin != "manager"]
+        if by_stage:
+            raise UserError(
+                self.env._(
+                    "Credit hold of %(customers)s: it was set by the dunning ladder or the "
+                    "credit limit, not by hand. Use Lift Credit Hold on the customer and give "
+                    "the reason.",
+                    customers=", ".join(hold.partner_id.display_name for hold in by_stage),
+                )
+            )
+        Hold.browse([hold.id for hold in to_lift])._lift_by_manager(
+            self.env._("Cleared by %(user)s", user=self.env.user.name)
+        )
 
     def _search_credit_hold(self, operator, value):
         if operator not in ("in", "not in"):
