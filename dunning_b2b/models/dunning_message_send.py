@@ -21,11 +21,17 @@ class DunningMessage(models.Model):
     _inherit = "dunning.message"
 
     def action_send(self):
-        """Send messages held for review (stages that are not automatic)."""
+        """Send messages held for review (stages that are not automatic). A message is dated
+        the day it is sent: its figures (days overdue, open amounts, credits) are those of
+        that day, not of the day it was prepared."""
         if any(message.state != "draft" for message in self):
             raise UserError(self.env._("Only messages to review can be sent."))
         self.check_access("write")
-        self.sudo()._send()
+        today = fields.Date.context_today(self)
+        # sudo: the collector's right to send was checked above; the date is the engine's.
+        messages = self.sudo()
+        messages.filtered(lambda message: message.date != today).date = today
+        messages._send(date=today)
         return True
 
     def action_cancel(self):

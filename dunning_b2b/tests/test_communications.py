@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
 from odoo.tools import format_amount as odoo_format_amount
 from odoo.tools import mute_logger
 
@@ -70,6 +70,19 @@ class TestCommunications(DunningCommon):
         self.assertFalse(message.activity_ids, "the review task is done once sent")
         self.assertTrue(message.mail_message_id)
         self.assertEqual(self._events(move, "email").user_id, self.collector)
+
+    def test_a_reviewed_message_tells_the_figures_of_the_day_it_is_sent(self):
+        """Prepared on day 20 and sent the next day, the email says 21 days overdue (it said
+        the figures of the day it was prepared)."""
+        self._invoice(self.customer, 20, 700)
+        self._run()
+        message = self._messages()
+        self.assertEqual(message.max_days_overdue, 20)
+        with freeze_time(self.run_date + timedelta(days=1)):
+            message.with_user(self.collector).action_send()
+        self.assertEqual(message.date, self.run_date + timedelta(days=1))
+        self.assertEqual(message.max_days_overdue, 21)
+        self.assertIn(">21<", message.mail_message_id.body.replace(" ", ""))
 
     def test_stage_task_goes_to_the_collector(self):
         move = self._invoice(self.customer, 100, 5000)
