@@ -132,12 +132,14 @@ class DunningLadder(models.AbstractModel):
             and states[item.line_id][2] is not None
             and states[item.line_id][2] != item.due_date
         ]
-        for item in unplaced:
+        if unplaced:
             self.env.cr.execute(
                 SQL(
-                    "UPDATE dunning_line SET due_date = %s WHERE move_line_id = %s",
-                    item.due_date,
-                    item.line_id,
+                    """UPDATE dunning_line l SET due_date = r.due
+                         FROM unnest(%s::int[], %s::date[]) AS r(line_id, due)
+                        WHERE l.move_line_id = r.line_id""",
+                    [item.line_id for item in unplaced],
+                    [item.due_date for item in unplaced],
                 )
             )
         if changed:

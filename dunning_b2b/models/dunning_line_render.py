@@ -4,7 +4,6 @@ credits beside them and the net amount asked, per currency."""
 from collections import defaultdict
 
 from odoo import api, models
-from odoo.tools import SQL
 
 from ..engine.items import allocate_credits
 
@@ -112,25 +111,16 @@ class DunningLineRender(models.AbstractModel):
         return rows
 
     @api.model
-    def _get_open_credit_lines(self, companies, partner_ids, run_date=None):
-        """The open credits (credit notes, payments on account) of customers, from the
-        selector of open items.
+    def _get_credit_lines(self, items):
+        """The open credits (credit notes, payments on account) among open ``items`` (from
+        the selector), by date.
 
         :return: dict (commercial partner id, company id) -> account.move.line records
         """
-        query = self.env["dunning.line"]._get_open_items_query(
-            companies, run_date=run_date, partner_ids=partner_ids
-        )
-        rows = self.env.execute_query(
-            SQL(
-                """SELECT partner_id, company_id, line_id FROM (%s) items
-                    WHERE items.amount < 0 ORDER BY invoice_date, line_id""",
-                query,
-            )
-        )
         credit_ids = defaultdict(list)
-        for partner_id, company_id, line_id in rows:
-            credit_ids[partner_id, company_id].append(line_id)
+        for item in sorted(items, key=lambda item: (item.invoice_date, item.line_id)):
+            if item.is_credit:
+                credit_ids[item.partner_id, item.company_id].append(item.line_id)
         Line = self.env["account.move.line"]
         return {key: Line.browse(ids) for key, ids in credit_ids.items()}
 

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import format_date
 
+from ..engine.items import allocate_credits
 from ..tools import amount_formatter
 
 
@@ -279,8 +280,14 @@ class DunningMessage(models.Model):
         lines = self._get_lines()
         labels = Render._get_instalment_labels(self.env["account.move.line"].union(*lines.values()))
         partners = self.partner_id.commercial_partner_id
-        credit_lines = Render._get_open_credit_lines(self.company_id, partners.ids) if self else {}
-        allocations = Render._get_allocations(self.company_id, partners.ids) if self else {}
+        # The customers' open items, read once: the credits listed and the credits applied.
+        items = (
+            self.env["dunning.line"]._get_open_items(self.company_id, partner_ids=partners.ids)
+            if self
+            else []
+        )
+        credit_lines = Render._get_credit_lines(items)
+        allocations = allocate_credits(items)
         data = {}
         for message in self:
             minimum = message.level_id.policy_id.minimum_amount
