@@ -35,3 +35,7 @@ from . import dunning_worklist
 from . import dunning_worklist_figures
 from . import dunning_worklist_refresh
 from . import ir_actions_report
+from . import mail_activity
+from . import dunning_engine_reevaluate
+from . import account_move_line
+from . import res_partner_chatter

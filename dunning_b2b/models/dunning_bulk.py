@@ -201,7 +201,9 @@ class DunningBulk(models.AbstractModel):
         values; a first run on a large backlog creates tens of thousands of tasks.
 
         :param vals_list: dicts with res_model_id, res_id, activity_type_id, summary, note,
-            user_id, date_deadline (a ``date``), optionally res_model and res_name
+            user_id, date_deadline (a ``date``), optionally res_model, res_name,
+            dunning_company_id (default: a task on a customer is the current company's, as
+            ``mail.activity.create`` sets it) and dunning_level_id
         :return: the new mail.activity records
         """
         if not vals_list:
@@ -218,20 +220,23 @@ class DunningBulk(models.AbstractModel):
             }
             records = self.env[model].sudo().browse(res_ids)
             names.update({(model, record.id): record.display_name for record in records})
-        vals_list = [
-            dict(
-                vals,
-                user_id=vals.get("user_id") or self.env.uid,
-                date_deadline=fields.Date.to_date(vals["date_deadline"]),
-            )
-            for vals in vals_list
-        ]
+        vals_list = self.env["mail.activity"]._dunning_set_default_company(
+            [
+                dict(
+                    vals,
+                    user_id=vals.get("user_id") or self.env.uid,
+                    date_deadline=fields.Date.to_date(vals["date_deadline"]),
+                )
+                for vals in vals_list
+            ]
+        )
         users = self.env["res.users"].sudo().browse({vals["user_id"] for vals in vals_list})
         zones = {user.id: user.tz or None for user in users}
         columns = {
             "res_model_id": "int", "res_model": "varchar", "res_id": "int",
             "res_name": "varchar", "activity_type_id": "int", "summary": "varchar",
             "note": "text", "user_id": "int", "user_tz": "varchar", "date_deadline": "date",
+            "dunning_company_id": "int", "dunning_level_id": "int",
         }  # fmt: skip
         rows = []
         for vals in vals_list:

@@ -139,6 +139,7 @@ class DunningCreditHold(models.Model):
         # sudo: managers decide, the hold, its event and the chatter lines are written as
         # the system would; the decision is recorded with the manager's name.
         proposals.sudo()._activate(fields.Date.context_today(self), self.env.user)
+        self.env["dunning.engine"]._reevaluate(proposals, ladder=False)
         return True
 
     def action_reject(self):
@@ -160,6 +161,7 @@ class DunningCreditHold(models.Model):
             },
         )
         self.sudo()._close_activities(self.env._("Rejected"))
+        self.env["dunning.engine"]._reevaluate(self, ladder=False)
         return True
 
     def action_open_lift(self):
@@ -200,6 +202,7 @@ class DunningCreditHold(models.Model):
             ]
         )
         (proposals | new)._activate(date, self.env.user)
+        self.env["dunning.engine"]._reevaluate(proposals | new, ladder=False)
         return proposals | new
 
     def _lift_by_manager(self, reason, date=None):
@@ -219,6 +222,7 @@ class DunningCreditHold(models.Model):
                 for hold in self
             },
         )
+        self.env["dunning.engine"]._reevaluate(self, ladder=False)
         return True
 
     @api.model

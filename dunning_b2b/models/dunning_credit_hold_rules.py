@@ -287,10 +287,11 @@ class DunningCreditHold(models.Model):
 
     # ------------------------------------------------------ run: lift holds
     @api.model
-    def _lift_cleared(self, company, run_date, user, stats):
-        """Lift the stage holds (and withdraw the stage proposals) of customers that have no
-        open receivable line at or beyond the holding stage any more, or whose open credits
-        now cover what is overdue. Manual holds are left alone."""
+    def _lift_cleared(self, company, run_date, user, stats, partners=None):
+        """Lift the stage holds (and withdraw the stage proposals) of customers (of
+        ``partners``: at the click) that have no open receivable line at or beyond the
+        holding stage any more, or whose open credits now cover what is overdue. Manual
+        holds are left alone."""
         holds = self.search(
             [
                 ("company_id", "=", company.id),
@@ -298,6 +299,7 @@ class DunningCreditHold(models.Model):
                 ("origin", "=", "stage"),
                 ("level_id", "!=", False),
             ]
+            + ([("partner_id", "in", partners.ids)] if partners is not None else [])
         )
         # A chunk of held customers at a time: memory stays bounded by the chunk, not
         # by the number of holds (most customers of a large backlog are held).

@@ -252,6 +252,7 @@ class DunningDispute(models.Model):
                 deadline=format_date(self.env, d.deadline),
             ),
         )
+        self.env["dunning.engine"]._reevaluate(disputes)
         return disputes
 
     def write(self, vals):
@@ -416,6 +417,7 @@ class DunningDispute(models.Model):
             ),
             user=user,
         )
+        self.env["dunning.engine"]._reevaluate(disputes)
         return True
 
     def _schedule_owner_activity(self):

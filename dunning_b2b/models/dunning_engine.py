@@ -163,6 +163,7 @@ class DunningEngine(models.AbstractModel):
             ("disputes", "dunning.dispute", "_check_deadlines"),
             ("call tasks", "dunning.message", "_create_call_tasks"),
             ("credit tasks", "dunning.stage.entry", "_close_stale_credit_tasks"),
+            ("stage tasks", "mail.activity", "_dunning_close_obsolete_tasks"),
             ("hold lifts", "dunning.credit.hold", "_lift_cleared"),
             ("credit limits", "dunning.credit.hold", "_apply_credit_limits"),
             ("worklist", "dunning.worklist", "_refresh_daily"),

@@ -119,6 +119,8 @@ class DunningMessage(models.Model):
                     "note": note,
                     "user_id": (collector or self.env.user).id,
                     "date_deadline": run_date,
+                    "dunning_company_id": company.id,
+                    "dunning_level_id": message.level_id.id,
                 }
             )
             text = self.env._(

@@ -306,6 +306,7 @@ class DunningPromise(models.Model):
                 user=p.user_id.name,
             ),
         )
+        self.env["dunning.engine"]._reevaluate(promises)
         return promises
 
     def write(self, vals):
@@ -361,6 +362,7 @@ class DunningPromise(models.Model):
                 user=self.env.user.name,
             ),
         )
+        self.env["dunning.engine"]._reevaluate(self)
         return True
 
     @api.model

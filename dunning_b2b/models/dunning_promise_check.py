@@ -113,6 +113,7 @@ class DunningPromise(models.Model):
                     "note": note,
                     "user_id": (collectors[promise.partner_id.id] or self.env.user).id,
                     "date_deadline": run_date,
+                    "dunning_company_id": company.id,
                 }
             )
         self.env["dunning.engine"]._create_activities(vals_list)

@@ -326,6 +326,8 @@ class DunningStageEntry(models.AbstractModel):
             "note": note,
             "user_id": assignee.id or self.env.uid,
             "date_deadline": fields.Date.add(run_date, days=level.activity_delay),
+            "dunning_company_id": level.company_id.id,
+            "dunning_level_id": level.id,
         }
 
     # ------------------------------------------------------------ open credits
@@ -342,8 +344,13 @@ class DunningStageEntry(models.AbstractModel):
                 return self.env["mail.activity"]
             domain.append(("res_id", "in", list(partner_ids)))
         tasks = self.env["mail.activity"].search(domain)
-        tag = f"[{company.name}]"
-        return tasks.filtered(lambda task: (task.summary or "").endswith(tag))
+        tag = f"[{company.name}]"  # tasks made before they had a company name theirs
+        return tasks.filtered(
+            lambda task: (
+                task.dunning_company_id == company
+                or (not task.dunning_company_id and (task.summary or "").endswith(tag))
+            )
+        )
 
     def _close_stale_credit_tasks(self, company, run_date, user, stats):
         """Daily step: an "apply the open credit" task whose customer no longer has an overdue
@@ -422,6 +429,7 @@ class DunningStageEntry(models.AbstractModel):
                     "note": note,
                     "user_id": collectors[partner.id].id or self.env.uid,
                     "date_deadline": run_date,
+                    "dunning_company_id": company.id,
                 }
             )
             events.append(

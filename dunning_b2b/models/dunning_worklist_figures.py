@@ -2,6 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..engine import previous_quarter, quarter_start
@@ -203,27 +204,41 @@ class DunningWorklist(models.Model):
         return trend
 
     @api.model
-    def _get_next_tasks(self, company, partners):
-        """Per customer: (summary, date) of its earliest open task, on the customer or on one
-        of its messages to review in ``company``."""
+    def _get_next_tasks(self, company, partners, stages=None):
+        """Per customer: (summary, date) of its open task for ``company``, on the customer or
+        on one of its messages to review in ``company``: the task of its current stage (of
+        ``stages``, dict customer id -> stage id) if any, else the earliest."""
         messages = self.env["dunning.message"].search_fetch(
             [("partner_id", "in", partners.ids), ("company_id", "=", company.id),
              ("state", "=", "draft")],
             ["partner_id"],
         )  # fmt: skip
         message_partner = {message.id: message.partner_id.id for message in messages}
-        activities = self.env["mail.activity"].search_fetch(
-            [
-                "|",
-                "&",
-                ("res_model", "=", "res.partner"),
-                ("res_id", "in", partners.ids),
-                "&",
-                ("res_model", "=", "dunning.message"),
-                ("res_id", "in", list(message_partner)),
-            ],
-            ["res_model", "res_id", "date_deadline", "summary", "activity_type_id"],
+        Activity = self.env["mail.activity"]
+        activities = Activity.search_fetch(
+            (
+                Domain("res_model", "=", "res.partner")
+                & Domain("res_id", "in", partners.ids)
+                & Activity._dunning_get_company_domain(company)
+            )
+            | (
+                Domain("res_model", "=", "dunning.message")
+                & Domain("res_id", "in", list(message_partner))
+            ),
+            ["res_model", "res_id", "date_deadline", "summary", "activity_type_id",
+             "dunning_level_id"],
             order="date_deadline, id",
+        )  # fmt: skip
+        stages = stages or {}
+        # The current stage's task first, then the others by date.
+        activities = activities.sorted(
+            lambda a: (
+                a.dunning_level_id.id
+                != stages.get(
+                    a.res_id if a.res_model == "res.partner" else message_partner.get(a.res_id)
+                )
+                or not a.dunning_level_id,
+            )
         )
         tasks = {}
         for activity in activities:

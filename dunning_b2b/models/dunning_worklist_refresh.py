@@ -92,7 +92,7 @@ class DunningWorklist(models.Model):
         promises = self._get_promise_figures(company, run_date, customers)
         disputes = self._get_dispute_figures(company, run_date, customers)
         trend = self._get_stage_trend(company, run_date, partner_ids, ranks)
-        tasks = self._get_next_tasks(company, customers)
+        tasks = self._get_next_tasks(company, customers, stage)
         contacts = self._get_last_contacts(company, partner_ids)
         letters_done = self._get_letters_done(company, partner_ids)
         thresholds = company._dunning_get_thresholds()
@@ -333,6 +333,7 @@ class DunningWorklist(models.Model):
                     "note": Markup("<p>%s</p>") % note,
                     "user_id": (manager or user).id,
                     "date_deadline": run_date,
+                    "dunning_company_id": company.id,
                 }
             )
             events.append(

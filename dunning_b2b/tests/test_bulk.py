@@ -12,7 +12,8 @@ NOTE_FIELDS = (
 )  # fmt: skip
 TASK_FIELDS = (
     "res_model", "res_model_id", "res_id", "res_name", "activity_type_id", "summary", "note",
-    "user_id", "date_deadline", "automated", "active", "user_tz",
+    "user_id", "date_deadline", "automated", "active", "user_tz", "dunning_company_id",
+    "dunning_level_id",
 )  # fmt: skip
 
 
@@ -46,8 +47,10 @@ class TestBulkWriters(DunningCommon):
             "note": Markup("<p>Match the credit note with the invoice.</p>"),
             "user_id": self.collector.id,
             "date_deadline": date(2026, 3, 2),
+            "dunning_level_id": self.formal.id,
         }
         bulk = self.env["dunning.bulk"]._create_activities([vals])
+        self.assertEqual(bulk.dunning_company_id, self.company, "a customer's task is per company")
         orm = self.env["mail.activity"].create(dict(vals))
         self.assertEqual(self._values(bulk, TASK_FIELDS), self._values(orm, TASK_FIELDS))
         self.assertIn(self.collector.partner_id, self.customer.message_partner_ids)

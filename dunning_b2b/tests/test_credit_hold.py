@@ -183,13 +183,15 @@ class TestCreditHold(CreditHoldCommon):
         self.assertEqual(self._partner_events("hold_rejected").user_id, self.manager)
 
     def test_automatic_lift_when_paid(self):
+        """The registered payment lifts the hold at once, not at the next run (issue 11)."""
         move = self._invoice(self.customer, 50, 1000)
         self._run()
         hold = self._hold()
-        self._pay(move, 1000)
-        stats = self._run(run_date=RUN_DATE + timedelta(days=1))
-        self.assertEqual(stats["holds_lifted"], 1)
+        with freeze_time(RUN_DATE + timedelta(days=1)):
+            self._pay(move, 1000)
         self.assertEqual(hold.state, "lifted")
+        stats = self._run(run_date=RUN_DATE + timedelta(days=1))
+        self.assertFalse(stats["holds_lifted"])
         self.assertEqual(hold.date_end, RUN_DATE + timedelta(days=1))
         self.assertFalse(self.customer.credit_hold)
         (event,) = self._partner_events("hold_lifted")

@@ -124,6 +124,14 @@ class DunningCallLog(models.TransientModel):
             )
         sentence = self._get_sentence()
         self._log(partner, sentence)
+        if self.kind == "call":
+            self.env["mail.activity"]._dunning_close_call_tasks(
+                partner, self.company_id, dunning_today(self.env), sentence
+            )
+        if self.outcome == "says_paid":
+            self._schedule_payment_check(partner)
+        # The worklist row shows the call at once (a promise or a dispute refreshes it again).
+        self.env["dunning.engine"]._reevaluate(self, ladder=False)
         if self.outcome == "promised":
             return self.env["dunning.promise"]._get_form_action(
                 {
@@ -147,8 +155,6 @@ class DunningCallLog(models.TransientModel):
                     "default_description": self.note,
                 }
             )
-        if self.outcome == "says_paid":
-            self._schedule_payment_check(partner)
         return {"type": "ir.actions.act_window_close"}
 
     def _get_sentence(self):
@@ -242,4 +248,5 @@ class DunningCallLog(models.TransientModel):
                 invoices=", ".join(moves.mapped("name")) or self.env._("its invoices"),
             ),
             user_id=self.env.user.id,
+            dunning_company_id=self.company_id.id,
         )

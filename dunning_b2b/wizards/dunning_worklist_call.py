@@ -48,21 +48,18 @@ class DunningWorklistCall(models.TransientModel):
                 subtype_xmlid="mail.mt_note",
                 author_id=self.env.user.partner_id.id,
             )
-            # The call answers the customer's open collections calls.
-            row.partner_id.activity_ids.filtered(
-                lambda a: (
-                    a.activity_type_id
-                    == self.env.ref("dunning_b2b.mail_activity_type_dunning_call")
-                    and a.date_deadline <= today
-                )
-            ).action_feedback(feedback=text)
+            # The call answers the customer's open collections calls in the row's company.
+            self.env["mail.activity"]._dunning_close_call_tasks(
+                row.partner_id, row.company_id, today, text
+            )
             if self.next_date:
                 row.partner_id.activity_schedule(
                     "dunning_b2b.mail_activity_type_dunning_call",
                     date_deadline=self.next_date,
                     summary=self.env._("Call back %(name)s", name=row.partner_id.name),
                     user_id=(row.collector_id or self.env.user).id,
+                    dunning_company_id=row.company_id.id,
                 )
         self.env["dunning.event"].sudo().create(events)
-        rows._refresh_rows()
+        self.env["dunning.engine"]._reevaluate(rows, ladder=False)
         return {"type": "ir.actions.act_window_close"}

@@ -1,0 +1,40 @@
+from odoo import models
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    def reconcile(self):
+        """A payment registered or matched with a customer's receivable lines (payment
+        register, outstanding credit, bank reconciliation) re-evaluates that customer in that
+        company at once: holds its lines no longer call for, tasks of the stages paid, its
+        worklist row."""
+        result = super().reconcile()
+        self._dunning_reevaluate_paid()
+        return result
+
+    def _dunning_reevaluate_paid(self):
+        receivable = self.filtered(
+            lambda line: line.account_type == "asset_receivable" and line.partner_id
+        )
+        if not receivable or self.env.context.get("dunning_run_id"):
+            return
+        # Only customers the engine already placed on a ladder in that company.
+        # sudo: whoever reconciles may not read the engine's line states.
+        known = {
+            (partner.id, company.id)
+            for partner, company in self.env["dunning.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "in", receivable.partner_id.commercial_partner_id.ids),
+                    ("company_id", "in", receivable.company_id.ids),
+                ],
+                ["partner_id", "company_id"],
+            )
+        }
+        lines = receivable.filtered(
+            lambda line: (line.partner_id.commercial_partner_id.id, line.company_id.id) in known
+        )
+        if lines:
+            self.env["dunning.engine"]._reevaluate(lines, ladder=False)
