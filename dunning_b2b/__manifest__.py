@@ -50,6 +50,9 @@
         "web.assets_backend": [
             "dunning_b2b/static/src/kpi_dashboard/*",
         ],
+        "web.assets_tests": [
+            "dunning_b2b/static/tests/tours/**/*",
+        ],
     },
     "demo": ["demo/dunning_demo.xml"],
     "installable": True,

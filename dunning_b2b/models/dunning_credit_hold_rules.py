@@ -185,9 +185,10 @@ class DunningCreditHold(models.Model):
 
     # ----------------------------------------------------- run: credit limits
     @api.model
-    def _apply_credit_limits(self, company, run_date, user, stats):
-        """Hold customers whose net open receivables exceed their credit limit (company
-        setting), and lift such holds once they are back under it."""
+    def _apply_credit_limits(self, company, run_date, user, stats, partners=None):
+        """Hold customers (of ``partners``: at the click) whose net open receivables exceed
+        their credit limit (company setting), and lift such holds once they are back under
+        it."""
         rule = company.dunning_credit_limit_hold
         enabled = company.account_use_credit_limit and rule != "none"
         limit_holds = self.search(
@@ -196,19 +197,20 @@ class DunningCreditHold(models.Model):
                 ("state", "in", OPEN_STATES),
                 ("origin", "=", "credit_limit"),
             ]
+            + ([("partner_id", "in", partners.ids)] if partners is not None else [])
         )
         if not enabled and not limit_holds:
             return
-        amount = self._get_exposure(company, run_date)
+        amount = self._get_exposure(company, run_date, partners)
         Partner = self.env["res.partner"]
-        partners = Partner.browse(list(amount)) if enabled else Partner
-        partners |= limit_holds.partner_id
+        customers = Partner.browse(list(amount)) if enabled else Partner
+        customers |= limit_holds.partner_id
         limits = {
-            partner.id: partner.credit_limit for partner in partners.with_company(company).sudo()
+            partner.id: partner.credit_limit for partner in customers.with_company(company).sudo()
         }
         over = {
             partner.id
-            for partner in partners
+            for partner in customers
             if over_credit_limit(amount.get(partner.id, 0.0), limits[partner.id])
         }
         currency = company.currency_id
@@ -260,14 +262,16 @@ class DunningCreditHold(models.Model):
         self._start_holds(created - to_apply, to_apply, company, run_date, user, stats)
 
     @api.model
-    def _get_exposure(self, company, run_date):
-        """Each customer's net open amount in the company's currency: its open receivable
-        lines, due or not, less its open credits of the same currency (a credit in another
-        currency nets nothing), never below zero per currency.
+    def _get_exposure(self, company, run_date, partners=None):
+        """Each customer's (of ``partners``) net open amount in the company's currency: its
+        open receivable lines, due or not, less its open credits of the same currency (a
+        credit in another currency nets nothing), never below zero per currency.
 
         :return: dict partner id -> amount, for customers with a positive exposure
         """
-        query = self.env["dunning.line"]._get_open_items_query(company, run_date)
+        query = self.env["dunning.line"]._get_open_items_query(
+            company, run_date, partner_ids=partners.ids if partners is not None else None
+        )
         rows = self.env.execute_query(
             SQL(
                 """SELECT partner_id, SUM(GREATEST(amount, 0))

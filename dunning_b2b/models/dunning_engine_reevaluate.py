@@ -45,9 +45,9 @@ class DunningEngine(models.AbstractModel):
     def _reevaluate_steps(self, company, run_date, user, partners):
         """The daily steps that decide a customer's holds, tasks and row, for ``partners``."""
         stats = Counter()
-        self.env["dunning.credit.hold"]._lift_cleared(
-            company, run_date, user, stats, partners=partners
-        )
+        Hold = self.env["dunning.credit.hold"]
+        Hold._lift_cleared(company, run_date, user, stats, partners=partners)
+        Hold._apply_credit_limits(company, run_date, user, stats, partners=partners)
         self.env["mail.activity"]._dunning_close_obsolete_tasks(
             company, run_date, user, stats, partners=partners
         )

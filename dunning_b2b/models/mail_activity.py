@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-# Models whose tasks belong to a customer's collections and carry no company of their own.
+# Customers: Odoo binds tasks on them to no company.
 PARTNER_MODEL = "res.partner"
 
 
@@ -99,8 +99,16 @@ class MailActivity(models.Model):
         ``company`` is done, with a note saying why: the lines passed to a later stage, or
         they were paid."""
         tasks = self._dunning_get_stage_tasks(company, partners)
-        if not tasks:
-            return
+        # A chunk at a time: memory stays bounded by the chunk, not by the number of tasks.
+        size = self.env["dunning.engine"]._get_chunk_size()
+        for start in range(0, len(tasks), size):
+            closed = self._dunning_close_obsolete_chunk(
+                company, run_date, user, tasks[start : start + size]
+            )
+            stats["tasks_closed"] = stats.get("tasks_closed", 0) + closed
+
+    @api.model
+    def _dunning_close_obsolete_chunk(self, company, run_date, user, tasks):
         partner_of = tasks._dunning_get_task_partners()
         levels_by_partner = self._dunning_get_open_levels(
             company, run_date, set(partner_of.values())
@@ -115,12 +123,15 @@ class MailActivity(models.Model):
             if current and current.day_offset > task.dunning_level_id.day_offset:
                 note = self.env._("Stage passed: now %(stage)s", stage=current.name)
             else:
-                note = self.env._("Paid")
+                note = self.env._(
+                    "Paid: nothing is open at %(stage)s any more",
+                    stage=task.dunning_level_id.name,
+                )
             obsolete[note] |= task
         for note, group in obsolete.items():
             # sudo: the assignee of a stage's task may be someone else than the user.
             group.with_user(user).sudo().action_feedback(feedback=note)
-        stats["tasks_closed"] = stats.get("tasks_closed", 0) + sum(map(len, obsolete.values()))
+        return sum(len(group) for group in obsolete.values())
 
     @api.model
     def _dunning_get_stage_tasks(self, company, partners=None):

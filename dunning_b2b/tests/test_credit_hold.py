@@ -272,10 +272,14 @@ class TestCreditHold(CreditHoldCommon):
         self.assertIn("exceed the credit limit", hold.reason)
         self.assertTrue(self.customer.credit_hold)
         self.assertFalse(self._hold(self.big), "Big Buyer has no credit limit")
-        self._pay(move, 600)
-        self._run(run_date=RUN_DATE + timedelta(days=1))
+        row = self.env["dunning.worklist"].search([("partner_id", "=", self.customer.id)])
+        self.assertTrue(row.credit_hold)
+        # The payment lifts the hold at once, and the worklist row says so (issue 11).
+        with freeze_time(RUN_DATE + timedelta(days=1)):
+            self._pay(move, 600)
         self.assertEqual(hold.state, "lifted")
         self.assertIn("back under the credit limit", self._partner_events("hold_lifted").note)
+        self.assertFalse(row.credit_hold)
 
     def test_credit_limit_holds_nobody_unless_asked(self):
         self.company.account_use_credit_limit = True

@@ -97,6 +97,22 @@ class TestDailyLoop(ConversationCommon):
         self.assertFalse(row.dispute_open)
         self.assertFalse(self._pause(move))
 
+    def test_hold_decided_shows_on_the_row_at_once(self):
+        self._invoice(self.customer, 5, 1000)
+        self._run()
+        row = self._row()
+        self.assertFalse(row.credit_hold)
+        for decision, held in (("set", True), ("lift", False)):
+            wizard = Form(
+                self.env["dunning.credit.hold.decide"]
+                .with_user(self.manager)
+                .with_context(default_partner_id=self.customer.id, default_decision=decision)
+            )
+            wizard.reason = "Bounced cheques" if held else "Cheques cleared"
+            with freeze_time(DAY_AFTER):
+                wizard.save().action_confirm()
+            self.assertEqual(row.credit_hold, held)
+
     # ------------------------------------------------------------------ tasks
     def _partner_bodies(self):
         return self._bodies(self.customer)
