@@ -21,11 +21,10 @@ class AccountMoveLine(models.Model):
             return
         # Only customers the engine already placed on a ladder in that company.
         # sudo: whoever reconciles may not read the engine's line states.
+        Line = self.env["dunning.line"].sudo()
         known = {
             (partner.id, company.id)
-            for partner, company in self.env["dunning.line"]
-            .sudo()
-            ._read_group(
+            for partner, company in Line._read_group(
                 [
                     ("partner_id", "in", receivable.partner_id.commercial_partner_id.ids),
                     ("company_id", "in", receivable.company_id.ids),

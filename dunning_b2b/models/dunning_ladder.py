@@ -103,6 +103,9 @@ class DunningLadder(models.AbstractModel):
                 open_items=items,
                 placed=placed,
             )
+            self.env["mail.activity"]._dunning_close_passed_tasks(
+                company, run_date, user, stats, advances
+            )
 
     # ------------------------------------------------------------ line states
     def _sync_states(self, company, debits, run_date, user, stats):

@@ -108,6 +108,22 @@ class MailActivity(models.Model):
             stats["tasks_closed"] = stats.get("tasks_closed", 0) + closed
 
     @api.model
+    def _dunning_close_passed_tasks(self, company, run_date, user, stats, advances):
+        """In the run, as lines enter a stage (``advances``): the tasks of the stages their
+        customers left are done ("Run dunning now" closes them too, not only the daily
+        step). Tasks of the stages entered now are left alone without reading the lines."""
+        entered = {(advance.partner_id, advance.stage_id) for advance in advances}
+        partners = self.env["res.partner"].browse({partner_id for partner_id, _ in entered})
+        tasks = self._dunning_get_stage_tasks(company, partners)
+        partner_of = tasks._dunning_get_task_partners()
+        tasks = tasks.filtered(
+            lambda task: (partner_of.get(task.id), task.dunning_level_id.id) not in entered
+        )
+        if tasks:
+            closed = self._dunning_close_obsolete_chunk(company, run_date, user, tasks)
+            stats["tasks_closed"] = stats.get("tasks_closed", 0) + closed
+
+    @api.model
     def _dunning_close_obsolete_chunk(self, company, run_date, user, tasks):
         partner_of = tasks._dunning_get_task_partners()
         levels_by_partner = self._dunning_get_open_levels(

@@ -141,6 +141,15 @@ class TestDailyLoop(ConversationCommon):
         self.assertIn("Paid", self._partner_bodies())
         self.assertFalse(self._row(), "nothing open: the customer leaves the worklist")
 
+    def test_run_now_closes_the_tasks_of_the_stage_passed(self):
+        self._invoice(self.customer, 20, 1000)
+        self._run()
+        formal_tasks = self.env["mail.activity"].search([("dunning_level_id", "=", self.formal.id)])
+        self.assertTrue(formal_tasks)
+        with freeze_time(RUN_DATE + timedelta(days=30)):
+            self.customer.with_user(self.collector).action_dunning_run()
+        self.assertFalse(formal_tasks.exists().filtered("active"))
+
     # -------------------------------------------------------- tasks per company
     def _shared_customer_tasks(self):
         company_b = self.setup_other_company(name="Company B")["company"]
