@@ -13,7 +13,16 @@ class AccountMoveLine(models.Model):
         self._dunning_reevaluate_paid()
         return result
 
+    def remove_move_reconcile(self):
+        """A payment unmatched: the customer's row and holds show the lines open again."""
+        lines = self.matched_debit_ids.debit_move_id | self.matched_credit_ids.credit_move_id
+        result = super().remove_move_reconcile()
+        (self | lines)._dunning_reevaluate_paid()
+        return result
+
     def _dunning_reevaluate_paid(self):
+        """Re-evaluate the customers of the receivable lines among ``self`` (the engine's
+        customers only), without the ladder: paying or unmatching moves no line forward."""
         receivable = self.filtered(
             lambda line: line.account_type == "asset_receivable" and line.partner_id
         )

@@ -97,6 +97,19 @@ class TestDailyLoop(ConversationCommon):
         self.assertFalse(row.dispute_open)
         self.assertFalse(self._pause(move))
 
+    def test_payment_and_its_undoing_show_on_the_row_at_once(self):
+        move = self._invoice(self.customer, 5, 1000)
+        self._run()
+        self.assertTrue(self._row())
+        with freeze_time(DAY_AFTER):
+            self._pay(move, 1000)
+        self.assertFalse(self._row(), "paid: nothing left to chase")
+        receivable = move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        with freeze_time(DAY_AFTER):
+            receivable.remove_move_reconcile()
+        # Unmatched, the payment is an open credit that covers the invoice: apply it.
+        self.assertEqual(self._row().next_action, "Apply the open credit")
+
     def test_hold_decided_shows_on_the_row_at_once(self):
         self._invoice(self.customer, 5, 1000)
         self._run()
