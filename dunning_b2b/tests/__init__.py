@@ -31,3 +31,4 @@ from . import test_ledger_credits
 from . import test_daily_mark
 from . import test_event_trail
 from . import test_credit_hold_write
+from . import test_company_scope
