@@ -32,3 +32,4 @@ from . import test_daily_mark
 from . import test_event_trail
 from . import test_credit_hold_write
 from . import test_company_scope
+from . import test_company_checks
