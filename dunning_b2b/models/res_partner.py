@@ -133,6 +133,7 @@ class ResPartner(models.Model):
             )
             partner.dunning_currency_id = company.currency_id
 
+    @api.depends_context("company")
     def _compute_dunning_worklist_id(self):
         rows = self.env["dunning.worklist"].search(
             [
@@ -171,6 +172,7 @@ class ResPartner(models.Model):
         for partner in self:
             partner.dunning_event_count = counts.get(partner.commercial_partner_id, 0)
 
+    @api.depends_context("company")
     def _compute_dunning_promise_stats(self):
         rows = self.env["dunning.promise"]._read_group(
             [
@@ -190,6 +192,7 @@ class ResPartner(models.Model):
             partner.dunning_promise_broken_count = states.get("broken", 0)
             partner.dunning_promise_kept_ratio = ratio or 0.0
 
+    @api.depends_context("company")
     def _compute_dunning_dispute_stats(self):
         domain = [
             ("partner_id", "in", self.commercial_partner_id.ids),
@@ -329,6 +332,8 @@ class ResPartner(models.Model):
             "target": "new",
             "context": {
                 "default_partner_id": self.id,
+                # The call is logged in the invoices' company (else the current one).
+                "default_company_id": (moves.company_id[:1] if moves else self.env.company).id,
                 "default_kind": kind,
                 "default_move_ids": (moves or self.env["account.move"]).ids,
             },

@@ -1,4 +1,5 @@
 from odoo import Command
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, freeze_time, new_test_user, tagged
 
 from .common import RUN_DATE, DunningCommon
@@ -51,7 +52,9 @@ class TestCompanyScope(DunningCommon):
 
     def _as_a(self, user):
         """The user's session with company A selected (alone)."""
-        return self.env(user=user, context=dict(self.env.context, allowed_company_ids=[self.company.id]))
+        return self.env(
+            user=user, context=dict(self.env.context, allowed_company_ids=[self.company.id])
+        )
 
     def _b_state(self):
         """Everything of company B the dunning of the shared customer could touch."""
@@ -201,3 +204,40 @@ class TestCompanyScope(DunningCommon):
             rows.action_send_stage_message()
             rows.action_refresh()
         self.assertEqual(self._b_state(), before)
+
+    # ------------------------------------------------------------------ call log
+    def test_call_log_stays_in_the_companies_of_the_user(self):
+        """Found: the call log took any company and any invoice it was given: a collector
+        of A wrote calls into B's audit trail and chatter (over RPC, or from B's invoice
+        while working in A)."""
+        self._run()
+        before = self._b_state()
+        for env in (self.env(user=self.collector, context={}), self._as_a(self.collector_ab)):
+            wizard = env["dunning.call.log"].create(
+                {"partner_id": self.customer.id, "company_id": self.company_b.id}
+            )
+            with self.assertRaises(AccessError):
+                wizard.action_confirm()
+        both = self.env(
+            user=self.collector_ab,
+            context=dict(
+                self.env.context, allowed_company_ids=[self.company.id, self.company_b.id]
+            ),
+        )
+        wizard = both["dunning.call.log"].create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "move_ids": [Command.set(self.move_b.ids)],
+            }
+        )
+        with self.assertRaises(UserError):
+            wizard.action_confirm()
+        self.assertEqual(self._b_state(), before)
+        # From B's invoice, the call is B's (the user selected B too).
+        action = self.move_b.with_env(both).action_dunning_log_call()
+        self.assertEqual(action["context"]["default_company_id"], self.company_b.id)
+        with freeze_time(RUN_DATE):
+            Form(both["dunning.call.log"].with_context(**action["context"])).save().action_confirm()
+        call = self.env["dunning.event"].search([("event_type", "=", "call")])
+        self.assertEqual((call.company_id, call.move_id), (self.company_b, self.move_b))

@@ -3,7 +3,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..models.dunning_promise import dunning_today
 
@@ -111,6 +111,7 @@ class DunningCallLog(models.TransientModel):
         self.check_access("create")
         if not self.env.user.has_group("dunning_b2b.group_dunning_user"):
             raise UserError(self.env._("Only collectors log calls and responses."))
+        self._check_company_scope()
         partner = self.partner_id.commercial_partner_id
         foreign = self.move_ids.filtered(lambda m: m.commercial_partner_id != partner)
         if foreign:
@@ -150,6 +151,27 @@ class DunningCallLog(models.TransientModel):
         if self.outcome == "says_paid":
             self._schedule_payment_check(partner)
         return {"type": "ir.actions.act_window_close"}
+
+    def _check_company_scope(self):
+        """The call is logged in a company the user works in (the events and figures are
+        that company's), on invoices of that company."""
+        if self.company_id not in self.env.companies:
+            raise AccessError(
+                self.env._(
+                    "Company: you do not work in the company of this call. Select the "
+                    "company in the company switcher, then log the call."
+                )
+            )
+        foreign = self.move_ids.filtered(lambda m: m.company_id != self.company_id)
+        if foreign:
+            raise UserError(
+                self.env._(
+                    "Invoices: %(invoices)s belong to another company than %(company)s. Log "
+                    "the call from the invoice, in its company.",
+                    invoices=", ".join(foreign.mapped("name")),
+                    company=self.company_id.name,
+                )
+            )
 
     def _get_sentence(self):
         outcomes = dict(self._fields["outcome"]._description_selection(self.env))
