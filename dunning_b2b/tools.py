@@ -43,6 +43,7 @@ def amount_formatter(env):
 def positive_int_param(env, key, default):
     """The system parameter ``key`` as an integer of at least 1; ``default`` when it is unset
     or not a number."""
+    # sudo: system parameters are for administrators; only this key is read
     value = env["ir.config_parameter"].sudo().get_param(key)
     try:
         return max(int(value), 1) if value else default

@@ -55,8 +55,7 @@ class AccountMove(models.Model):
             move.dunning_days_overdue = (today - min(dues)).days if dues else 0
 
     def _compute_dunning_level(self):
-        # sudo: the engine's state of documents the user can read; dunning.line itself is
-        # readable by accounting users only.
+        # sudo: engine state of these documents only (dunning.line is for accounting users)
         states = (
             self.env["dunning.line"]
             .sudo()
@@ -163,6 +162,7 @@ class AccountMove(models.Model):
         :return: dict move id -> human-readable reason
         Must work set-wise.
         """
+        # sudo: disputes of these documents only, read for users without collections rights
         resolved = (
             self.env["dunning.dispute"]
             .sudo()
@@ -200,6 +200,7 @@ class AccountMove(models.Model):
             else self.env._("Included in dunning again")
         )
         today = fields.Date.context_today(self)
+        # sudo: the audit trail is written by the system only, in each document's company
         self.env["dunning.event"].sudo().create(
             [
                 {
@@ -243,13 +244,13 @@ class AccountMove(models.Model):
         """Restart the dunning of the documents' receivable lines that reached a stage: a new
         cycle, no stage, and the due date read again when the engine next sees the line;
         an event and a chatter note say why."""
-        # sudo: the engine's own state and audit trail, changed for whoever may reset,
-        # cancel or reverse the document (their right to do that is checked by account).
+        # sudo: engine state of these documents only, reset for whoever may reset them
         Line = self.env["dunning.line"].sudo()
         states = Line.search([("move_id", "in", self.ids), ("level_id", "!=", False)])
         if not states:
             return
         today = fields.Date.context_today(self)
+        # sudo: the audit trail is written by the system only, in each line's company
         self.env["dunning.event"].sudo()._create_bulk(
             [
                 {
@@ -280,6 +281,7 @@ class AccountMove(models.Model):
             )
         )
         self.env["dunning.line"]._invalidate_stages()
+        # sudo: notes on these documents only, in one INSERT
         self.env["dunning.bulk"].sudo()._log_notes(
             "account.move",
             {move.id: Markup("%s") % reason for move in states.move_id},

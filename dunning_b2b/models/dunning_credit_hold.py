@@ -136,8 +136,7 @@ class DunningCreditHold(models.Model):
         proposals = self.filtered(lambda h: h.state == "proposed")
         if proposals != self:
             raise UserError(self.env._("Only proposed credit holds can be applied."))
-        # sudo: managers decide, the hold, its event and the chatter lines are written as
-        # the system would; the decision is recorded with the manager's name.
+        # sudo: manager checked; these holds, their events and notes written as the system
         proposals.sudo()._activate(fields.Date.context_today(self), self.env.user)
         return True
 
@@ -147,6 +146,7 @@ class DunningCreditHold(models.Model):
         if self.filtered(lambda h: h.state != "proposed"):
             raise UserError(self.env._("Only proposed credit holds can be rejected."))
         today = fields.Date.context_today(self)
+        # sudo: manager checked (holds read as the manager); state, events, tasks as system
         self.sudo().write({"state": "rejected", "date_end": today, "decided_by_id": self.env.uid})
         self.sudo()._log(
             "hold_rejected",
@@ -159,6 +159,7 @@ class DunningCreditHold(models.Model):
                 for hold in self
             },
         )
+        # sudo: these holds' tasks are closed whoever they are assigned to
         self.sudo()._close_activities(self.env._("Rejected"))
         return True
 
@@ -176,6 +177,7 @@ class DunningCreditHold(models.Model):
         partners = partners.commercial_partner_id
         date = date or fields.Date.context_today(self)
         company = self.env.company
+        # sudo: manager checked; holds of the current company only
         holds = self.sudo()._get_open(partners, company)
         already = holds.filtered(lambda h: h.state == "active")
         if already:
@@ -187,6 +189,7 @@ class DunningCreditHold(models.Model):
             )
         proposals = holds.filtered(lambda h: h.state == "proposed")
         proposals.write({"origin": "manager", "reason": reason.strip(), "level_id": False})
+        # sudo: manager checked; holds in the current company
         new = self.sudo().create(
             [
                 {
@@ -209,6 +212,7 @@ class DunningCreditHold(models.Model):
         if self.filtered(lambda h: h.state != "active"):
             raise UserError(self.env._("Only active credit holds can be lifted."))
         date = date or fields.Date.context_today(self)
+        # sudo: manager checked (holds read as the manager); state, events, tasks as system
         self.sudo()._lift(
             date,
             self.env.user,
@@ -262,6 +266,7 @@ class DunningCreditHold(models.Model):
     def _log(self, event_type, date, user, notes):
         """An event per hold and a line in the chatter of the hold and of the customer, each
         in one INSERT (a run can start thousands of holds; see ``dunning.engine._log_notes``)."""
+        # sudo: the audit trail is written by the system only, in each hold's company
         self.env["dunning.event"].sudo()._create_bulk(
             [
                 {
@@ -284,6 +289,7 @@ class DunningCreditHold(models.Model):
             % (labels[event_type], hold.company_id.name, notes[hold.id])
             for hold in self
         }
+        # sudo: notes on these holds and their customers
         engine = self.env["dunning.engine"].sudo()
         engine._log_notes(self._name, bodies, user.partner_id)
         engine._log_notes(
@@ -310,10 +316,12 @@ class DunningCreditHold(models.Model):
     def _close_activities(self, feedback):
         activities = self.activity_ids
         if activities:
+            # sudo: these holds' tasks are closed whoever they are assigned to
             activities.sudo().action_feedback(feedback=feedback)
 
     def _get_deciders(self, company):
         """Dunning managers of ``company``: they decide proposals."""
+        # sudo: group members, filtered on the company below
         managers = self.env.ref("dunning_b2b.group_dunning_manager").sudo().user_ids
         return managers.filtered(
             lambda u: u.active and not u.share and company in u.company_ids and u.id != 1

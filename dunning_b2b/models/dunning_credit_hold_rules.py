@@ -203,6 +203,7 @@ class DunningCreditHold(models.Model):
         Partner = self.env["res.partner"]
         partners = Partner.browse(list(amount)) if enabled else Partner
         partners |= limit_holds.partner_id
+        # sudo: credit limits of these customers in this company, for the engine
         limits = {
             partner.id: partner.credit_limit for partner in partners.with_company(company).sudo()
         }

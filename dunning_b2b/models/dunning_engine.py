@@ -48,9 +48,7 @@ class DunningEngine(models.AbstractModel):
         companies = self.env.companies
         if moves is not None:
             companies &= moves.company_id
-        # sudo: the run writes engine state, events, messages and tasks that a collector's
-        # own rights do not all cover; the user's right to act on these records was checked,
-        # and the run is limited to the user's companies.
+        # sudo: writes beyond a collector's rights; records checked, run in env.companies
         stats = self.sudo()._run(
             moves=moves and moves.sudo(),
             partners=partners and partners.sudo(),
@@ -58,7 +56,7 @@ class DunningEngine(models.AbstractModel):
             user=self.env.user,
         )
         # The worklist shows at once what the run did to these customers.
-        touched = (moves.commercial_partner_id if moves is not None else partners).sudo()
+        touched = moves.commercial_partner_id if moves is not None else partners
         today = fields.Date.context_today(self)
         for company in companies:
             # sudo: the engine's rows of the customers just run, in that company alone.
@@ -262,8 +260,7 @@ class DunningEngine(models.AbstractModel):
             )
 
     def _refresh_kpis(self, company, run_date, user, stats):
-        # sudo: KPI snapshots are company figures the engine writes for everyone to read;
-        # the step runs in ``company`` alone (_run_daily_steps).
+        # sudo: KPI snapshots are company figures the engine writes; this step runs in company alone
         self.env["dunning.kpi"].sudo()._refresh_company(company, run_date)
         stats["kpi_refreshed"] += 1
 

@@ -38,6 +38,7 @@ class DunningMessage(models.Model):
         if any(message.state != "draft" for message in self):
             raise UserError(self.env._("Only messages to review can be cancelled."))
         self.check_access("write")
+        # sudo: write right checked above; these messages' tasks, state and events as system
         self.sudo().activity_ids.action_feedback(feedback=self.env._("Message cancelled."))
         self.sudo().state = "cancel"
         self.env["dunning.event"].sudo().create(
@@ -178,6 +179,7 @@ class DunningMessage(models.Model):
         }
         reply_to = {}
         for (email_from, author_id), messages in self.grouped(lambda m: senders[m.id]).items():
+            # sudo: reply-to addresses of the messages' own customers
             addresses = messages.partner_id.sudo()._notify_get_reply_to(
                 default=email_from, author_id=author_id
             )

@@ -445,6 +445,7 @@ class DunningPromise(models.Model):
         lines = self._get_open_lines()
         for promise in self:
             sentence = text(promise)
+            # sudo: the trail of this promise, written for the user's action
             promise.sudo()._message_log(body=Markup("%s") % sentence)
             by_move = defaultdict(list)
             for item in lines.get(promise.id, []):
@@ -456,6 +457,7 @@ class DunningPromise(models.Model):
                     )
                 )
                 invoice_logs[move.id].append(sentence)
+        # sudo: notes on the promises' own invoices (same company), without write right on them
         moves = self.env["account.move"].browse(list(invoice_logs)).sudo()
         moves._message_log_batch(
             {
@@ -463,6 +465,7 @@ class DunningPromise(models.Model):
                 for move_id, sentences in invoice_logs.items()
             }
         )
+        # sudo: the audit trail is written by the system only, in each promise's company
         self.env["dunning.event"].sudo().create(events)
 
     def _prepare_event_vals(self, event_type, move, date, user, note, items=()):

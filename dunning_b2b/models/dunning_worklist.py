@@ -189,8 +189,7 @@ class DunningWorklist(models.Model):
         yet."""
         self._check_collector()
         today = fields.Date.context_today(self)
-        # sudo: messages and the engine's helpers are written by the system for the
-        # collector's action, within the rows' companies (rows are read as the collector).
+        # sudo: messages written for the collector, in the rows' companies (rows read as the user)
         Message = self.env["dunning.message"].sudo()
         engine = self.env["dunning.engine"].sudo()
         to_send = Message
@@ -315,7 +314,7 @@ class DunningWorklist(models.Model):
         if not self.env.user.has_group("dunning_b2b.group_dunning_user"):
             raise AccessError(self.env._("Only collections users can refresh the worklist."))
         company = self.env.company
-        # sudo: the rows are the engine's; the collector's right was checked above.
+        # sudo: the rows are the engine's; collector checked, the current company only
         self.sudo().with_company(company)._refresh_daily(
             company, fields.Date.context_today(self), self.env.user, {}
         )
@@ -326,6 +325,7 @@ class DunningWorklist(models.Model):
         today = fields.Date.context_today(self)
         for company in self.company_id:
             rows = self.filtered(lambda r, c=company: r.company_id == c)
+            # sudo: the rows are the engine's; these rows' customers, in their company
             self.sudo().with_company(company)._refresh(
                 company, today, self.env.user, partners=rows.partner_id, checks=False
             )

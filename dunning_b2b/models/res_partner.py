@@ -229,6 +229,7 @@ class ResPartner(models.Model):
             )
             if self.env.user.has_group(group):
                 self.check_access("read")
+                # sudo: dunning fields without contact rights; group checked; current company
                 return self.sudo().write(vals)
         if "dunning_segment" in vals and "dunning_segment_pinned" not in vals:
             # A segment chosen by hand stays: the daily job does not overwrite it.
@@ -247,6 +248,7 @@ class ResPartner(models.Model):
         if not self:
             return
         company = self.env.company
+        # sudo: the engine's rows of these customers in the current company
         rows = (
             self.env["dunning.worklist"]
             .sudo()
@@ -255,6 +257,7 @@ class ResPartner(models.Model):
         for row in rows:
             partner = row.partner_id.with_company(company)
             row.collector_id = partner.dunning_collector_id or company.dunning_collector_id
+        # sudo: the audit trail is written by the system only, in the current company
         self.env["dunning.event"].sudo().create(
             [
                 {

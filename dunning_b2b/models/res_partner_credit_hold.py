@@ -57,8 +57,7 @@ class ResPartner(models.Model):
     def _compute_credit_hold(self):
         company = self.env.company
         commercial_ids = [pid for pid in self.commercial_partner_id.ids if pid]
-        # sudo: the banner is for every internal user who can see the customer (sales users
-        # have no access to collections records); only these display fields leave the sudo.
+        # sudo: the banner for any internal user; current company's holds, display fields only
         holds = (
             self.env["dunning.credit.hold"]
             .sudo()
@@ -96,6 +95,7 @@ class ResPartner(models.Model):
         # sudo: the manager's right was checked; holds are read across the current company.
         active = {
             hold.partner_id: hold
+            # sudo: holds of these customers in the current company; rights checked below
             for hold in Hold.sudo()._get_open(partners, company)
             if hold.state == "active"
         }
@@ -126,7 +126,7 @@ class ResPartner(models.Model):
     def _search_credit_hold(self, operator, value):
         if operator not in ("in", "not in"):
             return NotImplemented
-        # sudo: see _compute_credit_hold
+        # sudo: held customers of the current company for any internal user (as the compute)
         holds = (
             self.env["dunning.credit.hold"]
             .sudo()
@@ -181,6 +181,7 @@ class ResPartner(models.Model):
             share = revenue_share(revenue.get(partner, 0.0), total)
             result[partner.id] = (
                 share,
+                # sudo: the key-account flag (managers' field) of this customer in company
                 is_key_account(share, threshold, partner.sudo().dunning_key_account),
             )
         return result

@@ -206,12 +206,13 @@ class DunningCallLog(models.TransientModel):
         today = dunning_today(self.env)
         event_type = "call" if self.kind == "call" else "response"
         body = Markup("%s") % sentence
-        # sudo: events are the audit trail, written for the collector's action.
+        # sudo: a collector posts on customers without the right to edit them
         partner.sudo().message_post(
             body=body, message_type="comment", subtype_xmlid="mail.mt_note",
             author_id=self.env.user.partner_id.id,
         )  # fmt: skip
         if self.move_ids:
+            # sudo: notes on the call's invoices (its company's), without write right on them
             self.move_ids.sudo()._message_log_batch(
                 {move.id: body for move in self.move_ids}, author_id=self.env.user.partner_id.id
             )
@@ -225,6 +226,7 @@ class DunningCallLog(models.TransientModel):
         }
         # Per invoice: what its open receivable lines owe, and the oldest one's age.
         open_items = self._get_open_items_by_move()
+        # sudo: the audit trail is written by the system only, in the call's company
         self.env["dunning.event"].sudo().create(
             [
                 dict(
@@ -249,7 +251,7 @@ class DunningCallLog(models.TransientModel):
 
     def _schedule_payment_check(self, partner):
         moves = self.move_ids
-        # sudo: collectors chase customers they may not edit; the task is theirs.
+        # sudo: collectors chase customers they may not edit; the task is theirs
         partner.sudo().activity_schedule(
             "dunning_b2b.mail_activity_type_dunning_todo",
             date_deadline=dunning_today(self.env) + timedelta(days=PAYMENT_CHECK_DELAY),

@@ -25,6 +25,7 @@ class DunningWorklistCall(models.TransientModel):
         labels = dict(self._fields["outcome"]._description_selection(self.env))
         today = fields.Date.context_today(self)
         events = []
+        # sudo: rows read by the collector above (their companies); chatter and tasks as system
         rows = self.worklist_ids.sudo()
         for row in rows:
             text = labels[self.outcome] + (f": {self.note}" if self.note else "")
@@ -63,6 +64,7 @@ class DunningWorklistCall(models.TransientModel):
                     summary=self.env._("Call back %(name)s", name=row.partner_id.name),
                     user_id=(row.collector_id or self.env.user).id,
                 )
+        # sudo: the audit trail is written by the system only, in each row's company
         self.env["dunning.event"].sudo().create(events)
         rows._refresh_rows()
         return {"type": "ir.actions.act_window_close"}
