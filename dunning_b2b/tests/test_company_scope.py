@@ -154,6 +154,26 @@ class TestCompanyScope(DunningCommon):
             self.assertEqual(letters.move_id, self.move_a)
         self.assertEqual(self._b_state(), before)
 
+    def test_letters_from_rows_of_another_company_are_refused(self):
+        """Found: from the worklist of companies A and B (A active), printing B's row gave
+        the customer A's letter and left B's row asking for it."""
+        self._run()
+        both = self.env(
+            user=self.collector_ab,
+            context=dict(
+                self.env.context, allowed_company_ids=[self.company.id, self.company_b.id]
+            ),
+        )
+        rows = both["dunning.worklist"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(rows.company_id, self.company | self.company_b)
+        row_b = rows.filtered(lambda r: r.company_id == self.company_b)
+        for action in ("action_print_letters", "action_print_statement"):
+            with self.assertRaisesRegex(UserError, "Switch to Company B"):
+                getattr(row_b, action)()
+            with self.assertRaises(UserError):
+                getattr(rows, action)()
+            self.assertEqual(getattr(rows - row_b, action)()["type"], "ir.actions.report")
+
     # ------------------------------------------------------------------ worklist
     def _rows_a(self, env):
         return env["dunning.worklist"].search([("partner_id", "=", self.customer.id)])
