@@ -236,6 +236,7 @@ class TestCompanyScope(DunningCommon):
             wizard = env["dunning.call.log"].create(
                 {"partner_id": self.customer.id, "company_id": self.company_b.id}
             )
+            self.assertFalse(wizard.open_move_ids, "B's invoices are not listed either")
             with self.assertRaises(AccessError):
                 wizard.action_confirm()
         both = self.env(

@@ -78,7 +78,7 @@ class DunningCallLog(models.TransientModel):
             partner = log.partner_id.commercial_partner_id
             items = (
                 Line._get_open_items(log.company_id, partner_ids=partner.ids, credits=False)
-                if partner
+                if partner and log.company_id in self.env.companies
                 else []
             )
             log.open_move_ids = [fields.Command.set(sorted({item.move_id for item in items}))]
