@@ -31,5 +31,7 @@ from . import test_ledger_credits
 from . import test_daily_mark
 from . import test_event_trail
 from . import test_credit_hold_write
+from . import test_security_matrix
+from . import test_message_preview
 from . import test_company_scope
 from . import test_company_checks
