@@ -73,6 +73,7 @@ class DunningCallLog(models.TransientModel):
     phone_note = fields.Html(compute="_compute_phone_note", sanitize=False)
 
     @api.depends("partner_id", "company_id")
+    @api.depends_context("allowed_company_ids")
     def _compute_open_move_ids(self):
         Line = self.env["dunning.line"]
         for log in self:
