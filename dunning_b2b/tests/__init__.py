@@ -35,3 +35,4 @@ from . import test_security_matrix
 from . import test_message_preview
 from . import test_company_scope
 from . import test_company_checks
+from . import test_sudo_reasons
