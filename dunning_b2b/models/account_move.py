@@ -163,20 +163,18 @@ class AccountMove(models.Model):
         :return: dict move id -> human-readable reason
         Must work set-wise.
         """
-        resolved = (
-            self.env["dunning.dispute"]
-            .sudo()
-            ._read_group(
-                [
-                    ("move_id", "in", self.ids),
-                    ("state", "=", "resolved"),
-                    ("outcome", "in", ("credit_note", "corrected")),
-                ],
-                ["move_id"],
-            )
+        # sudo: the disputes of these invoices, whoever reads the hold.
+        Dispute = self.env["dunning.dispute"].sudo()
+        resolved = Dispute.search(
+            [
+                ("move_id", "in", self.ids),
+                ("state", "=", "resolved"),
+                ("outcome", "in", Dispute._get_favourable_outcomes()),
+            ]
         )
+        # Only when the invoice was credited or corrected: else lifting is a manager's call.
         text = self.env._("dispute resolved in the customer's favour")
-        return {move.id: text for (move,) in resolved}
+        return {dispute.move_id.id: text for dispute in resolved._get_corrected()}
 
     def _get_dunning_open_amount(self):
         """What is open on the document's receivable debits (its instalments), in its

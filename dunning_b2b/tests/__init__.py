@@ -31,3 +31,5 @@ from . import test_ledger_credits
 from . import test_daily_mark
 from . import test_event_trail
 from . import test_credit_hold_write
+from . import test_state_guards
+from . import test_dispute_outcome
