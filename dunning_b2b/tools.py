@@ -129,3 +129,33 @@ def _refuse(records, name, how):
             how=how,
         )
     )
+
+
+DUNNING_GROUPS = {
+    "user": "dunning_b2b.group_dunning_user",
+    "manager": "dunning_b2b.group_dunning_manager",
+}
+
+
+def check_dunning_rights(records, role="user", operation="read"):
+    """Refuse, with an error naming the access needed, a user who is not a collections
+    ``role`` ("user" or "manager") or who may not ``operation`` these ``records`` (access
+    rights and record rules, so only in the user's companies). The superuser passes."""
+    env = records.env
+    if env.su:
+        return
+    if not env.user.has_group(DUNNING_GROUPS[role]):
+        access = (
+            env._("Collections / Manager") if role == "manager" else env._("Collections / User")
+        )
+        raise AccessError(
+            env._("This needs %(access)s access. Ask a collections manager.", access=access)
+        )
+    records.check_access(operation)
+
+
+def check_list_access(records, model):
+    """Refuse to open the list of ``model`` about ``records`` to a user who may not read
+    ``records`` or has no access to ``model`` at all."""
+    records.check_access("read")
+    records.env[model].check_access("read")

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL, format_date
 
+from ..tools import check_dunning_rights, check_list_access
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -301,10 +303,12 @@ class AccountMove(models.Model):
         )
 
     def action_dunning_exclude(self):
+        check_dunning_rights(self)
         self.filtered(lambda m: not m.dunning_excluded).write({"dunning_excluded": True})
         return True
 
     def action_dunning_include(self):
+        check_dunning_rights(self)
         self.filtered("dunning_excluded").write({"dunning_excluded": False})
         return True
 
@@ -313,19 +317,23 @@ class AccountMove(models.Model):
         return self.env["dunning.engine"]._action_run(moves=self)
 
     def action_dunning_log_call(self):
+        check_dunning_rights(self)
         return self.commercial_partner_id[:1]._dunning_call_log_action("call", self)
 
     def action_dunning_log_response(self):
+        check_dunning_rights(self)
         return self.commercial_partner_id[:1]._dunning_call_log_action("response", self)
 
     def action_dunning_open_dispute(self):
         self.ensure_one()
+        check_dunning_rights(self)
         return self.env["dunning.dispute"]._get_form_action(
             {"default_move_id": self.id, "default_company_id": self.company_id.id}
         )
 
     def action_dunning_view_disputes(self):
         self.ensure_one()
+        check_list_access(self, "dunning.dispute")
         action = self.env["ir.actions.act_window"]._for_xml_id("dunning_b2b.dunning_dispute_action")
         action.update(
             domain=[("move_id", "=", self.id)],

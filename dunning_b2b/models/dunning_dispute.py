@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import clean_context, format_date
 
+from ..tools import check_list_access
 from .dunning_dispute_reason import DISPUTE_REASONS
 from .dunning_promise import dunning_today, open_lines_by_move
 
@@ -333,6 +334,7 @@ class DunningDispute(models.Model):
 
     def action_view_credit_notes(self):
         self.ensure_one()
+        check_list_access(self, "account.move")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "account.action_move_out_refund_type"
         )
@@ -364,9 +366,11 @@ class DunningDispute(models.Model):
 
     def _check_can_close(self):
         """The owner closes their dispute; collectors close any of their companies'."""
-        if self.env.su or self.env.user.has_group("dunning_b2b.group_dunning_user"):
+        if self.env.su:
             return
         self.check_access("read")
+        if self.env.user.has_group("dunning_b2b.group_dunning_user"):
+            return
         if any(dispute.owner_id != self.env.user for dispute in self):
             raise AccessError(
                 self.env._(

@@ -314,6 +314,7 @@ class DunningWorklist(models.Model):
         current company's worklist now, as the daily job does every day."""
         if not self.env.user.has_group("dunning_b2b.group_dunning_user"):
             raise AccessError(self.env._("Only collections users can refresh the worklist."))
+        self.check_access("read")
         company = self.env.company
         # sudo: the rows are the engine's; the collector's right was checked above.
         self.sudo().with_company(company)._refresh_daily(

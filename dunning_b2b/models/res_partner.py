@@ -6,7 +6,7 @@ from odoo.fields import Domain
 
 from ..engine import kept_ratio, normalize_phone
 from ..engine.worklist import customer_figures
-from ..tools import value_changes
+from ..tools import check_dunning_rights, check_list_access, value_changes
 
 SEGMENTS = [
     ("low_small", "Low risk, small exposure"),
@@ -358,6 +358,7 @@ class ResPartner(models.Model):
 
     def action_view_dunning_events(self):
         self.ensure_one()
+        check_list_access(self, "dunning.event")
         action = self.env["ir.actions.act_window"]._for_xml_id("dunning_b2b.dunning_event_action")
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {}
@@ -368,13 +369,16 @@ class ResPartner(models.Model):
         return self.env["dunning.engine"]._action_run(partners=self.commercial_partner_id)
 
     def action_dunning_log_call(self):
+        check_dunning_rights(self)
         return self.commercial_partner_id[:1]._dunning_call_log_action("call")
 
     def action_dunning_log_response(self):
+        check_dunning_rights(self)
         return self.commercial_partner_id[:1]._dunning_call_log_action("response")
 
     def action_view_dunning_promises(self):
         self.ensure_one()
+        check_list_access(self, "dunning.promise")
         action = self.env["ir.actions.act_window"]._for_xml_id("dunning_b2b.dunning_promise_action")
         action.update(
             domain=[("partner_id", "=", self.commercial_partner_id.id)],
@@ -384,6 +388,7 @@ class ResPartner(models.Model):
 
     def action_view_dunning_disputes(self):
         self.ensure_one()
+        check_list_access(self, "dunning.dispute")
         action = self.env["ir.actions.act_window"]._for_xml_id("dunning_b2b.dunning_dispute_action")
         action.update(domain=[("partner_id", "=", self.commercial_partner_id.id)], context={})
         return action

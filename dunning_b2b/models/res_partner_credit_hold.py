@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
 from ..engine import is_key_account, revenue_share
-from ..tools import run_memo
+from ..tools import check_list_access, run_memo
 
 
 class ResPartner(models.Model):
@@ -220,6 +220,7 @@ class ResPartner(models.Model):
 
     def action_view_credit_holds(self):
         self.ensure_one()
+        check_list_access(self, "dunning.credit.hold")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "dunning_b2b.dunning_credit_hold_action"
         )

@@ -34,3 +34,4 @@ from . import test_credit_hold_write
 from . import test_state_guards
 from . import test_dispute_outcome
 from . import test_partner_field_rights
+from . import test_security_matrix

@@ -3,9 +3,10 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..models.dunning_promise import dunning_today
+from ..tools import check_dunning_rights
 
 OUTCOMES = [
     ("reached", "Reached"),
@@ -108,9 +109,16 @@ class DunningCallLog(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
-        self.check_access("create")
-        if not self.env.user.has_group("dunning_b2b.group_dunning_user"):
-            raise UserError(self.env._("Only collectors log calls and responses."))
+        check_dunning_rights(self, operation="write")
+        self.move_ids.check_access("read")
+        if self.company_id not in self.env.companies and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Company: %(company)s is not among the companies you work in. Switch to it "
+                    "in the company selector, or ask one of its collectors.",
+                    company=self.company_id.name,
+                )
+            )
         partner = self.partner_id.commercial_partner_id
         foreign = self.move_ids.filtered(lambda m: m.commercial_partner_id != partner)
         if foreign:

@@ -132,6 +132,7 @@ class SaleOrder(models.Model):
 
     # --------------------------------------------------------------- approval
     def action_dunning_request_approval(self):
+        self.check_access("write")
         for order in self:
             if not order._dunning_hold_blocks_confirmation():
                 raise UserError(

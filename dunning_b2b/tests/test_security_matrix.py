@@ -1,0 +1,168 @@
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.service.model import call_kw
+from odoo.tests import freeze_time, tagged
+
+from .security_matrix_common import ABSTRACT, ACCESS, METHODS, ROLES, SecurityMatrixCommon
+
+OPERATIONS = ("read", "create", "write", "unlink")
+
+
+@tagged("post_install", "-at_install")
+class TestSecurityMatrix(SecurityMatrixCommon):
+    """Every model and public method of both addons, tried by every role on company A."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time(cls.run_date):
+            cls.promise = cls._promise_of(cls.move, 400)
+            cls.dispute = cls._dispute_of(cls.second)
+        cls.env["dunning.dispute.reason"].sudo().create(
+            {"company_id": cls.company.id, "reason": "quality", "owner_type": "collector"}
+        )
+        cls.env["dunning.segment.rule"].sudo().create(
+            {"company_id": cls.company.id, "segment": "high_large"}
+        )
+        cls.order = None
+        if "sale.order" in cls.env:
+            cls.order = (
+                cls.env["sale.order"]
+                .sudo()
+                .create(
+                    {
+                        "partner_id": cls.customer.id,
+                        "company_id": cls.company.id,
+                        "user_id": cls.users["salesperson"].id,
+                    }
+                )
+            )
+
+    @classmethod
+    def _promise_of(cls, move, amount):
+        return (
+            cls.env["dunning.promise"]
+            .with_user(cls.collector)
+            .create(
+                {
+                    "partner_id": cls.customer.id,
+                    "move_ids": [Command.set(move.ids)],
+                    "amount": amount,
+                    "promise_date": cls.run_date.replace(day=20),
+                }
+            )
+        )
+
+    @classmethod
+    def _dispute_of(cls, move):
+        return (
+            cls.env["dunning.dispute"]
+            .with_user(cls.collector)
+            .create({"move_id": move.id, "reason": "pricing"})
+        )
+
+    # ------------------------------------------------------------ fixtures
+    def _record(self, model):
+        """A record of company A of ``model``, as the superuser sees it."""
+        fixed = {
+            "account.move": self.move,
+            "res.partner": self.customer,
+            "dunning.promise": self.promise,
+            "dunning.dispute": self.dispute,
+            "sale.order": self.order,
+        }
+        if model in fixed:
+            return fixed[model]
+        Model = self.env[model]
+        domain = []
+        if "company_id" in Model._fields:
+            domain = [("company_id", "in", [self.company.id, False])]
+        record = Model.search(domain, limit=1)
+        self.assertTrue(record, f"The matrix needs a record of {model} in company A.")
+        return record
+
+    def _wizard(self, env, model):
+        """The wizard ``model`` made by the user of ``env`` on company A's records."""
+        row = self._record("dunning.worklist")
+        vals = {
+            "dunning.call.log": {"partner_id": self.customer.id, "company_id": self.company.id},
+            "dunning.credit.hold.decide": {"partner_id": self.customer.id, "decision": "set"},
+            "dunning.dispute.close": {"dispute_id": self.dispute.id, "note": "Checked"},
+            "dunning.worklist.assign": {
+                "worklist_ids": [Command.set(row.ids)],
+                "collector_id": self.collector.id,
+            },
+            "dunning.worklist.call": {"worklist_ids": [Command.set(row.ids)]},
+        }[model]
+        return env[model].create(vals)
+
+    def _try_method(self, role, model, method):
+        """'ok' past the rights checks, 'denied' on an AccessError, else the crash."""
+        user = self.users[role]
+        env = self.env(user=user, context={"allowed_company_ids": user.company_ids.ids})
+        savepoint = self.env.cr.savepoint()
+        try:
+            if env[model]._transient:
+                records = self._wizard(env, model)
+            elif env[model]._abstract:
+                records = env[model]
+            else:
+                records = self._record(model).with_env(env)
+            func = getattr(type(env[model]), method)
+            args = [] if getattr(func, "_api_model", False) else [records.ids]
+            call_kw(env[model], method, args, {})
+            return "ok"
+        except AccessError:
+            return "denied"
+        except UserError:
+            return "ok"
+        except Exception as error:  # noqa: BLE001 - reported as the cell's value
+            return f"crash: {error!r}"
+        finally:
+            savepoint.close(rollback=True)
+            self.env.invalidate_all(flush=False)
+
+    def _operations(self, role, model):
+        user = self.users[role]
+        Model = self.env[model].with_user(user).with_company(user.company_id)
+        if Model._transient:
+            return "".join(op[0] for op in OPERATIONS if Model.has_access(op))
+        record = self._record(model).with_user(user).with_company(user.company_id)
+        found = ""
+        for op in OPERATIONS:
+            allowed = Model.has_access(op) if op == "create" else record.has_access(op)
+            found += op[0] if allowed else ""
+        return found
+
+    # --------------------------------------------------------------- tests
+    def test_every_model_has_a_row(self):
+        ours = self._our_models()
+        self.assertFalse(ours - set(ACCESS) - ABSTRACT, "Models without a row in the matrix")
+        self.assertFalse((set(ACCESS) | ABSTRACT) - ours, "Rows for models that do not exist")
+
+    def test_every_public_method_has_a_row(self):
+        found = self._our_public_methods()
+        self.assertFalse(found - set(METHODS), "Public methods without a row in the matrix")
+        self.assertFalse(set(METHODS) - found, "Rows for methods that are gone or private")
+
+    def test_operations_on_company_a_records(self):
+        found = {model: {role: self._operations(role, model) for role in ROLES} for model in ACCESS}
+        diff = {
+            (model, role): (found[model][role], ACCESS[model][role])
+            for model in ACCESS
+            for role in ROLES
+            if found[model][role] != ACCESS[model][role]
+        }
+        self.assertFalse(diff, "(model, role): (found, expected)")
+
+    def test_public_methods_by_role(self):
+        diff = {}
+        for (model, method), allowed in sorted(METHODS.items()):
+            if model not in self.env:
+                continue
+            for role in ROLES:
+                outcome = self._try_method(role, model, method)
+                expected = "ok" if role in allowed else "denied"
+                if outcome != expected:
+                    diff[model, method, role] = (outcome, expected)
+        self.assertFalse(diff, "(model, method, role): (found, expected)")
