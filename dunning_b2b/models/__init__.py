@@ -5,6 +5,7 @@ from . import dunning_line
 from . import dunning_line_render
 from . import dunning_message
 from . import dunning_message_send
+from . import dunning_message_preview
 from . import dunning_message_call
 from . import res_company
 from . import res_config_settings

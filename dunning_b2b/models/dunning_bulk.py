@@ -23,9 +23,11 @@ class DunningBulk(models.AbstractModel):
     def _log_notes(self, model, bodies, author):
         """Log internal notes in the chatter of many records with one INSERT.
 
-        The ORM path (mail.message.create through _message_log_batch) sanitizes each body and
-        computes a reply-to per message: about 1.3 ms a note, most of a full run's time on a
-        large ledger (bench/README.md). These bodies are built by us from escaped values.
+        The row is the one ``message_post`` writes for an internal note (record company,
+        alias domain and reply-to included; test_bulk.py compares every column). The ORM path
+        sanitizes each body and creates the messages one by one: about 1.3 ms a note, most of
+        a full run's time on a large ledger (bench/README.md). These bodies are built by us
+        from escaped values.
 
         :param model: model name of the records
         :param bodies: dict record id -> Markup body
@@ -35,28 +37,74 @@ class DunningBulk(models.AbstractModel):
             return
         note = self.env.ref("mail.mt_note")
         ids = list(bodies)
+        records = self.env[model].browse(ids)
+        email = author.email_formatted or None
+        # What message_post sets per record: the record's company (else the current one),
+        # its alias domain and the reply-to address (the catchall or an alias of the record).
+        companies = records._mail_get_companies(default=self.env.company)
+        # sudo: as message_post, the alias domain of each record's company, whoever logs.
+        domains = records.sudo()._mail_get_alias_domains(default_company=self.env.company)
+        reply_to = records._notify_get_reply_to(default=email, author_id=author.id)
         self.env["mail.message"].flush_model()
+        parents = self._get_thread_parents(model, ids)
         self.env.cr.execute(
             SQL(
                 """INSERT INTO mail_message (model, res_id, body, message_type, subtype_id,
-                       author_id, email_from, reply_to, message_id, is_internal, date,
+                       author_id, email_from, reply_to, message_id, record_company_id,
+                       record_alias_domain_id, parent_id, email_add_signature, date,
                        create_uid, create_date, write_uid, write_date)
                    SELECT %(model)s, r.res_id, r.body, 'notification', %(note)s, %(author)s,
-                          %(email)s, %(email)s, r.message_id, TRUE, now() at time zone 'UTC',
+                          %(email)s, r.reply_to, r.message_id, r.company_id, r.domain_id,
+                          r.parent_id, TRUE, now() at time zone 'UTC',
                           %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
-                     FROM unnest(%(ids)s::int[], %(bodies)s::text[], %(msgids)s::text[])
-                          AS r(res_id, body, message_id)""",
+                     FROM unnest(%(ids)s::int[], %(bodies)s::text[], %(msgids)s::text[],
+                                 %(reply_to)s::varchar[], %(companies)s::int[],
+                                 %(domains)s::int[], %(parents)s::int[])
+                          AS r(res_id, body, message_id, reply_to, company_id, domain_id,
+                               parent_id)""",
                 model=model,
                 note=note.id,
                 author=author.id,
-                email=author.email_formatted or None,
+                email=email,
                 uid=self.env.uid,
                 ids=ids,
                 bodies=[_as_paragraph(bodies[res_id]) for res_id in ids],
                 msgids=[generate_tracking_message_id(f"{res_id}-{model}") for res_id in ids],
+                reply_to=[reply_to[res_id] or None for res_id in ids],
+                companies=[companies[res_id].id or None for res_id in ids],
+                domains=[domains[res_id].id or None for res_id in ids],
+                parents=[parents.get(res_id) for res_id in ids],
             )
         )
         self.env[model].browse(ids).invalidate_recordset(["message_ids"])
+
+    @api.model
+    def _get_thread_parents(self, model, res_ids):
+        """The message a new message of each record replies to, as
+        ``mail.thread._message_compute_parent_id`` finds it without a parent given: among the
+        thread's 200 latest messages, the latest discussion (comment or email), else the
+        latest message; none for models whose threads are not flat.
+
+        :return: dict record id -> mail.message id
+        """
+        if not self.env[model]._mail_flat_thread:
+            return {}
+        self.env.cr.execute(
+            SQL(
+                """SELECT DISTINCT ON (res_id) res_id, id
+                     FROM (SELECT res_id, id, date, message_type,
+                                  row_number() OVER (PARTITION BY res_id
+                                                     ORDER BY date DESC, id DESC) AS rank
+                             FROM mail_message
+                            WHERE model = %s AND res_id = ANY(%s)
+                              AND message_type != 'user_notification') AS m
+                    WHERE rank <= 200
+                 ORDER BY res_id, message_type IN ('comment', 'email') DESC, date DESC, id DESC""",
+                model,
+                list(res_ids),
+            )
+        )
+        return dict(self.env.cr.fetchall())
 
     @api.model
     def _next_ids(self, table, count):
@@ -248,9 +296,9 @@ class DunningBulk(models.AbstractModel):
         self.env["mail.activity"].flush_model()
         self.env.cr.execute(
             SQL(
-                """INSERT INTO mail_activity (%s, automated, active,
+                """INSERT INTO mail_activity (%s, active,
                                               create_uid, create_date, write_uid, write_date)
-                   SELECT *, FALSE, TRUE, %s, now() at time zone 'UTC', %s,
+                   SELECT *, TRUE, %s, now() at time zone 'UTC', %s,
                           now() at time zone 'UTC'
                      FROM unnest(%s)
                 RETURNING id""",

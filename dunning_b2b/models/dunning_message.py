@@ -138,6 +138,7 @@ class DunningMessage(models.Model):
         "date",
         "level_id.policy_id.minimum_amount",
     )
+    @api.depends_context("dunning_render_today")
     def _compute_amount_text(self):
         format_amount = amount_formatter(self.env)
         data = self._get_render_data()
@@ -159,7 +160,7 @@ class DunningMessage(models.Model):
         "date",
         "level_id.policy_id.minimum_amount",
     )
-    @api.depends_context("lang")
+    @api.depends_context("lang", "dunning_render_today")
     def _compute_invoice_table_html(self):
         # A QWeb view is compiled once and cached, unlike an inline template: rendering the
         # table here keeps the mail templates themselves to plain placeholders.
@@ -188,6 +189,7 @@ class DunningMessage(models.Model):
             )
 
     @api.depends("collector_id", "company_id", "line_ids.move_id.partner_bank_id")
+    @api.depends_context("dunning_render_today")
     def _compute_contact(self):
         data = self._get_render_data()
         for message in self:
@@ -269,12 +271,25 @@ class DunningMessage(models.Model):
         batch = self.env.context.get("dunning_render_once")
         if not batch:
             return self._gather_render_data()
-        key = ("dunning_b2b.render_data", self.env.lang)
+        key = (
+            "dunning_b2b.render_data",
+            self.env.lang,
+            self.env.context.get("dunning_render_today"),
+        )
         data = self.env.cr.cache.get(key)
         if data is None or not set(self.ids) <= data.keys():
             data = self.browse(sorted(set(batch) | set(self.ids)))._gather_render_data()
             self.env.cr.cache[key] = data
         return data
+
+    def _get_render_date(self):
+        """The day the message's figures (days overdue, open amounts, credits) are told on:
+        its date; with the context ``dunning_render_today`` (the messages' views, the
+        preview), today for a message still to review, which is dated the day it is sent."""
+        self.ensure_one()
+        if self.env.context.get("dunning_render_today") and self.state == "draft":
+            return fields.Date.context_today(self)
+        return self.date
 
     def _gather_render_data(self):
         Render = self.env["dunning.line.render"]
@@ -292,12 +307,13 @@ class DunningMessage(models.Model):
         data = {}
         for message in self:
             minimum = message.level_id.policy_id.minimum_amount
+            on_date = message._get_render_date()
             rows = Render._get_line_rows(
-                lines[message.id], message.date, minimum, labels, allocations=allocations
+                lines[message.id], on_date, minimum, labels, allocations=allocations
             )
             key = (message.partner_id.commercial_partner_id.id, message.company_id.id)
             credits = Render._get_credit_rows(
-                credit_lines.get(key, self.env["account.move.line"]), rows, message.date, minimum
+                credit_lines.get(key, self.env["account.move.line"]), rows, on_date, minimum
             )
             data[message.id] = {
                 "rows": rows,

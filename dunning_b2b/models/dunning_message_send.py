@@ -189,11 +189,7 @@ class DunningMessage(models.Model):
         rules either.
         """
         senders = {
-            message.id: (
-                message.company_id.email_formatted or message.get_contact().email_formatted,
-                message.get_contact().id,
-            )
-            for message in self
+            message.id: (message._get_email_from(), message.get_contact().id) for message in self
         }
         reply_to = {}
         for (email_from, author_id), messages in self.grouped(lambda m: senders[m.id]).items():

@@ -9,6 +9,8 @@ class IrActionsReport(models.Model):
     def _render_qweb_pdf(self, report_ref, res_ids=None, data=None):
         result = super()._render_qweb_pdf(report_ref, res_ids=res_ids, data=data)
         report = self._get_report(report_ref)
+        # Printed from a message's letter preview, the customers come in data.
+        res_ids = res_ids or (data or {}).get("partner_ids")
         if (
             report.report_name in LETTER_REPORTS
             and res_ids

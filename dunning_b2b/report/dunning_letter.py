@@ -28,9 +28,13 @@ class ReportDunningLetter(models.AbstractModel):
 
     @api.model
     def _get_report_values(self, docids, data=None):
+        # Opened from a message's preview, the web client passes the customers in data.
+        docids = docids or (data or {}).get("partner_ids")
         partners = self.env["res.partner"].browse(docids).commercial_partner_id
         company = self.env.company
-        letter_date = self.env.context.get("dunning_letter_date") or fields.Date.context_today(self)
+        letter_date = fields.Date.to_date(
+            self.env.context.get("dunning_letter_date")
+        ) or fields.Date.context_today(self)
         # Values in the customer's language: the letter is written in it.
         letters = {
             partner.id: self.with_context(lang=partner.lang or self.env.lang)._get_letter_values(

@@ -35,3 +35,4 @@ from . import test_state_guards
 from . import test_dispute_outcome
 from . import test_partner_field_rights
 from . import test_security_matrix
+from . import test_message_preview

@@ -95,6 +95,7 @@ METHODS = {
     ("dunning.kpi", "action_refresh"): MANAGERS_AB,
     ("dunning.kpi", "get_dashboard_data"): COLLECTORS_AB,
     ("dunning.message", "action_cancel"): COLLECTORS,
+    ("dunning.message", "action_preview_letter"): COLLECTORS,
     ("dunning.message", "action_send"): COLLECTORS,
     ("dunning.promise", "action_cancel"): COLLECTORS,
     ("dunning.promise", "action_mark_broken"): COLLECTORS,
