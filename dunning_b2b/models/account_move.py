@@ -18,27 +18,43 @@ class AccountMove(models.Model):
         compute="_compute_dunning_level",
         search="_search_dunning_level_id",
         help="The highest dunning stage among the document's open receivable lines.",
+        groups="base.group_user",
     )
-    dunning_date = fields.Date(string="Stage Reached On", compute="_compute_dunning_level")
+    dunning_date = fields.Date(
+        string="Stage Reached On", compute="_compute_dunning_level", groups="base.group_user"
+    )
     dunning_line_ids = fields.One2many(
-        "dunning.line", "move_id", string="Dunning by Instalment", readonly=True
+        "dunning.line",
+        "move_id",
+        string="Dunning by Instalment",
+        readonly=True,
+        groups="base.group_user",
     )
     dunning_excluded = fields.Boolean(
         string="Excluded from Dunning",
         copy=False,
         help="An excluded invoice keeps its stage and is never chased until it is included again.",
+        groups="base.group_user",
     )
-    dunning_event_ids = fields.One2many("dunning.event", "move_id", string="Dunning History")
+    dunning_event_ids = fields.One2many(
+        "dunning.event", "move_id", string="Dunning History", groups="base.group_user"
+    )
     dunning_days_overdue = fields.Integer(
-        string="Days Overdue", compute="_compute_dunning_days_overdue"
+        string="Days Overdue",
+        compute="_compute_dunning_days_overdue",
+        groups="base.group_user",
     )
     dunning_paused_reason = fields.Char(
-        string="Dunning Paused", compute="_compute_dunning_paused_reason"
+        string="Dunning Paused",
+        compute="_compute_dunning_paused_reason",
+        groups="base.group_user",
     )
     credit_hold = fields.Boolean(
-        compute="_compute_credit_hold", help="The customer is on credit hold in this company."
+        compute="_compute_credit_hold",
+        help="The customer is on credit hold in this company.",
+        groups="base.group_user",
     )
-    credit_hold_banner = fields.Char(compute="_compute_credit_hold")
+    credit_hold_banner = fields.Char(compute="_compute_credit_hold", groups="base.group_user")
 
     @api.depends("line_ids.date_maturity", "line_ids.reconciled")
     def _compute_dunning_days_overdue(self):
@@ -164,21 +180,18 @@ class AccountMove(models.Model):
         :return: dict move id -> human-readable reason
         Must work set-wise.
         """
-        # sudo: disputes of these documents only, read for users without collections rights
-        resolved = (
-            self.env["dunning.dispute"]
-            .sudo()
-            ._read_group(
-                [
-                    ("move_id", "in", self.ids),
-                    ("state", "=", "resolved"),
-                    ("outcome", "in", ("credit_note", "corrected")),
-                ],
-                ["move_id"],
-            )
+        # sudo: the disputes of these invoices, whoever reads the hold.
+        Dispute = self.env["dunning.dispute"].sudo()
+        resolved = Dispute.search(
+            [
+                ("move_id", "in", self.ids),
+                ("state", "=", "resolved"),
+                ("outcome", "in", Dispute._get_favourable_outcomes()),
+            ]
         )
+        # Only when the invoice was credited or corrected: else lifting is a manager's call.
         text = self.env._("dispute resolved in the customer's favour")
-        return {move.id: text for (move,) in resolved}
+        return {dispute.move_id.id: text for dispute in resolved._get_corrected()}
 
     def _get_dunning_open_amount(self):
         """What is open on the document's receivable debits (its instalments), in its

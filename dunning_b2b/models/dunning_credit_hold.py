@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
+from ..tools import check_state_write
+
 OPEN_STATES = ("proposed", "active")
 
 
@@ -46,6 +48,7 @@ class DunningCreditHold(models.Model):
             ("rejected", "Rejected"),
             ("withdrawn", "Withdrawn"),
         ],
+        string="Status",
         required=True,
         readonly=True,
         default="proposed",
@@ -116,6 +119,38 @@ class DunningCreditHold(models.Model):
             hold.line_ids = [
                 line_id for move in hold.move_ids._origin for line_id in lines.get(move.id, [])
             ]
+
+    # ---------------------------------------------------------------- guards
+    @api.model
+    def _get_guarded_fields(self):
+        """Everything a hold records of its decision: written by the ladder and the
+        managers' buttons only, never by a plain write."""
+        how = self.env._(
+            "use the Apply Hold, Reject or Lift Hold button, or Put on Credit Hold on the customer."
+        )
+        return dict.fromkeys(
+            (
+                "partner_id", "company_id", "state", "origin", "level_id", "reason",
+                "date_proposed", "date_start", "date_end", "user_id", "decided_by_id",
+                "lift_user_id", "lift_reason", "key_account", "revenue_share", "move_ids",
+            ),
+            how,
+        )  # fmt: skip
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Credit holds are not created by hand: use Put on Credit Hold on the "
+                    "customer (a collections manager); the dunning ladder proposes the others."
+                )
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_state_write(self, vals, self._get_guarded_fields())
+        return super().write(vals)
 
     # ---------------------------------------------------------------- access
     def _check_dunning_manager(self):
@@ -373,6 +408,34 @@ class DunningCreditHold(models.Model):
                 }
                 for hold in self
                 for decider in deciders or self.env.user
+            ]
+        )
+
+    def _schedule_lift_decision(self, company, date, notes):
+        """A task for the dunning managers of ``company``: decide whether to lift the hold
+        (e.g. a dispute resolved in the customer's favour with nothing credited).
+
+        :param notes: dict hold id -> why the lift is proposed
+        """
+        activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        deciders = self._get_deciders(company) or company.dunning_manager_id
+        self.env["dunning.engine"]._create_activities(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": hold.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": self.env._(
+                        "Decide whether to lift the credit hold of %(customer)s",
+                        customer=hold.partner_id.name,
+                    ),
+                    "note": Markup("<p>%s</p>") % notes[hold.id],
+                    "user_id": decider.id,
+                    "date_deadline": date,
+                }
+                for hold in self
+                for decider in deciders
             ]
         )
 

@@ -89,7 +89,14 @@ class DunningDispute(models.Model):
         "of the reason is notified.",
     )
     state = fields.Selection(
-        DISPUTE_STATES, default="open", required=True, readonly=True, index=True, tracking=True
+        DISPUTE_STATES,
+        string="Status",
+        default="open",
+        required=True,
+        readonly=True,
+        index=True,
+        tracking=True,
+        copy=False,
     )
     outcome = fields.Selection(DISPUTE_OUTCOMES, readonly=True, tracking=True, copy=False)
     resolution_note = fields.Text(readonly=True, copy=False)
@@ -386,6 +393,8 @@ class DunningDispute(models.Model):
             raise UserError(
                 self.env._("Outcome: say how the dispute was resolved (credit note or correction).")
             )
+        if state == "resolved":
+            self._check_outcome_evidence(outcome)
         user = self.env.user
         # sudo: the owner may only read disputes; _check_can_close allowed them these
         disputes = self.sudo()
@@ -421,6 +430,8 @@ class DunningDispute(models.Model):
             ),
             user=user,
         )
+        if state == "resolved":
+            disputes._propose_hold_lifts(user)
         return True
 
     def _schedule_owner_activity(self):

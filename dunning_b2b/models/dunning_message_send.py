@@ -3,9 +3,11 @@ import re
 
 from markupsafe import Markup
 
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import html_normalize
+
+from ..tools import check_state_create, check_state_write
 
 _logger = logging.getLogger(__name__)
 
@@ -19,6 +21,23 @@ class DunningMessage(models.Model):
     written in bulk, the stage's letter attached, and the audit trail of what was sent."""
 
     _inherit = "dunning.message"
+
+    @api.model
+    def _get_guarded_fields(self):
+        """Whether and when a message went out: written by the run and the buttons only."""
+        how = self.env._("use the Send or Cancel button.")
+        return dict.fromkeys(("state", "date", "mail_message_id"), how)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        guarded = self._get_guarded_fields()
+        del guarded["date"]  # a new message has its date
+        check_state_create(self, vals_list, guarded, {"state": "draft"})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_state_write(self, vals, self._get_guarded_fields())
+        return super().write(vals)
 
     def action_send(self):
         """Send messages held for review (stages that are not automatic). A message is dated

@@ -110,7 +110,14 @@ class DunningPromise(models.Model):
         copy=False,
     )
     state = fields.Selection(
-        PROMISE_STATES, default="open", required=True, readonly=True, index=True, tracking=True
+        PROMISE_STATES,
+        string="Status",
+        default="open",
+        required=True,
+        readonly=True,
+        index=True,
+        tracking=True,
+        copy=False,
     )
     amount_open_start = fields.Monetary(
         string="Open When Recorded",
@@ -295,7 +302,8 @@ class DunningPromise(models.Model):
         promises = promises.with_context(clean_context(self.env.context))
         lines = promises._get_open_lines()
         for promise in promises:
-            promise.amount_open_start = promise._sum_lines(lines.get(promise.id, []))
+            # sudo: what is open now, measured by the system, not given by the user.
+            promise.sudo().amount_open_start = promise._sum_lines(lines.get(promise.id, []))
         promises._log_dunning(
             "promise",
             lambda p: self.env._(
@@ -353,7 +361,8 @@ class DunningPromise(models.Model):
         if any(promise.state != "open" for promise in self):
             raise UserError(self.env._("Only an open promise can be cancelled."))
         self.check_access("write")
-        self.write({"state": "cancelled"})
+        # sudo: the user's right to change these promises was checked above.
+        self.sudo().write({"state": "cancelled"})
         self._log_dunning(
             "promise_cancelled",
             lambda p: self.env._(

@@ -23,34 +23,48 @@ class ResPartner(models.Model):
         help="The customer is on credit hold in the current company: new orders need a "
         "collections manager's approval. A collections manager may set it (a hold by hand) "
         "or clear it (lifts a hold set by hand).",
+        groups="base.group_user",
     )
-    credit_hold_reason = fields.Char(compute="_compute_credit_hold")
-    credit_hold_date = fields.Date(string="Credit Hold Since", compute="_compute_credit_hold")
+    credit_hold_reason = fields.Char(compute="_compute_credit_hold", groups="base.group_user")
+    credit_hold_date = fields.Date(
+        string="Credit Hold Since", compute="_compute_credit_hold", groups="base.group_user"
+    )
     credit_hold_user_id = fields.Many2one(
-        "res.users", string="Credit Hold Set By", compute="_compute_credit_hold"
+        "res.users",
+        string="Credit Hold Set By",
+        compute="_compute_credit_hold",
+        groups="base.group_user",
     )
     credit_hold_origin = fields.Selection(
         [("stage", "Dunning stage"), ("manager", "Manager"), ("credit_limit", "Credit limit")],
         compute="_compute_credit_hold",
+        groups="base.group_user",
     )
     credit_hold_level_id = fields.Many2one(
-        "dunning.level", string="Credit Hold Stage", compute="_compute_credit_hold"
+        "dunning.level",
+        string="Credit Hold Stage",
+        compute="_compute_credit_hold",
+        groups="base.group_user",
     )
-    credit_hold_banner = fields.Char(compute="_compute_credit_hold")
+    credit_hold_banner = fields.Char(compute="_compute_credit_hold", groups="base.group_user")
     credit_hold_proposed = fields.Boolean(
-        string="Credit Hold To Decide", compute="_compute_credit_hold"
+        string="Credit Hold To Decide",
+        compute="_compute_credit_hold",
+        groups="base.group_user",
     )
     dunning_key_account = fields.Boolean(
         string="Key Account",
         company_dependent=True,
         help="Flag by hand: a hold on this customer is always a manager's decision. Customers "
         "above the company's revenue share threshold are key accounts anyway.",
+        groups="base.group_user",
     )
     dunning_revenue_share = fields.Float(
         string="Revenue Share (%)",
         compute="_compute_dunning_revenue_share",
         digits=(16, 1),
         help="Share of the company's invoiced revenue over the last 12 months.",
+        groups="base.group_user",
     )
 
     @api.depends_context("company", "lang")

@@ -10,8 +10,9 @@ class SaleOrder(models.Model):
     credit_hold = fields.Boolean(
         compute="_compute_credit_hold",
         help="The customer is on credit hold in the order's company.",
+        groups="base.group_user",
     )
-    credit_hold_banner = fields.Char(compute="_compute_credit_hold")
+    credit_hold_banner = fields.Char(compute="_compute_credit_hold", groups="base.group_user")
     dunning_hold_sale_policy = fields.Selection(related="company_id.dunning_hold_sale_policy")
     dunning_approval_state = fields.Selection(
         [
