@@ -93,6 +93,7 @@ class DunningDispute(models.Model):
             ]
         ):
             notes[refund.reversed_entry_id.id] |= refund
+        # sudo: the reconciliations of the disputed invoices only
         partials = (
             self.env["account.partial.reconcile"]
             .sudo()
@@ -105,6 +106,7 @@ class DunningDispute(models.Model):
         )
         for partial in partials:
             notes[partial.debit_move_id.move_id.id] |= partial.credit_move_id.move_id
+        # sudo: the disputed invoice of each dispute, which its owner may not read
         return {dispute.id: notes[dispute.sudo().move_id.id] for dispute in self}
 
     def _get_corrected(self):
@@ -113,6 +115,7 @@ class DunningDispute(models.Model):
         notes = self._get_credit_notes()
         corrected = self.browse()
         for dispute in self:
+            # sudo: the disputed invoice, which the dispute's owner may not read
             move = dispute.sudo().move_id
             smaller = (
                 move.state == "posted"
@@ -133,6 +136,7 @@ class DunningDispute(models.Model):
         posted = self._get_credit_notes()
         drafts = self._get_credit_notes(states=("draft",))
         for dispute in self.filtered(lambda d: not posted[d.id]):
+            # sudo: the disputed invoice's number, for the owner's error message
             invoice = dispute.sudo().move_id.name
             if drafts[dispute.id]:
                 raise UserError(
