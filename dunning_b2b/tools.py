@@ -44,6 +44,7 @@ def amount_formatter(env):
 def positive_int_param(env, key, default):
     """The system parameter ``key`` as an integer of at least 1; ``default`` when it is unset
     or not a number."""
+    # sudo: system parameters are for administrators; only this key is read
     value = env["ir.config_parameter"].sudo().get_param(key)
     try:
         return max(int(value), 1) if value else default
@@ -71,6 +72,64 @@ def run_memo(env, key, compute):
 
 def forget_run_memo(run_id):
     _RUN_MEMO.pop(run_id, None)
+
+
+def check_state_write(records, vals, guarded):
+    """Refuse a plain write of a record's state or decision fields: they change through
+    the record's buttons (which write as the system once they checked the user's right),
+    never by ``write`` over RPC, an import or a server action, managers included. The
+    superuser (the engine, the actions, data fixes) writes them; a value written unchanged
+    passes.
+
+    :param guarded: dict field name -> the sentence naming the button to use
+    """
+    if records.env.su:
+        return
+    for name, how in guarded.items():
+        if name in vals and value_changes(records, name, vals[name]):
+            _refuse(records, name, how)
+
+
+def check_state_create(model, vals_list, guarded, initial):
+    """Refuse new records created in another state than their first one, or with decision
+    fields already filled (see :func:`check_state_write`).
+
+    :param initial: dict field name -> the value a new record may have (its default)
+    """
+    if model.env.su:
+        return
+    context = model.env.context
+    for vals in vals_list:
+        for name, how in guarded.items():
+            # A default given in the context fills what the values leave out.
+            value = vals[name] if name in vals else context.get(f"default_{name}")
+            if value and (name not in initial or value != initial[name]):
+                _refuse(model, name, how)
+
+
+def value_changes(records, name, value):
+    """Whether writing ``value`` (as given to ``write``) in field ``name`` changes any of
+    ``records``; an x2many command always does."""
+    field = records._fields[name]
+    if field.type in ("one2many", "many2many"):
+        return True
+    for record in records:
+        new = field.convert_to_record(field.convert_to_cache(value, record), record)
+        if new != record[name]:
+            return True
+    return False
+
+
+def _refuse(records, name, how):
+    label = records._fields[name]._description_string(records.env)
+    raise AccessError(
+        records.env._(
+            "%(field)s of %(model)s changes only through its buttons: %(how)s",
+            field=label,
+            model=records._description,
+            how=how,
+        )
+    )
 
 
 DUNNING_GROUPS = {

@@ -204,7 +204,7 @@ class DunningEngine(models.AbstractModel):
     def _demo_conversations(self, day, run_date, collector):
         """What buyers told the collector, on the replayed day it happened: a promise that
         will be broken, a pricing dispute owned by the salesperson, a promise that is kept."""
-        # sudo as the collector: the collector's actions, dated by the replay (dunning_today).
+        # sudo: demo data: the collector's actions, dated by the replay (dunning_today)
         env = self.with_user(collector).sudo().with_context(dunning_today=run_date).env
 
         def invoice(xmlid):

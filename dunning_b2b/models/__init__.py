@@ -23,6 +23,7 @@ from . import dunning_promise_check
 from . import dunning_dispute_reason
 from . import dunning_dispute
 from . import dunning_dispute_check
+from . import dunning_dispute_outcome
 from . import dunning_credit_hold
 from . import dunning_credit_hold_rules
 from . import dunning_kpi_snapshot

@@ -18,27 +18,43 @@ class AccountMove(models.Model):
         compute="_compute_dunning_level",
         search="_search_dunning_level_id",
         help="The highest dunning stage among the document's open receivable lines.",
+        groups="base.group_user",
     )
-    dunning_date = fields.Date(string="Stage Reached On", compute="_compute_dunning_level")
+    dunning_date = fields.Date(
+        string="Stage Reached On", compute="_compute_dunning_level", groups="base.group_user"
+    )
     dunning_line_ids = fields.One2many(
-        "dunning.line", "move_id", string="Dunning by Instalment", readonly=True
+        "dunning.line",
+        "move_id",
+        string="Dunning by Instalment",
+        readonly=True,
+        groups="base.group_user",
     )
     dunning_excluded = fields.Boolean(
         string="Excluded from Dunning",
         copy=False,
         help="An excluded invoice keeps its stage and is never chased until it is included again.",
+        groups="base.group_user",
     )
-    dunning_event_ids = fields.One2many("dunning.event", "move_id", string="Dunning History")
+    dunning_event_ids = fields.One2many(
+        "dunning.event", "move_id", string="Dunning History", groups="base.group_user"
+    )
     dunning_days_overdue = fields.Integer(
-        string="Days Overdue", compute="_compute_dunning_days_overdue"
+        string="Days Overdue",
+        compute="_compute_dunning_days_overdue",
+        groups="base.group_user",
     )
     dunning_paused_reason = fields.Char(
-        string="Dunning Paused", compute="_compute_dunning_paused_reason"
+        string="Dunning Paused",
+        compute="_compute_dunning_paused_reason",
+        groups="base.group_user",
     )
     credit_hold = fields.Boolean(
-        compute="_compute_credit_hold", help="The customer is on credit hold in this company."
+        compute="_compute_credit_hold",
+        help="The customer is on credit hold in this company.",
+        groups="base.group_user",
     )
-    credit_hold_banner = fields.Char(compute="_compute_credit_hold")
+    credit_hold_banner = fields.Char(compute="_compute_credit_hold", groups="base.group_user")
 
     @api.depends("line_ids.date_maturity", "line_ids.reconciled")
     def _compute_dunning_days_overdue(self):
@@ -57,8 +73,7 @@ class AccountMove(models.Model):
             move.dunning_days_overdue = (today - min(dues)).days if dues else 0
 
     def _compute_dunning_level(self):
-        # sudo: the engine's state of documents the user can read; dunning.line itself is
-        # readable by accounting users only.
+        # sudo: engine state of these documents only (dunning.line is for accounting users)
         states = (
             self.env["dunning.line"]
             .sudo()
@@ -165,20 +180,18 @@ class AccountMove(models.Model):
         :return: dict move id -> human-readable reason
         Must work set-wise.
         """
-        resolved = (
-            self.env["dunning.dispute"]
-            .sudo()
-            ._read_group(
-                [
-                    ("move_id", "in", self.ids),
-                    ("state", "=", "resolved"),
-                    ("outcome", "in", ("credit_note", "corrected")),
-                ],
-                ["move_id"],
-            )
+        # sudo: the disputes of these invoices, whoever reads the hold.
+        Dispute = self.env["dunning.dispute"].sudo()
+        resolved = Dispute.search(
+            [
+                ("move_id", "in", self.ids),
+                ("state", "=", "resolved"),
+                ("outcome", "in", Dispute._get_favourable_outcomes()),
+            ]
         )
+        # Only when the invoice was credited or corrected: else lifting is a manager's call.
         text = self.env._("dispute resolved in the customer's favour")
-        return {move.id: text for (move,) in resolved}
+        return {dispute.move_id.id: text for dispute in resolved._get_corrected()}
 
     def _get_dunning_open_amount(self):
         """What is open on the document's receivable debits (its instalments), in its
@@ -202,6 +215,7 @@ class AccountMove(models.Model):
             else self.env._("Included in dunning again")
         )
         today = fields.Date.context_today(self)
+        # sudo: the audit trail is written by the system only, in each document's company
         self.env["dunning.event"].sudo().create(
             [
                 {
@@ -245,13 +259,13 @@ class AccountMove(models.Model):
         """Restart the dunning of the documents' receivable lines that reached a stage: a new
         cycle, no stage, and the due date read again when the engine next sees the line;
         an event and a chatter note say why."""
-        # sudo: the engine's own state and audit trail, changed for whoever may reset,
-        # cancel or reverse the document (their right to do that is checked by account).
+        # sudo: engine state of these documents only, reset for whoever may reset them
         Line = self.env["dunning.line"].sudo()
         states = Line.search([("move_id", "in", self.ids), ("level_id", "!=", False)])
         if not states:
             return
         today = fields.Date.context_today(self)
+        # sudo: the audit trail is written by the system only, in each line's company
         self.env["dunning.event"].sudo()._create_bulk(
             [
                 {
@@ -282,6 +296,7 @@ class AccountMove(models.Model):
             )
         )
         self.env["dunning.line"]._invalidate_stages()
+        # sudo: notes on these documents only, in one INSERT
         self.env["dunning.bulk"].sudo()._log_notes(
             "account.move",
             {move.id: Markup("%s") % reason for move in states.move_id},

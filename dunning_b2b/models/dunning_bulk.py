@@ -256,6 +256,7 @@ class DunningBulk(models.AbstractModel):
         """
         if not vals_list:
             return self.env["mail.activity"]
+        # sudo: model names of the tasks' records (ir.model is for administrators)
         Model = self.env["ir.model"].sudo()
         model_ids = {vals["res_model_id"] for vals in vals_list}
         models = {model_id: Model.browse(model_id).model for model_id in model_ids}
@@ -266,6 +267,7 @@ class DunningBulk(models.AbstractModel):
                 for vals in vals_list
                 if vals["res_model_id"] == model_id and not vals.get("res_name")
             }
+            # sudo: display names of the very records the tasks are on
             records = self.env[model].sudo().browse(res_ids)
             names.update({(model, record.id): record.display_name for record in records})
         vals_list = self.env["mail.activity"]._dunning_set_default_company(
@@ -278,6 +280,7 @@ class DunningBulk(models.AbstractModel):
                 for vals in vals_list
             ]
         )
+        # sudo: the assignees' time zones
         users = self.env["res.users"].sudo().browse({vals["user_id"] for vals in vals_list})
         zones = {user.id: user.tz or None for user in users}
         columns = {

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
+from ..tools import check_state_write
+
 OPEN_STATES = ("proposed", "active")
 
 
@@ -46,6 +48,7 @@ class DunningCreditHold(models.Model):
             ("rejected", "Rejected"),
             ("withdrawn", "Withdrawn"),
         ],
+        string="Status",
         required=True,
         readonly=True,
         default="proposed",
@@ -117,6 +120,38 @@ class DunningCreditHold(models.Model):
                 line_id for move in hold.move_ids._origin for line_id in lines.get(move.id, [])
             ]
 
+    # ---------------------------------------------------------------- guards
+    @api.model
+    def _get_guarded_fields(self):
+        """Everything a hold records of its decision: written by the ladder and the
+        managers' buttons only, never by a plain write."""
+        how = self.env._(
+            "use the Apply Hold, Reject or Lift Hold button, or Put on Credit Hold on the customer."
+        )
+        return dict.fromkeys(
+            (
+                "partner_id", "company_id", "state", "origin", "level_id", "reason",
+                "date_proposed", "date_start", "date_end", "user_id", "decided_by_id",
+                "lift_user_id", "lift_reason", "key_account", "revenue_share", "move_ids",
+            ),
+            how,
+        )  # fmt: skip
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Credit holds are not created by hand: use Put on Credit Hold on the "
+                    "customer (a collections manager); the dunning ladder proposes the others."
+                )
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_state_write(self, vals, self._get_guarded_fields())
+        return super().write(vals)
+
     # ---------------------------------------------------------------- access
     def _check_dunning_manager(self):
         """Holds change by the ladder (superuser) or by a dunning manager, nobody else."""
@@ -136,8 +171,7 @@ class DunningCreditHold(models.Model):
         proposals = self.filtered(lambda h: h.state == "proposed")
         if proposals != self:
             raise UserError(self.env._("Only proposed credit holds can be applied."))
-        # sudo: managers decide, the hold, its event and the chatter lines are written as
-        # the system would; the decision is recorded with the manager's name.
+        # sudo: manager checked; these holds, their events and notes written as the system
         proposals.sudo()._activate(fields.Date.context_today(self), self.env.user)
         self.env["dunning.engine"]._reevaluate(proposals, ladder=False)
         return True
@@ -148,6 +182,7 @@ class DunningCreditHold(models.Model):
         if self.filtered(lambda h: h.state != "proposed"):
             raise UserError(self.env._("Only proposed credit holds can be rejected."))
         today = fields.Date.context_today(self)
+        # sudo: manager checked (holds read as the manager); state, events, tasks as system
         self.sudo().write({"state": "rejected", "date_end": today, "decided_by_id": self.env.uid})
         self.sudo()._log(
             "hold_rejected",
@@ -160,6 +195,7 @@ class DunningCreditHold(models.Model):
                 for hold in self
             },
         )
+        # sudo: these holds' tasks are closed whoever they are assigned to
         self.sudo()._close_activities(self.env._("Rejected"))
         self.env["dunning.engine"]._reevaluate(self, ladder=False)
         return True
@@ -178,6 +214,7 @@ class DunningCreditHold(models.Model):
         partners = partners.commercial_partner_id
         date = date or fields.Date.context_today(self)
         company = self.env.company
+        # sudo: manager checked; holds of the current company only
         holds = self.sudo()._get_open(partners, company)
         already = holds.filtered(lambda h: h.state == "active")
         if already:
@@ -189,6 +226,7 @@ class DunningCreditHold(models.Model):
             )
         proposals = holds.filtered(lambda h: h.state == "proposed")
         proposals.write({"origin": "manager", "reason": reason.strip(), "level_id": False})
+        # sudo: manager checked; holds in the current company
         new = self.sudo().create(
             [
                 {
@@ -212,6 +250,7 @@ class DunningCreditHold(models.Model):
         if self.filtered(lambda h: h.state != "active"):
             raise UserError(self.env._("Only active credit holds can be lifted."))
         date = date or fields.Date.context_today(self)
+        # sudo: manager checked (holds read as the manager); state, events, tasks as system
         self.sudo()._lift(
             date,
             self.env.user,
@@ -266,6 +305,7 @@ class DunningCreditHold(models.Model):
     def _log(self, event_type, date, user, notes):
         """An event per hold and a line in the chatter of the hold and of the customer, each
         in one INSERT (a run can start thousands of holds; see ``dunning.engine._log_notes``)."""
+        # sudo: the audit trail is written by the system only, in each hold's company
         self.env["dunning.event"].sudo()._create_bulk(
             [
                 {
@@ -288,6 +328,7 @@ class DunningCreditHold(models.Model):
             % (labels[event_type], hold.company_id.name, notes[hold.id])
             for hold in self
         }
+        # sudo: notes on these holds and their customers
         engine = self.env["dunning.engine"].sudo()
         engine._log_notes(self._name, bodies, user.partner_id)
         engine._log_notes(
@@ -314,10 +355,12 @@ class DunningCreditHold(models.Model):
     def _close_activities(self, feedback):
         activities = self.activity_ids
         if activities:
+            # sudo: these holds' tasks are closed whoever they are assigned to
             activities.sudo().action_feedback(feedback=feedback)
 
     def _get_deciders(self, company):
         """Dunning managers of ``company``: they decide proposals."""
+        # sudo: group members, filtered on the company below
         managers = self.env.ref("dunning_b2b.group_dunning_manager").sudo().user_ids
         return managers.filtered(
             lambda u: u.active and not u.share and company in u.company_ids and u.id != 1
@@ -369,6 +412,34 @@ class DunningCreditHold(models.Model):
                 }
                 for hold in self
                 for decider in deciders or self.env.user
+            ]
+        )
+
+    def _schedule_lift_decision(self, company, date, notes):
+        """A task for the dunning managers of ``company``: decide whether to lift the hold
+        (e.g. a dispute resolved in the customer's favour with nothing credited).
+
+        :param notes: dict hold id -> why the lift is proposed
+        """
+        activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        deciders = self._get_deciders(company) or company.dunning_manager_id
+        self.env["dunning.engine"]._create_activities(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": hold.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": self.env._(
+                        "Decide whether to lift the credit hold of %(customer)s",
+                        customer=hold.partner_id.name,
+                    ),
+                    "note": Markup("<p>%s</p>") % notes[hold.id],
+                    "user_id": decider.id,
+                    "date_deadline": date,
+                }
+                for hold in self
+                for decider in deciders
             ]
         )
 

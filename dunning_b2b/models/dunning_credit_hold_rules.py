@@ -205,6 +205,7 @@ class DunningCreditHold(models.Model):
         Partner = self.env["res.partner"]
         customers = Partner.browse(list(amount)) if enabled else Partner
         customers |= limit_holds.partner_id
+        # sudo: credit limits of these customers in this company, for the engine
         limits = {
             partner.id: partner.credit_limit for partner in customers.with_company(company).sudo()
         }

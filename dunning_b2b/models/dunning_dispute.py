@@ -89,7 +89,14 @@ class DunningDispute(models.Model):
         "of the reason is notified.",
     )
     state = fields.Selection(
-        DISPUTE_STATES, default="open", required=True, readonly=True, index=True, tracking=True
+        DISPUTE_STATES,
+        string="Status",
+        default="open",
+        required=True,
+        readonly=True,
+        index=True,
+        tracking=True,
+        copy=False,
     )
     outcome = fields.Selection(DISPUTE_OUTCOMES, readonly=True, tracking=True, copy=False)
     resolution_note = fields.Text(readonly=True, copy=False)
@@ -268,6 +275,7 @@ class DunningDispute(models.Model):
         res = super().write(vals)
         if "deadline" in vals:
             # A new deadline deserves a new escalation when it passes.
+            # sudo: the engine's escalation mark of these disputes, written by the user above
             self.sudo().filtered("escalation_date").escalation_date = False
         if {"owner_id", "deadline"} & set(vals):
             self._schedule_owner_activity()
@@ -386,8 +394,10 @@ class DunningDispute(models.Model):
             raise UserError(
                 self.env._("Outcome: say how the dispute was resolved (credit note or correction).")
             )
+        if state == "resolved":
+            self._check_outcome_evidence(outcome)
         user = self.env.user
-        # sudo: the owner may only read disputes; _check_can_close allowed them this.
+        # sudo: the owner may only read disputes; _check_can_close allowed them these
         disputes = self.sudo()
         for dispute in disputes:
             dispute.write(
@@ -421,12 +431,15 @@ class DunningDispute(models.Model):
             ),
             user=user,
         )
+        if state == "resolved":
+            disputes._propose_hold_lifts(user)
         self.env["dunning.engine"]._reevaluate(disputes)
         return True
 
     def _schedule_owner_activity(self):
         """One to-do for the owner with the deadline; moved when the owner or deadline moves."""
         activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
+        # sudo: the owner's task on these disputes, whoever changed the owner or deadline
         for dispute in self.sudo().filtered(lambda d: d.state == "open" and d.owner_id):
             existing = dispute.activity_ids.filtered(
                 lambda a, t=activity_type: a.activity_type_id == t
@@ -469,6 +482,7 @@ class DunningDispute(models.Model):
             move = dispute.move_id
             items = lines.get(dispute.id, [])
             due_dates = [item.due_date for item in items if item.due_date]
+            # sudo: the trail of this dispute, written for the user's action
             dispute.sudo()._message_log(body=Markup("%s") % sentence)
             logs[move.id] = Markup("%s") % sentence
             events.append(
@@ -488,5 +502,6 @@ class DunningDispute(models.Model):
                     "note": sentence,
                 }
             )
+        # sudo: notes on the disputed invoices, without write right; events by the system only
         self.env["account.move"].browse(list(logs)).sudo()._message_log_batch(logs)
         self.env["dunning.event"].sudo().create(events)

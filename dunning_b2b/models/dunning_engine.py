@@ -48,9 +48,7 @@ class DunningEngine(models.AbstractModel):
         companies = self.env.companies
         if moves is not None:
             companies &= moves.company_id
-        # sudo: the run writes engine state, events, messages and tasks that a collector's
-        # own rights do not all cover; the user's right to act on these records was checked,
-        # and the run is limited to the user's companies.
+        # sudo: writes beyond a collector's rights; records checked, run in env.companies
         stats = self.sudo()._run(
             moves=moves and moves.sudo(),
             partners=partners and partners.sudo(),
@@ -58,10 +56,12 @@ class DunningEngine(models.AbstractModel):
             user=self.env.user,
         )
         # The worklist shows at once what the run did to these customers.
-        touched = (moves.commercial_partner_id if moves is not None else partners).sudo()
+        touched = moves.commercial_partner_id if moves is not None else partners
         today = fields.Date.context_today(self)
         for company in companies:
-            self.env["dunning.worklist"].sudo().with_company(company)._refresh(
+            # sudo: the engine's rows of the customers just run, in that company alone.
+            Worklist = self.env["dunning.worklist"].sudo()
+            Worklist.with_context(allowed_company_ids=company.ids)._refresh(
                 company, today, self.env.user, partners=touched, checks=False
             )
         return {
@@ -135,7 +135,7 @@ class DunningEngine(models.AbstractModel):
         if commit:
             self.env["ir.cron"]._commit_progress(remaining=remaining)
         for company, batch in plan:
-            self.with_company(company)._run_batch_safely(
+            self._in_company(company)._run_batch_safely(
                 company, batch, run_date, moves, user, stats
             )
             remaining -= len(batch)
@@ -151,6 +151,12 @@ class DunningEngine(models.AbstractModel):
                 self._run_all_daily_steps(companies, run_date, user, stats, commit)
         _logger.info("Dunning run of %s: %s", run_date, dict(stats))
         return stats
+
+    @api.model
+    def _in_company(self, company):
+        """``self`` working in ``company`` alone: ``env.company`` and ``env.companies`` are
+        that company, whatever companies the caller had selected."""
+        return self.with_context(allowed_company_ids=company.ids)
 
     @api.model
     def _get_daily_steps(self):
@@ -188,7 +194,18 @@ class DunningEngine(models.AbstractModel):
                 stats["daily_steps_skipped"] += 1
                 done |= company
                 continue
-            if self.with_company(company)._run_daily_steps(company, run_date, user, stats):
+            # Each company's checks in a savepoint of their own, in that company alone: what
+            # fails in one (even the report of a failure) does not undo another's results.
+            try:
+                with self.env.cr.savepoint():
+                    succeeded = self._in_company(company)._run_daily_steps(
+                        company, run_date, user, stats
+                    )
+            except Exception:  # reported in the log; the next company still runs
+                _logger.exception("Dunning daily checks failed for %s", company.name)
+                stats["failed_companies"] += 1
+                succeeded = False
+            if succeeded:
                 done |= company
         if done:
             Mark._record(done, run_date, Mark._get_fingerprint())
@@ -205,9 +222,7 @@ class DunningEngine(models.AbstractModel):
         for label, model, method in self._get_daily_steps():
             try:
                 with self.env.cr.savepoint():
-                    getattr(self.env[model].with_company(company), method)(
-                        company, run_date, user, stats
-                    )
+                    getattr(self.env[model], method)(company, run_date, user, stats)
                 # Each step reads what it needs: what the last one read is not kept in memory.
                 self.env.invalidate_all()
             except Exception as error:  # reported, and the other steps go on
@@ -246,8 +261,8 @@ class DunningEngine(models.AbstractModel):
             )
 
     def _refresh_kpis(self, company, run_date, user, stats):
-        # sudo: KPI snapshots are company figures the engine writes for everyone to read.
-        self.env["dunning.kpi"].sudo().with_company(company)._refresh_company(company, run_date)
+        # sudo: KPI snapshots are company figures the engine writes; this step runs in company alone
+        self.env["dunning.kpi"].sudo()._refresh_company(company, run_date)
         stats["kpi_refreshed"] += 1
 
     @api.model

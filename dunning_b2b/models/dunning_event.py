@@ -39,6 +39,7 @@ EVENT_TYPES = [
     ("hold_rejected", "Credit hold rejected"),
     ("hold_withdrawn", "Credit hold proposal withdrawn"),
     ("hold_lifted", "Credit hold lifted"),
+    ("hold_lift_proposed", "Credit hold lift proposed"),
     ("letter", "Letter"),
     ("segment", "Segment changed"),
     ("credit_review", "Credit review"),

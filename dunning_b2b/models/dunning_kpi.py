@@ -73,6 +73,7 @@ class DunningKpi(models.AbstractModel):
         today = fields.Date.context_today(self)
         # sudo: the snapshots are written by the system; the manager's right was checked.
         for company in self.env.companies:
+            # sudo: snapshots are written by the system; the manager's companies, one at a time
             self.sudo().with_company(company)._refresh_company(company, today)
         return True
 
@@ -286,6 +287,7 @@ class DunningKpi(models.AbstractModel):
                         **self._kpi_vals(kpi.ledger_kpis(figures)),
                     )
                 )
+        # sudo: snapshots are written by the system only, and only this company's are replaced
         Snapshot = self.env["dunning.kpi.snapshot"].sudo()
         Snapshot.search([("company_id", "=", company.id), ("month", ">=", first)]).unlink()
         Snapshot.create(vals_list)

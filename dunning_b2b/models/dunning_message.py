@@ -66,6 +66,7 @@ class DunningMessage(models.Model):
             ("queued", "Queued"),
             ("cancel", "Cancelled"),
         ],
+        string="Status",
         default="draft",
         required=True,
         readonly=True,

@@ -3,9 +3,11 @@ import re
 
 from markupsafe import Markup
 
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import html_normalize
+
+from ..tools import check_state_create, check_state_write
 
 _logger = logging.getLogger(__name__)
 
@@ -19,6 +21,23 @@ class DunningMessage(models.Model):
     written in bulk, the stage's letter attached, and the audit trail of what was sent."""
 
     _inherit = "dunning.message"
+
+    @api.model
+    def _get_guarded_fields(self):
+        """Whether and when a message went out: written by the run and the buttons only."""
+        how = self.env._("use the Send or Cancel button.")
+        return dict.fromkeys(("state", "date", "mail_message_id"), how)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        guarded = self._get_guarded_fields()
+        del guarded["date"]  # a new message has its date
+        check_state_create(self, vals_list, guarded, {"state": "draft"})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_state_write(self, vals, self._get_guarded_fields())
+        return super().write(vals)
 
     def action_send(self):
         """Send messages held for review (stages that are not automatic). A message is dated
@@ -38,6 +57,7 @@ class DunningMessage(models.Model):
         if any(message.state != "draft" for message in self):
             raise UserError(self.env._("Only messages to review can be cancelled."))
         self.check_access("write")
+        # sudo: write right checked above; these messages' tasks, state and events as system
         self.sudo().activity_ids.action_feedback(feedback=self.env._("Message cancelled."))
         self.sudo().state = "cancel"
         self.env["dunning.event"].sudo().create(
@@ -174,6 +194,7 @@ class DunningMessage(models.Model):
         }
         reply_to = {}
         for (email_from, author_id), messages in self.grouped(lambda m: senders[m.id]).items():
+            # sudo: reply-to addresses of the messages' own customers
             addresses = messages.partner_id.sudo()._notify_get_reply_to(
                 default=email_from, author_id=author_id
             )

@@ -57,6 +57,7 @@ class DunningPolicy(models.Model):
     @api.constrains("company_id")
     def _check_company_id(self):
         for policy in self:
+            # sudo: companies the user cannot read that use it as default block it too
             defaults = (
                 self.env["res.company"].sudo().search([("dunning_policy_id", "=", policy.id)])
             )

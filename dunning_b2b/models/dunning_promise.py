@@ -110,7 +110,14 @@ class DunningPromise(models.Model):
         copy=False,
     )
     state = fields.Selection(
-        PROMISE_STATES, default="open", required=True, readonly=True, index=True, tracking=True
+        PROMISE_STATES,
+        string="Status",
+        default="open",
+        required=True,
+        readonly=True,
+        index=True,
+        tracking=True,
+        copy=False,
     )
     amount_open_start = fields.Monetary(
         string="Open When Recorded",
@@ -295,7 +302,8 @@ class DunningPromise(models.Model):
         promises = promises.with_context(clean_context(self.env.context))
         lines = promises._get_open_lines()
         for promise in promises:
-            promise.amount_open_start = promise._sum_lines(lines.get(promise.id, []))
+            # sudo: what is open now, measured by the system, not given by the user.
+            promise.sudo().amount_open_start = promise._sum_lines(lines.get(promise.id, []))
         promises._log_dunning(
             "promise",
             lambda p: self.env._(
@@ -354,7 +362,8 @@ class DunningPromise(models.Model):
         if any(promise.state != "open" for promise in self):
             raise UserError(self.env._("Only an open promise can be cancelled."))
         self.check_access("write")
-        self.write({"state": "cancelled"})
+        # sudo: the user's right to change these promises was checked above.
+        self.sudo().write({"state": "cancelled"})
         self._log_dunning(
             "promise_cancelled",
             lambda p: self.env._(
@@ -447,6 +456,7 @@ class DunningPromise(models.Model):
         lines = self._get_open_lines()
         for promise in self:
             sentence = text(promise)
+            # sudo: the trail of this promise, written for the user's action
             promise.sudo()._message_log(body=Markup("%s") % sentence)
             by_move = defaultdict(list)
             for item in lines.get(promise.id, []):
@@ -458,6 +468,7 @@ class DunningPromise(models.Model):
                     )
                 )
                 invoice_logs[move.id].append(sentence)
+        # sudo: notes on the promises' own invoices (same company), without write right on them
         moves = self.env["account.move"].browse(list(invoice_logs)).sudo()
         moves._message_log_batch(
             {
@@ -465,6 +476,7 @@ class DunningPromise(models.Model):
                 for move_id, sentences in invoice_logs.items()
             }
         )
+        # sudo: the audit trail is written by the system only, in each promise's company
         self.env["dunning.event"].sudo().create(events)
 
     def _prepare_event_vals(self, event_type, move, date, user, note, items=()):

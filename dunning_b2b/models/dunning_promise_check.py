@@ -1,16 +1,90 @@
 from markupsafe import Markup, escape
 
 from odoo import api, models
+from odoo.exceptions import UserError
 from odoo.tools import float_compare, format_date
 
 from ..engine import BROKEN, KEPT, PromiseState, decide_promise
+from ..engine.promise import promise_paid
+from ..tools import check_state_create, check_state_write
+from .dunning_promise import dunning_today
 
 
 class DunningPromise(models.Model):
     """The daily check of open promises: kept when paid, broken when their date passed
-    unpaid. What was paid is read from the open receivable lines of the covered documents."""
+    unpaid. What was paid is read from the open receivable lines of the covered documents.
+    A collector may also decide an open promise by hand (Mark as Kept, Mark as Broken)."""
 
     _inherit = "dunning.promise"
+
+    @api.model
+    def _get_guarded_fields(self):
+        """The state and what decides it: changed by the daily check and the buttons only."""
+        how = self.env._(
+            "use the Mark as Kept or Mark as Broken button (or Cancel Promise); the daily "
+            "run keeps or breaks promises from the payments."
+        )
+        return dict.fromkeys(("state", "amount_paid", "amount_open_start"), how)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_state_create(self, vals_list, self._get_guarded_fields(), {"state": "open"})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_state_write(self, vals, self._get_guarded_fields())
+        return super().write(vals)
+
+    # ------------------------------------------------------------- actions
+    def action_mark_kept(self):
+        """Kept by hand: e.g. the customer paid and the payment is not in the books yet."""
+        return self._mark_by_hand(KEPT)
+
+    def action_mark_broken(self):
+        """Broken by hand: e.g. the customer said they will not pay by the promised date."""
+        return self._mark_by_hand(BROKEN)
+
+    def _mark_by_hand(self, state):
+        if any(promise.state != "open" for promise in self):
+            raise UserError(
+                self.env._(
+                    "Only an open promise can be marked as kept or broken; this one is "
+                    "already decided."
+                )
+            )
+        self.check_access("write")
+        user = self.env.user
+        lines = self._get_open_lines()
+        # sudo: the user's right to change these promises was checked above; the state and
+        # what was paid are written as the daily check writes them.
+        promises = self.sudo()
+        for promise in promises:
+            open_now = promise._sum_lines(lines.get(promise.id, []))
+            paid = promise.currency_id.round(promise_paid(promise.amount_open_start, open_now))
+            promise.write({"state": state, "amount_paid": paid})
+
+        def sentence(promise):
+            values = {
+                "user": user.name,
+                "paid": promise.currency_id.format(promise.amount_paid),
+                "amount": promise.currency_id.format(promise.amount),
+                "date": format_date(self.env, promise.extension_date or promise.promise_date),
+            }
+            if state == KEPT:
+                return self.env._(
+                    "Promise marked as kept by %(user)s: %(paid)s paid so far towards the "
+                    "%(amount)s promised by %(date)s.",
+                    **values,
+                )
+            return self.env._(
+                "Promise marked as broken by %(user)s: %(paid)s paid towards the %(amount)s "
+                "promised by %(date)s. Dunning resumes at the stage the invoices' age calls for.",
+                **values,
+            )
+
+        promises._log_dunning(f"promise_{state}", sentence, user=user, date=dunning_today(self.env))
+        self.env["dunning.engine"]._reevaluate(promises)
+        return True
 
     @api.model
     def _get_due_check_domain(self, company):

@@ -1,5 +1,5 @@
 from odoo import fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
 from .res_partner import SEGMENTS
@@ -189,8 +189,7 @@ class DunningWorklist(models.Model):
         yet."""
         self._check_collector()
         today = fields.Date.context_today(self)
-        # sudo: messages and the engine's helpers are written by the system for the
-        # collector's action, within the rows' companies (rows are read as the collector).
+        # sudo: messages written for the collector, in the rows' companies (rows read as the user)
         Message = self.env["dunning.message"].sudo()
         engine = self.env["dunning.engine"].sudo()
         to_send = Message
@@ -295,16 +294,35 @@ class DunningWorklist(models.Model):
         self._refresh_rows()
         return self._notify(self.env._("Included in dunning again."))
 
+    def _check_letters_company(self):
+        """Letters list and log the current company's lines: rows of another company the
+        user also works in would get letters of the wrong company."""
+        other = self.company_id - self.env.company
+        if other:
+            raise UserError(
+                self.env._(
+                    "Print: %(customers)s are rows of %(company)s; letters are printed in the "
+                    "current company, %(current)s. Switch to %(company)s, then print.",
+                    customers=", ".join(
+                        self.filtered(lambda r: r.company_id in other).partner_id.mapped("name")
+                    ),
+                    company=", ".join(other.mapped("name")),
+                    current=self.env.company.name,
+                )
+            )
+
     def action_print_letters(self):
         """The letter of each customer's stage (formal notice or demand letter), in one PDF
         to print for the post."""
         self._check_collector()
+        self._check_letters_company()
         return self.env.ref("dunning_b2b.action_report_dunning_letter").report_action(
             self.partner_id
         )
 
     def action_print_statement(self):
         self._check_collector()
+        self._check_letters_company()
         return self.env.ref("dunning_b2b.action_report_customer_statement").report_action(
             self.partner_id
         )
@@ -316,7 +334,7 @@ class DunningWorklist(models.Model):
             raise AccessError(self.env._("Only collections users can refresh the worklist."))
         self.check_access("read")
         company = self.env.company
-        # sudo: the rows are the engine's; the collector's right was checked above.
+        # sudo: the rows are the engine's; collector checked, the current company only
         self.sudo().with_company(company)._refresh_daily(
             company, fields.Date.context_today(self), self.env.user, {}
         )
@@ -327,6 +345,7 @@ class DunningWorklist(models.Model):
         today = fields.Date.context_today(self)
         for company in self.company_id:
             rows = self.filtered(lambda r, c=company: r.company_id == c)
+            # sudo: the rows are the engine's; these rows' customers, in their company
             self.sudo().with_company(company)._refresh(
                 company, today, self.env.user, partners=rows.partner_id, checks=False
             )

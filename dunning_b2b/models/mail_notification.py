@@ -14,6 +14,7 @@ class MailMail(models.Model):
         # is a failure. Read the notifications first: an auto-deleted mail takes its link.
         notifications = self.env["mail.notification"]
         if failure_type:
+            # sudo: the notifications of these very mails, whoever processes the mail queue
             notifications = notifications.sudo().search(
                 [("mail_mail_id", "in", self.ids), ("notification_type", "=", "email")]
             )
@@ -39,13 +40,13 @@ class MailNotification(models.Model):
     def _dunning_report_failures(self):
         """A dunning email that bounced or could not be sent is said on the invoices, in the
         audit trail and as a task for the collector, never left looking "queued"."""
-        # sudo: delivery runs as whoever processes the mail queue; the failure belongs to the
-        # dunning message whatever that user's rights.
+        # sudo: the dunning messages of these notifications only, whoever processes the queue
         messages = (
             self.env["dunning.message"]
             .sudo()
             .search([("mail_message_id", "in", self.mail_message_id.ids)])
         )
+        # sudo: notes on the message's invoices, in the message's company
         engine = self.env["dunning.engine"].sudo()
         for message in messages:
             failed = self.filtered(lambda n, m=message: n.mail_message_id == m.mail_message_id)
@@ -58,6 +59,7 @@ class MailNotification(models.Model):
                     {n.failure_reason or n.failure_type or n.notification_status for n in failed}
                 ),
             )
+            # sudo: the audit trail is written by the system only, in the message's company
             self.env["dunning.event"].sudo()._create_bulk(
                 message._prepare_event_vals("delivery_failed", text)
             )
@@ -66,6 +68,7 @@ class MailNotification(models.Model):
                 {move.id: Markup("%s") % text for move in message.move_ids},
                 engine._get_author(message.company_id),
             )
+            # sudo: a task for the collector on the customer, whoever processes the queue
             message.partner_id.sudo().activity_schedule(
                 "dunning_b2b.mail_activity_type_dunning_todo",
                 summary=self.env._("%(stage)s: email not delivered", stage=message.level_id.name),

@@ -171,8 +171,9 @@ class ResCompany(models.Model):
             standard = self.env.ref("dunning_b2b.dunning_policy_default", raise_if_not_found=False)
             if not standard:
                 return policy
-            # sudo: the standard ladder belongs to the main company, out of this user's reach.
+            # sudo: the standard ladder belongs to the main company; its copy is this company's
             standard = standard.sudo()
             policy = standard.copy({"company_id": self.id, "name": standard.name}).sudo(False)
+        # sudo: the company's own default ladder, set for whoever first needs it
         self.sudo().dunning_policy_id = policy
         return policy

@@ -1,12 +1,12 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Domain
 
 from ..engine import kept_ratio, normalize_phone
 from ..engine.worklist import customer_figures
-from ..tools import check_dunning_rights, check_list_access
+from ..tools import check_dunning_rights, check_list_access, value_changes
 
 SEGMENTS = [
     ("low_small", "Low risk, small exposure"),
@@ -17,8 +17,17 @@ SEGMENTS = [
     ("high_large", "High risk, large exposure"),
 ]
 
+# Who edits a customer's dunning fields, whatever their right on contacts (Contact Creation
+# gives none of them): collectors assign collectors; managers choose the ladder, the key
+# account flag and the segment. Every dunning field is read by internal users only
+# (``groups``): a portal user or the public reads nothing of their company's collections.
 DUNNING_USER_FIELDS = {"dunning_collector_id"}
-DUNNING_MANAGER_FIELDS = {"dunning_segment", "dunning_segment_pinned", "dunning_policy_id"}
+DUNNING_MANAGER_FIELDS = {
+    "dunning_segment",
+    "dunning_segment_pinned",
+    "dunning_policy_id",
+    "dunning_key_account",
+}
 
 
 class ResPartner(models.Model):
@@ -28,6 +37,7 @@ class ResPartner(models.Model):
         "dunning.policy",
         company_dependent=True,
         help="Ladder for this customer in the current company. Empty: the company's default.",
+        groups="base.group_user",
     )
     dunning_collector_id = fields.Many2one(
         "res.users",
@@ -35,6 +45,7 @@ class ResPartner(models.Model):
         company_dependent=True,
         help="Who chases this customer's invoices in the current company; tasks of the "
         "dunning run go to this person.",
+        groups="base.group_user",
     )
     dunning_segment = fields.Selection(
         SEGMENTS,
@@ -42,17 +53,20 @@ class ResPartner(models.Model):
         company_dependent=True,
         help="Risk and exposure class of the customer in the current company, computed by "
         "the daily job unless pinned.",
+        groups="base.group_user",
     )
     dunning_segment_pinned = fields.Boolean(
         string="Segment Pinned",
         company_dependent=True,
         help="Set by hand: the daily job keeps this segment and no longer recomputes it.",
+        groups="base.group_user",
     )
     dunning_worklist_id = fields.Many2one(
         "dunning.worklist",
         string="Collections Figures",
         compute="_compute_dunning_worklist_id",
         help="What the daily job computed for this customer in the current company.",
+        groups="base.group_user",
     )
     dunning_level_id = fields.Many2one(
         "dunning.level",
@@ -60,6 +74,7 @@ class ResPartner(models.Model):
         compute="_compute_dunning_stats",
         search="_search_dunning_level_id",
         help="Highest stage among the customer's open receivable lines in the current company.",
+        groups="base.group_user",
     )
     dunning_overdue_amount = fields.Monetary(
         string="Overdue",
@@ -67,37 +82,53 @@ class ResPartner(models.Model):
         currency_field="dunning_currency_id",
         help="Overdue receivable lines less the open credits of the same currency, in the "
         "company's currency.",
+        groups="base.group_user",
     )
-    dunning_currency_id = fields.Many2one("res.currency", compute="_compute_dunning_stats")
+    dunning_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_dunning_stats", groups="base.group_user"
+    )
     dunning_open_count = fields.Integer(
         string="Open Items",
         compute="_compute_dunning_stats",
         help="Open receivable lines: instalments, debit notes, opening balances.",
+        groups="base.group_user",
     )
-    dunning_event_count = fields.Integer(compute="_compute_dunning_event_count")
+    dunning_event_count = fields.Integer(
+        compute="_compute_dunning_event_count", groups="base.group_user"
+    )
     dunning_promise_count = fields.Integer(
-        string="Promises", compute="_compute_dunning_promise_stats"
+        string="Promises",
+        compute="_compute_dunning_promise_stats",
+        groups="base.group_user",
     )
     dunning_promise_kept_ratio = fields.Float(
         string="Promises Kept (%)",
         compute="_compute_dunning_promise_stats",
         digits=(16, 1),
         help="Kept promises among those kept or broken, in the current company.",
+        groups="base.group_user",
     )
     dunning_promise_broken_count = fields.Integer(
-        string="Promises Broken", compute="_compute_dunning_promise_stats"
+        string="Promises Broken",
+        compute="_compute_dunning_promise_stats",
+        groups="base.group_user",
     )
     dunning_dispute_count = fields.Integer(
-        string="Disputes", compute="_compute_dunning_dispute_stats"
+        string="Disputes",
+        compute="_compute_dunning_dispute_stats",
+        groups="base.group_user",
     )
     dunning_dispute_open_count = fields.Integer(
-        string="Open Disputes", compute="_compute_dunning_dispute_stats"
+        string="Open Disputes",
+        compute="_compute_dunning_dispute_stats",
+        groups="base.group_user",
     )
     dunning_dispute_days_avg = fields.Float(
         string="Days to Resolve a Dispute",
         compute="_compute_dunning_dispute_stats",
         digits=(16, 1),
         help="Average days from opening to resolving or rejecting the customer's disputes.",
+        groups="base.group_user",
     )
 
     @api.depends_context("company")
@@ -134,6 +165,7 @@ class ResPartner(models.Model):
             )
             partner.dunning_currency_id = company.currency_id
 
+    @api.depends_context("company")
     def _compute_dunning_worklist_id(self):
         rows = self.env["dunning.worklist"].search(
             [
@@ -172,6 +204,7 @@ class ResPartner(models.Model):
         for partner in self:
             partner.dunning_event_count = counts.get(partner.commercial_partner_id, 0)
 
+    @api.depends_context("company")
     def _compute_dunning_promise_stats(self):
         rows = self.env["dunning.promise"]._read_group(
             [
@@ -191,6 +224,7 @@ class ResPartner(models.Model):
             partner.dunning_promise_broken_count = states.get("broken", 0)
             partner.dunning_promise_kept_ratio = ratio or 0.0
 
+    @api.depends_context("company")
     def _compute_dunning_dispute_stats(self):
         domain = [
             ("partner_id", "in", self.commercial_partner_id.ids),
@@ -214,19 +248,28 @@ class ResPartner(models.Model):
             partner.dunning_dispute_open_count = states.get("open", 0)
             partner.dunning_dispute_days_avg = days.get(key, 0.0)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            names = DUNNING_USER_FIELDS | DUNNING_MANAGER_FIELDS
+            defaults = {name for name in names if self.env.context.get(f"default_{name}")}
+            for vals in vals_list:
+                self._check_dunning_field_rights(defaults | {n for n in names if vals.get(n)})
+        return super().create(vals_list)
+
     def write(self, vals):
-        if self.env.context.get("dunning_from_job"):
+        if self.env.su and self.env.context.get("dunning_from_job"):
             return super().write(vals)
-        if vals and not self.env.su and set(vals) <= DUNNING_USER_FIELDS | DUNNING_MANAGER_FIELDS:
-            # Collections people set these fields without the right to edit contacts:
-            # collectors assign collectors, managers pin segments and choose ladders.
-            group = (
-                "dunning_b2b.group_dunning_manager"
-                if set(vals) & DUNNING_MANAGER_FIELDS
-                else "dunning_b2b.group_dunning_user"
-            )
-            if self.env.user.has_group(group):
+        dunning = set(vals) & (DUNNING_USER_FIELDS | DUNNING_MANAGER_FIELDS)
+        if dunning and not self.env.su:
+            changed = {name for name in dunning if value_changes(self, name, vals[name])}
+            self._check_dunning_field_rights(changed)
+            if set(vals) == dunning:
+                if not changed:
+                    return True
+                # Collections people set these fields without the right to edit contacts.
                 self.check_access("read")
+                # sudo: the user's right on these fields was checked just above.
                 return self.sudo().write(vals)
         if "dunning_segment" in vals and "dunning_segment_pinned" not in vals:
             # A segment chosen by hand stays: the daily job does not overwrite it.
@@ -240,11 +283,42 @@ class ResPartner(models.Model):
             return res
         return super().write(vals)
 
+    @api.model
+    def _check_dunning_field_rights(self, names):
+        """Refuse ``names`` (dunning fields) to a user outside the collections groups that
+        DESIGN.md gives them to, naming the group."""
+        if self.env.su:
+            return
+        for group, fields_of_group, who in (
+            (
+                "dunning_b2b.group_dunning_manager",
+                DUNNING_MANAGER_FIELDS,
+                self.env._("Collections / Manager"),
+            ),
+            (
+                "dunning_b2b.group_dunning_user",
+                DUNNING_USER_FIELDS,
+                self.env._("Collections / Collector or Manager"),
+            ),
+        ):
+            refused = set(names) & fields_of_group
+            if refused and not self.env.user.has_group(group):
+                labels = sorted(self._fields[n]._description_string(self.env) for n in refused)
+                raise AccessError(
+                    self.env._(
+                        "%(fields)s: only a user with %(group)s access changes this on a "
+                        "customer (the right to edit contacts is not enough). Ask one of them.",
+                        fields=", ".join(labels),
+                        group=who,
+                    )
+                )
+
     def _dunning_log_collector(self):
         """Audit and mirror a collector change in the current company."""
         if not self:
             return
         company = self.env.company
+        # sudo: the engine's rows of these customers in the current company
         rows = (
             self.env["dunning.worklist"]
             .sudo()
@@ -253,6 +327,7 @@ class ResPartner(models.Model):
         for row in rows:
             partner = row.partner_id.with_company(company)
             row.collector_id = partner.dunning_collector_id or company.dunning_collector_id
+        # sudo: the audit trail is written by the system only, in the current company
         self.env["dunning.event"].sudo().create(
             [
                 {
@@ -335,6 +410,8 @@ class ResPartner(models.Model):
             "target": "new",
             "context": {
                 "default_partner_id": self.id,
+                # The call is logged in the invoices' company (else the current one).
+                "default_company_id": (moves.company_id[:1] if moves else self.env.company).id,
                 "default_kind": kind,
                 "default_move_ids": (moves or self.env["account.move"]).ids,
             },

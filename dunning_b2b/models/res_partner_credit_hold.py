@@ -23,42 +23,55 @@ class ResPartner(models.Model):
         help="The customer is on credit hold in the current company: new orders need a "
         "collections manager's approval. A collections manager may set it (a hold by hand) "
         "or clear it (lifts a hold set by hand).",
+        groups="base.group_user",
     )
-    credit_hold_reason = fields.Char(compute="_compute_credit_hold")
-    credit_hold_date = fields.Date(string="Credit Hold Since", compute="_compute_credit_hold")
+    credit_hold_reason = fields.Char(compute="_compute_credit_hold", groups="base.group_user")
+    credit_hold_date = fields.Date(
+        string="Credit Hold Since", compute="_compute_credit_hold", groups="base.group_user"
+    )
     credit_hold_user_id = fields.Many2one(
-        "res.users", string="Credit Hold Set By", compute="_compute_credit_hold"
+        "res.users",
+        string="Credit Hold Set By",
+        compute="_compute_credit_hold",
+        groups="base.group_user",
     )
     credit_hold_origin = fields.Selection(
         [("stage", "Dunning stage"), ("manager", "Manager"), ("credit_limit", "Credit limit")],
         compute="_compute_credit_hold",
+        groups="base.group_user",
     )
     credit_hold_level_id = fields.Many2one(
-        "dunning.level", string="Credit Hold Stage", compute="_compute_credit_hold"
+        "dunning.level",
+        string="Credit Hold Stage",
+        compute="_compute_credit_hold",
+        groups="base.group_user",
     )
-    credit_hold_banner = fields.Char(compute="_compute_credit_hold")
+    credit_hold_banner = fields.Char(compute="_compute_credit_hold", groups="base.group_user")
     credit_hold_proposed = fields.Boolean(
-        string="Credit Hold To Decide", compute="_compute_credit_hold"
+        string="Credit Hold To Decide",
+        compute="_compute_credit_hold",
+        groups="base.group_user",
     )
     dunning_key_account = fields.Boolean(
         string="Key Account",
         company_dependent=True,
         help="Flag by hand: a hold on this customer is always a manager's decision. Customers "
         "above the company's revenue share threshold are key accounts anyway.",
+        groups="base.group_user",
     )
     dunning_revenue_share = fields.Float(
         string="Revenue Share (%)",
         compute="_compute_dunning_revenue_share",
         digits=(16, 1),
         help="Share of the company's invoiced revenue over the last 12 months.",
+        groups="base.group_user",
     )
 
     @api.depends_context("company", "lang")
     def _compute_credit_hold(self):
         company = self.env.company
         commercial_ids = [pid for pid in self.commercial_partner_id.ids if pid]
-        # sudo: the banner is for every internal user who can see the customer (sales users
-        # have no access to collections records); only these display fields leave the sudo.
+        # sudo: the banner for any internal user; current company's holds, display fields only
         holds = (
             self.env["dunning.credit.hold"]
             .sudo()
@@ -96,6 +109,7 @@ class ResPartner(models.Model):
         # sudo: the manager's right was checked; holds are read across the current company.
         active = {
             hold.partner_id: hold
+            # sudo: holds of these customers in the current company; rights checked below
             for hold in Hold.sudo()._get_open(partners, company)
             if hold.state == "active"
         }
@@ -126,7 +140,7 @@ class ResPartner(models.Model):
     def _search_credit_hold(self, operator, value):
         if operator not in ("in", "not in"):
             return NotImplemented
-        # sudo: see _compute_credit_hold
+        # sudo: held customers of the current company for any internal user (as the compute)
         holds = (
             self.env["dunning.credit.hold"]
             .sudo()
@@ -181,6 +195,7 @@ class ResPartner(models.Model):
             share = revenue_share(revenue.get(partner, 0.0), total)
             result[partner.id] = (
                 share,
+                # sudo: the key-account flag (managers' field) of this customer in company
                 is_key_account(share, threshold, partner.sudo().dunning_key_account),
             )
         return result

@@ -76,8 +76,7 @@ class ReportDunningLetter(models.AbstractModel):
     @api.model
     def _get_minimum_amount(self, partner, company):
         """The tolerance of the policy the engine applies to this customer."""
-        # sudo: the policy lookup reads segment rules, configuration a collector may not read.
-        policies = self.env["dunning.engine"].sudo()._get_partner_policies(company, partner)
+        policies = self.env["dunning.engine"]._get_partner_policies(company, partner)
         return policies[partner.id].minimum_amount
 
     @api.model
@@ -110,6 +109,7 @@ class ReportDunningLetter(models.AbstractModel):
             )
         credits = Render._get_credit_rows(credit_lines, lines, letter_date, minimum)
         attempt_dates = self._get_attempt_dates(partner, company, listed, letter_date)
+        # sudo: the contact is the customer's collector in this company (users, groups, defaults)
         collectors = self.env["dunning.engine"].sudo()._get_collectors(company, partner)
         return {
             "kind": kind,
@@ -234,7 +234,9 @@ class ReportDunningLetter(models.AbstractModel):
                 )
                 for line in values["lines"]
             ]
+        # sudo: the audit trail is written by the system only; these are this company's letters
         self.env["dunning.event"].sudo().create(events)
+        # sudo: worklist rows are the engine's; only this company's rows of these customers
         rows = (
             self.env["dunning.worklist"]
             .sudo()

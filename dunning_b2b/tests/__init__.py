@@ -31,7 +31,13 @@ from . import test_ledger_credits
 from . import test_daily_mark
 from . import test_event_trail
 from . import test_credit_hold_write
+from . import test_state_guards
+from . import test_dispute_outcome
+from . import test_partner_field_rights
 from . import test_security_matrix
 from . import test_message_preview
+from . import test_company_scope
+from . import test_company_checks
+from . import test_sudo_reasons
 from . import test_daily_loop
 from . import test_ui

@@ -98,6 +98,8 @@ METHODS = {
     ("dunning.message", "action_preview_letter"): COLLECTORS,
     ("dunning.message", "action_send"): COLLECTORS,
     ("dunning.promise", "action_cancel"): COLLECTORS,
+    ("dunning.promise", "action_mark_broken"): COLLECTORS,
+    ("dunning.promise", "action_mark_kept"): COLLECTORS,
     ("dunning.promise", "action_view_invoices"): COLLECTORS,
     ("dunning.worklist", "action_assign_collector"): COLLECTORS,
     ("dunning.worklist", "action_exclude"): COLLECTORS,

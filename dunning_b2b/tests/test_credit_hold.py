@@ -214,6 +214,11 @@ class TestCreditHold(CreditHoldCommon):
         dispute = self.env["dunning.dispute"].create(
             {"move_id": move.id, "reason": "pricing", "owner_id": self.collector.id}
         )
+        # The correction: a credit note for the price difference (without one, a manager
+        # decides the lift: test_dispute_outcome.py).
+        refund = move._reverse_moves([{"invoice_date": RUN_DATE}])
+        refund.invoice_line_ids.price_unit = 100
+        refund.action_post()
         dispute._close("resolve", "corrected", "Price list error on our side")
         self._run(run_date=RUN_DATE + timedelta(days=1))
         self.assertFalse(self.customer.credit_hold)

@@ -77,6 +77,19 @@ class TestDailyLoop(ConversationCommon):
         self.assertFalse(row.promise_open)
         self.assertFalse(self._pause(move))
 
+    def test_promise_marked_by_hand_shows_on_the_row_at_once(self):
+        move = self._invoice(self.customer, 5, 1000)
+        self._run()
+        row = self._row()
+        for action in ("action_mark_kept", "action_mark_broken"):
+            promise = self._promise(move, 1000, 8)
+            self.assertTrue(row.promise_open)
+            self.assertTrue(self._pause(move))
+            with freeze_time(DAY_AFTER):
+                getattr(promise.with_user(self.collector), action)()
+            self.assertFalse(row.promise_open, action)
+            self.assertFalse(self._pause(move), action)
+
     def test_dispute_opened_and_closed_shows_on_the_row_at_once(self):
         move = self._invoice(self.customer, 5, 1000)
         self._run()

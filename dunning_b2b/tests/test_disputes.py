@@ -49,7 +49,11 @@ class TestDisputes(ConversationCommon):
             disputed.invalidate_recordset(["dunning_paused_reason"])
             self.assertEqual(disputed.dunning_paused_reason, "open dispute (Pricing)")
 
-        # The owner, a salesperson who may only read disputes, resolves it.
+        # Accounting issues the credit note for the price difference; the owner, a
+        # salesperson who may only read disputes, resolves the dispute.
+        refund = disputed._reverse_moves([{"invoice_date": self._day(12)}])
+        refund.invoice_line_ids.price_unit = 100
+        refund.action_post()
         with freeze_time(self._day(12)):
             action = dispute.with_user(self.salesperson).action_resolve()
             wizard = Form(

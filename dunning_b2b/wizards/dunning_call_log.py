@@ -73,13 +73,14 @@ class DunningCallLog(models.TransientModel):
     phone_note = fields.Html(compute="_compute_phone_note", sanitize=False)
 
     @api.depends("partner_id", "company_id")
+    @api.depends_context("allowed_company_ids")
     def _compute_open_move_ids(self):
         Line = self.env["dunning.line"]
         for log in self:
             partner = log.partner_id.commercial_partner_id
             items = (
                 Line._get_open_items(log.company_id, partner_ids=partner.ids, credits=False)
-                if partner
+                if partner and log.company_id in self.env.companies
                 else []
             )
             log.open_move_ids = [fields.Command.set(sorted({item.move_id for item in items}))]
@@ -111,14 +112,7 @@ class DunningCallLog(models.TransientModel):
         self.ensure_one()
         check_dunning_rights(self, operation="write")
         self.move_ids.check_access("read")
-        if self.company_id not in self.env.companies and not self.env.su:
-            raise AccessError(
-                self.env._(
-                    "Company: %(company)s is not among the companies you work in. Switch to it "
-                    "in the company selector, or ask one of its collectors.",
-                    company=self.company_id.name,
-                )
-            )
+        self._check_company_scope()
         partner = self.partner_id.commercial_partner_id
         foreign = self.move_ids.filtered(lambda m: m.commercial_partner_id != partner)
         if foreign:
@@ -165,6 +159,28 @@ class DunningCallLog(models.TransientModel):
             )
         return {"type": "ir.actions.act_window_close"}
 
+    def _check_company_scope(self):
+        """The call is logged in a company the user works in (the events and figures are
+        that company's), on invoices of that company."""
+        if self.company_id not in self.env.companies and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Company: %(company)s is not among the companies you work in. Switch to it "
+                    "in the company selector, or ask one of its collectors.",
+                    company=self.company_id.name,
+                )
+            )
+        foreign = self.move_ids.filtered(lambda m: m.company_id != self.company_id)
+        if foreign:
+            raise UserError(
+                self.env._(
+                    "Invoices: %(invoices)s belong to another company than %(company)s. Log "
+                    "the call from the invoice, in its company.",
+                    invoices=", ".join(foreign.mapped("name")),
+                    company=self.company_id.name,
+                )
+            )
+
     def _get_sentence(self):
         outcomes = dict(self._fields["outcome"]._description_selection(self.env))
         channels = dict(self._fields["channel"]._description_selection(self.env))
@@ -198,12 +214,13 @@ class DunningCallLog(models.TransientModel):
         today = dunning_today(self.env)
         event_type = "call" if self.kind == "call" else "response"
         body = Markup("%s") % sentence
-        # sudo: events are the audit trail, written for the collector's action.
+        # sudo: a collector posts on customers without the right to edit them
         partner.sudo().message_post(
             body=body, message_type="comment", subtype_xmlid="mail.mt_note",
             author_id=self.env.user.partner_id.id,
         )  # fmt: skip
         if self.move_ids:
+            # sudo: notes on the call's invoices (its company's), without write right on them
             self.move_ids.sudo()._message_log_batch(
                 {move.id: body for move in self.move_ids}, author_id=self.env.user.partner_id.id
             )
@@ -217,6 +234,7 @@ class DunningCallLog(models.TransientModel):
         }
         # Per invoice: what its open receivable lines owe, and the oldest one's age.
         open_items = self._get_open_items_by_move()
+        # sudo: the audit trail is written by the system only, in the call's company
         self.env["dunning.event"].sudo().create(
             [
                 dict(
@@ -241,7 +259,7 @@ class DunningCallLog(models.TransientModel):
 
     def _schedule_payment_check(self, partner):
         moves = self.move_ids
-        # sudo: collectors chase customers they may not edit; the task is theirs.
+        # sudo: collectors chase customers they may not edit; the task is theirs
         partner.sudo().activity_schedule(
             "dunning_b2b.mail_activity_type_dunning_todo",
             date_deadline=dunning_today(self.env) + timedelta(days=PAYMENT_CHECK_DELAY),

@@ -24,6 +24,7 @@ class DunningCreditHoldDecide(models.TransientModel):
     reason = fields.Char(help="Why: recorded in the customer's history and shown in the banner.")
 
     @api.depends("partner_id")
+    @api.depends_context("company")
     def _compute_hold_id(self):
         for wizard in self:
             wizard.hold_id = self.env["dunning.credit.hold"]._get_open(

@@ -15,7 +15,7 @@ class DunningWorklistAssign(models.TransientModel):
         self.worklist_ids._check_collector()
         for company in self.worklist_ids.company_id:
             rows = self.worklist_ids.filtered(lambda r, c=company: r.company_id == c)
-            # sudo: collectors may not write customers; the collector is their own field.
+            # sudo: collectors may not edit customers; the collector of the rows' company only
             rows.partner_id.sudo().with_company(company).write(
                 {"dunning_collector_id": self.collector_id.id}
             )

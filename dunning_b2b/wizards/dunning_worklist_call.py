@@ -25,6 +25,7 @@ class DunningWorklistCall(models.TransientModel):
         labels = dict(self._fields["outcome"]._description_selection(self.env))
         today = fields.Date.context_today(self)
         events = []
+        # sudo: rows read by the collector above (their companies); chatter and tasks as system
         rows = self.worklist_ids.sudo()
         for row in rows:
             text = labels[self.outcome] + (f": {self.note}" if self.note else "")
@@ -60,6 +61,7 @@ class DunningWorklistCall(models.TransientModel):
                     user_id=(row.collector_id or self.env.user).id,
                     dunning_company_id=row.company_id.id,
                 )
+        # sudo: the audit trail is written by the system only, in each row's company
         self.env["dunning.event"].sudo().create(events)
         self.env["dunning.engine"]._reevaluate(rows, ladder=False)
         return {"type": "ir.actions.act_window_close"}

@@ -10,8 +10,9 @@ class SaleOrder(models.Model):
     credit_hold = fields.Boolean(
         compute="_compute_credit_hold",
         help="The customer is on credit hold in the order's company.",
+        groups="base.group_user",
     )
-    credit_hold_banner = fields.Char(compute="_compute_credit_hold")
+    credit_hold_banner = fields.Char(compute="_compute_credit_hold", groups="base.group_user")
     dunning_hold_sale_policy = fields.Selection(related="company_id.dunning_hold_sale_policy")
     dunning_approval_state = fields.Selection(
         [
@@ -161,8 +162,7 @@ class SaleOrder(models.Model):
             )
             order._dunning_log("order_approval_requested", note)
             deciders = self.env["dunning.credit.hold"]._get_deciders(order.company_id)
-            # sudo: the salesperson assigns the decision to managers, who may not follow
-            # this order; the managers only need to open it.
+            # sudo: decision tasks for managers who may not follow this order
             order.sudo().activity_schedule(
                 "dunning_b2b.mail_activity_type_dunning_todo",
                 summary=self.env._("Approve or refuse %(order)s (credit hold)", order=order.name),
@@ -170,6 +170,7 @@ class SaleOrder(models.Model):
                 user_id=(deciders[:1] or self.env.user).id,
             )
             for decider in deciders[1:]:
+                # sudo: decision tasks for managers who may not follow this order
                 order.sudo().activity_schedule(
                     "dunning_b2b.mail_activity_type_dunning_todo",
                     summary=self.env._(
@@ -204,7 +205,7 @@ class SaleOrder(models.Model):
                     "(see Settings, Collections): they are blocked or need a down payment."
                 )
             )
-        # sudo: collections managers decide on orders they may have no sales rights on.
+        # sudo: managers decide on orders they may have no sales rights on (read checked)
         orders = self.sudo()
         for order in orders:
             order.write(
@@ -254,6 +255,7 @@ class SaleOrder(models.Model):
                 order=order.name,
                 banner=order.credit_hold_banner,
             )
+            # sudo: the portal customer's order: its event and chatter, in the order's company
             order.sudo()._dunning_log(
                 "order_portal_blocked", note, notify=order.user_id.partner_id | collector.partner_id
             )
@@ -277,12 +279,14 @@ class SaleOrder(models.Model):
         notifies ``notify`` (partners)."""
         self.ensure_one()
         partner = self.partner_id.commercial_partner_id
+        # sudo: the customer's hold in the order's company, for users without collections rights
         hold = (
             self.env["dunning.credit.hold"]
             .sudo()
             ._get_open(partner, self.company_id)
             .filtered(lambda h: h.state == "active")
         )
+        # sudo: the audit trail is written by the system only, in the order's company
         self.env["dunning.event"].sudo().create(
             {
                 "event_type": event_type,

@@ -28,7 +28,8 @@ class SaleHoldCommon(DunningCommon):
         cls.product = cls.env["product.product"].create(
             {"name": "Pallet of bolts", "list_price": 500.0, "type": "consu", "taxes_id": False}
         )
-        cls.env["dunning.credit.hold"].create(
+        # A hold as the system writes it (users hold a customer with Put on Credit Hold).
+        cls.env["dunning.credit.hold"].sudo().create(
             {
                 "partner_id": cls.customer.id,
                 "company_id": company.id,
