@@ -3,7 +3,7 @@ by the thousand."""
 
 import ast
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools.misc import get_lang
 
 from odoo.addons.base.models.res_lang import intersperse
@@ -118,6 +118,78 @@ def value_changes(records, name, value):
         if new != record[name]:
             return True
     return False
+
+
+def check_recorded_create(model, vals_list, expected):
+    """Refuse new records that say another author or day than the current user and today:
+    who recorded a record and when are filled in by the system, never given by a user over
+    RPC or an import. A value equal to the one the system fills passes (the default given in
+    the context too); the superuser (the engine, data fixes, the demo history) passes.
+
+    :param expected: dict field name -> the value it must have (a record id, a date)
+    """
+    if model.env.su:
+        return
+    context = model.env.context
+    for vals in vals_list:
+        for name, value in expected.items():
+            given = vals[name] if name in vals else context.get(f"default_{name}")
+            field = model._fields[name]
+            if given and field.convert_to_cache(given, model) != field.convert_to_cache(
+                value, model
+            ):
+                _refuse_recorded(model, name)
+
+
+def check_recorded_write(records, vals, names):
+    """Refuse a write that changes who recorded ``records`` or when (see
+    :func:`check_recorded_create`)."""
+    if records.env.su:
+        return
+    for name in names:
+        if name in vals and value_changes(records, name, vals[name]):
+            _refuse_recorded(records, name)
+
+
+def _refuse_recorded(records, name):
+    label = records._fields[name]._description_string(records.env)
+    raise AccessError(
+        records.env._(
+            "%(field)s of %(model)s is filled in by the system (who records it and the day "
+            "it is recorded) and cannot be set or changed: leave it out.",
+            field=label,
+            model=records._description,
+        )
+    )
+
+
+def valid_collectors(users, company):
+    """The users of ``users`` who may work ``company``'s collections: internal (not portal
+    or public), active, and allowed in ``company``."""
+    # sudo: the users' type, state and companies, to tell who may work in the company
+    valid = users.sudo().filtered(
+        lambda user: not user.share and user.active and company in user.company_ids
+    )
+    return users.browse(valid.ids)
+
+
+def check_collectors(users, company, label):
+    """Refuse (ValidationError) as ``label`` (the field's name) the users of ``users`` who
+    cannot work ``company``'s collections (see :func:`valid_collectors`)."""
+    wrong = users - valid_collectors(users, company)
+    if wrong:
+        env = users.env
+        raise ValidationError(
+            env._(
+                "%(field)s: %(users)s must be an internal user working in %(company)s (not a "
+                "portal user, not archived, allowed in that company). Choose another user, or "
+                "allow %(users)s in %(company)s under Settings > Users.",
+                field=label,
+                # sudo: the names of the users just given, to say which is wrong
+                users=", ".join(wrong.sudo().mapped("name")),
+                company=company.name,
+            )
+        )
 
 
 def _refuse(records, name, how):

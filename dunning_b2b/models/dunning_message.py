@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 from odoo.tools import format_date
 
@@ -26,13 +27,23 @@ class DunningMessage(models.Model):
     name = fields.Char(compute="_compute_name", store=True)
     date = fields.Date(required=True, index=True, readonly=True)
     partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, index=True, readonly=True
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        readonly=True,
+        check_company=True,
     )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, readonly=True, default=lambda s: s.env.company
     )
     level_id = fields.Many2one(
-        "dunning.level", string="Stage", required=True, readonly=True, ondelete="restrict"
+        "dunning.level",
+        string="Stage",
+        required=True,
+        readonly=True,
+        ondelete="restrict",
+        check_company=True,
     )
     move_ids = fields.Many2many(
         "account.move",
@@ -41,6 +52,7 @@ class DunningMessage(models.Model):
         "move_id",
         string="Invoices",
         readonly=True,
+        check_company=True,
     )
     line_ids = fields.Many2many(
         "account.move.line",
@@ -49,6 +61,7 @@ class DunningMessage(models.Model):
         "line_id",
         string="Receivable Lines",
         readonly=True,
+        check_company=True,
         help="The open receivable lines (instalments) the message announces.",
     )
     recipient_ids = fields.Many2many(
@@ -212,6 +225,26 @@ class DunningMessage(models.Model):
                 )
             )
 
+    @api.constrains("recipient_ids", "partner_id")
+    def _check_recipient_ids(self):
+        for message in self:
+            # sudo: the recipients' customer and address, to tell whether they are the
+            # customer's own contacts (nothing of them is shown)
+            customer = message.sudo().partner_id.commercial_partner_id
+            wrong = message.sudo().recipient_ids.filtered(
+                lambda r, c=customer: r.commercial_partner_id != c or not r.email
+            )
+            if wrong:
+                raise ValidationError(
+                    self.env._(
+                        "Recipients: a reminder to %(customer)s goes to %(customer)s or its "
+                        "contacts with an email address only; %(count)s of the recipients are "
+                        "not. Remove them, or add an email address to the contact.",
+                        customer=message.partner_id.display_name,
+                        count=len(wrong),
+                    )
+                )
+
     @api.model
     def mail_allowed_qweb_expressions(self):
         # The placeholders of the dunning templates: plain fields, so templates render
@@ -265,6 +298,13 @@ class DunningMessage(models.Model):
 
         :return: dict message id -> {"rows", "credits", "summary"} (see dunning.line.render)
         """
+        unreadable = self - self._get_renderable()
+        if unreadable:
+            data = (self - unreadable)._get_render_data()
+            data.update(
+                {message.id: {"rows": [], "credits": [], "summary": []} for message in unreadable}
+            )
+            return data
         # While a batch's emails are rendered (context ``dunning_render_once``: the ids of
         # the batch's messages), the three computed fields that read this data, for each of
         # the stages' templates, share one gathering per batch and language.
@@ -281,6 +321,16 @@ class DunningMessage(models.Model):
             data = self.browse(sorted(set(batch) | set(self.ids)))._gather_render_data()
             self.env.cr.cache[key] = data
         return data
+
+    def _get_renderable(self):
+        """The messages whose figures and email are computed: saved messages the user may
+        read, all of them for the system. A new record (an onchange) or a message of a
+        company the user does not work in shows nothing: the email renders as the system,
+        from the customers' data and open items."""
+        if self.env.su:
+            return self
+        saved = self.filtered(lambda message: isinstance(message.id, int))
+        return saved._filtered_access("read")
 
     def _get_render_date(self):
         """The day the message's figures (days overdue, open amounts, credits) are told on:

@@ -35,17 +35,22 @@ class DunningMessage(models.Model):
     )
     @api.depends_context("lang")
     def _compute_preview(self):
-        drafts = self.filtered(lambda m: m.state == "draft" and m.level_id.mail_template_id)
+        renderable = self._get_renderable()
+        drafts = renderable.filtered(lambda m: m.state == "draft" and m.level_id.mail_template_id)
         rendered, errors = {}, {}
         if drafts:
             # sudo: rendered as action_send renders it when it sends (the same template,
-            # data and rights), for messages the user reads; nothing is written.
+            # data and rights), for saved messages the user may read (their customer and
+            # recipients are locked to the customer's own contacts); nothing is written.
             rendered, errors = (
                 drafts.sudo().with_context(dunning_render_today=True)._render_emails()
             )
             errors = {message.id: error for message, error in errors.items()}
         body_field = self.env["mail.message"]._fields["body"]
-        for message in self:
+        for message in self - renderable:
+            message.preview_subject = message.preview_email_from = False
+            message.preview_email_to = message.preview_body_html = False
+        for message in renderable:
             message.preview_email_from = message._get_email_from()
             message.preview_email_to = ", ".join(message.recipient_ids.mapped("email_formatted"))
             sent = message.mail_message_id

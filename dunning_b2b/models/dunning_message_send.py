@@ -4,7 +4,7 @@ import re
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import html_normalize
 
 from ..tools import check_state_create, check_state_write
@@ -28,15 +28,40 @@ class DunningMessage(models.Model):
         how = self.env._("use the Send or Cancel button.")
         return dict.fromkeys(("state", "date", "mail_message_id"), how)
 
+    @api.model
+    def _get_locked_fields(self):
+        """What a message announces, to whom it belongs: set when it is prepared."""
+        how = self.env._(
+            "it is set when the message is prepared (Run dunning now, or Send stage message "
+            "on the worklist); Cancel this message and send the stage message again."
+        )
+        names = ("partner_id", "company_id", "level_id", "line_ids", "move_ids", "collector_id")
+        return dict.fromkeys(names, how)
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Dunning messages are prepared by the dunning run (Run dunning now) or by "
+                    "the worklist's Send stage message button, not created by hand: use one "
+                    "of them."
+                )
+            )
         guarded = self._get_guarded_fields()
         del guarded["date"]  # a new message has its date
         check_state_create(self, vals_list, guarded, {"state": "draft"})
         return super().create(vals_list)
 
     def write(self, vals):
-        check_state_write(self, vals, self._get_guarded_fields())
+        check_state_write(self, vals, self._get_guarded_fields() | self._get_locked_fields())
+        if "recipient_ids" in vals and not self.env.su and any(m.state != "draft" for m in self):
+            raise UserError(
+                self.env._(
+                    "Recipients: only a message to review can change its recipients; this one "
+                    "was sent or cancelled."
+                )
+            )
         return super().write(vals)
 
     def action_send(self):
