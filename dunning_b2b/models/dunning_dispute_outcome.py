@@ -3,7 +3,13 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools import check_state_create, check_state_write
+from ..tools import (
+    check_collectors,
+    check_recorded_create,
+    check_recorded_write,
+    check_state_create,
+    check_state_write,
+)
 from .dunning_promise import dunning_today
 
 # Outcomes that say the customer was right: what the invoice asked was not (all) due.
@@ -62,11 +68,21 @@ class DunningDispute(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         check_state_create(self, vals_list, self._get_guarded_fields(), {"state": "open"})
+        check_recorded_create(
+            self, vals_list, {"user_id": self.env.uid, "date_opened": dunning_today(self.env)}
+        )
         return super().create(vals_list)
 
     def write(self, vals):
         check_state_write(self, vals, self._get_guarded_fields())
+        check_recorded_write(self, vals, ("user_id", "date_opened"))
         return super().write(vals)
+
+    @api.constrains("owner_id", "company_id")
+    def _check_owner_user(self):
+        label = self._fields["owner_id"]._description_string(self.env)
+        for dispute in self.filtered("owner_id"):
+            check_collectors(dispute.owner_id, dispute.company_id, label)
 
     # ------------------------------------------------------ credit and corrections
     @api.model

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools import valid_collectors
+
 DISPUTE_REASONS = [
     ("missing_po", "Missing PO"),
     ("pricing", "Pricing"),
@@ -95,15 +97,20 @@ class DunningDisputeReason(models.Model):
     def _get_default_owner(self, move, reason):
         """Who owns a new dispute on ``move`` for ``reason``: the reason's rule in the
         invoice's company, else the customer's collector (or the company's)."""
-        config = self._get_config(move.company_id, reason)
+        company = move.company_id
+        config = self._get_config(company, reason)
         owner = self.env["res.users"]
         if config.owner_type == "salesperson":
-            owner = move.invoice_user_id.filtered(lambda u: not u.share and u.active)
+            owner = move.invoice_user_id
         elif config.owner_type == "user":
             owner = config.owner_id
+        # Only users who may work in the invoice's company own its disputes.
+        owner = valid_collectors(owner, company)
         if not owner:
-            partner = move.commercial_partner_id.with_company(move.company_id)
-            owner = partner.dunning_collector_id or move.company_id.dunning_collector_id
+            partner = move.commercial_partner_id.with_company(company)
+            owner = valid_collectors(partner.dunning_collector_id, company) or valid_collectors(
+                company.dunning_collector_id, company
+            )
         return owner
 
     @api.model

@@ -4,7 +4,7 @@ from datetime import date as date_type
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import clean_context, format_date
 
 PROMISE_STATES = [
@@ -318,21 +318,6 @@ class DunningPromise(models.Model):
         return promises
 
     def write(self, vals):
-        if "extension_date" in vals and not self.env.su:
-            if not self.env.user.has_group("dunning_b2b.group_dunning_manager"):
-                raise AccessError(
-                    self.env._(
-                        "Extended Until: only a dunning manager can extend a promise. Ask a "
-                        "manager, or record a new promise with the customer."
-                    )
-                )
-            if any(promise.state != "open" for promise in self):
-                raise UserError(
-                    self.env._(
-                        "Extended Until: only an open promise can be extended; record a new "
-                        "promise instead."
-                    )
-                )
         if (
             set(vals) & {"move_ids", "amount", "promise_date", "partner_id", "company_id"}
             and not self.env.su
@@ -344,19 +329,7 @@ class DunningPromise(models.Model):
                     "Record a new promise instead."
                 )
             )
-        res = super().write(vals)
-        if vals.get("extension_date"):
-            self._log_dunning(
-                "promise_extended",
-                lambda p: self.env._(
-                    "Promise extended until %(date)s for the remainder of %(remainder)s, by "
-                    "%(user)s.",
-                    date=format_date(self.env, p.extension_date),
-                    remainder=p.currency_id.format(p.amount_remaining),
-                    user=self.env.user.name,
-                ),
-            )
-        return res
+        return super().write(vals)
 
     def action_cancel(self):
         if any(promise.state != "open" for promise in self):

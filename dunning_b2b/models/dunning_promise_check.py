@@ -1,12 +1,17 @@
 from markupsafe import Markup, escape
 
 from odoo import api, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, format_date
 
 from ..engine import BROKEN, KEPT, PromiseState, decide_promise
 from ..engine.promise import promise_paid
-from ..tools import check_state_create, check_state_write
+from ..tools import (
+    check_recorded_create,
+    check_recorded_write,
+    check_state_create,
+    check_state_write,
+)
 from .dunning_promise import dunning_today
 
 
@@ -29,11 +34,54 @@ class DunningPromise(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         check_state_create(self, vals_list, self._get_guarded_fields(), {"state": "open"})
-        return super().create(vals_list)
+        check_recorded_create(
+            self, vals_list, {"user_id": self.env.uid, "date": dunning_today(self.env)}
+        )
+        default_extension = self.env.context.get("default_extension_date")
+        if any(vals.get("extension_date", default_extension) for vals in vals_list):
+            self._check_can_extend()
+        promises = super().create(vals_list)
+        promises.filtered("extension_date")._log_extension()
+        return promises
 
     def write(self, vals):
         check_state_write(self, vals, self._get_guarded_fields())
-        return super().write(vals)
+        check_recorded_write(self, vals, ("user_id", "date"))
+        if "extension_date" in vals:
+            self._check_can_extend()
+            if any(promise.state != "open" for promise in self) and not self.env.su:
+                raise UserError(
+                    self.env._(
+                        "Extended Until: only an open promise can be extended; record a new "
+                        "promise instead."
+                    )
+                )
+        res = super().write(vals)
+        if vals.get("extension_date"):
+            self._log_extension()
+        return res
+
+    @api.model
+    def _check_can_extend(self):
+        """Only a dunning manager extends a promise, when recording it too."""
+        if not self.env.su and not self.env.user.has_group("dunning_b2b.group_dunning_manager"):
+            raise AccessError(
+                self.env._(
+                    "Extended Until: only a dunning manager can extend a promise. Ask a "
+                    "manager, or record a new promise with the customer."
+                )
+            )
+
+    def _log_extension(self):
+        self._log_dunning(
+            "promise_extended",
+            lambda p: self.env._(
+                "Promise extended until %(date)s for the remainder of %(remainder)s, by %(user)s.",
+                date=format_date(self.env, p.extension_date),
+                remainder=p.currency_id.format(p.amount_remaining),
+                user=self.env.user.name,
+            ),
+        )
 
     # ------------------------------------------------------------- actions
     def action_mark_kept(self):
