@@ -2,6 +2,7 @@ from collections import Counter
 
 from odoo import api, fields, models
 
+from ..tools import check_collectors, valid_collectors
 from .res_partner import SEGMENTS
 
 
@@ -42,6 +43,12 @@ class DunningSegmentRule(models.Model):
         "Each segment has one rule per company.",
     )
 
+    @api.constrains("collector_ids", "company_id")
+    def _check_collector_ids(self):
+        label = self._fields["collector_ids"]._description_string(self.env)
+        for rule in self:
+            check_collectors(rule.collector_ids, rule.company_id, label)
+
     @api.model
     def _get_rules(self, company):
         """segment key -> rule of ``company``."""
@@ -56,17 +63,17 @@ class DunningSegmentRule(models.Model):
         :return: the partners that got a collector
         """
         partners = partners.with_company(company)
-        rules = self._get_rules(company)
+        # A member archived or moved out of the company since takes no new customers.
+        teams = {
+            segment: valid_collectors(rule.collector_ids, company)
+            for segment, rule in self._get_rules(company).items()
+        }
         todo = partners.filtered(
-            lambda p: (
-                not p.dunning_collector_id
-                and rules.get(p.dunning_segment)
-                and rules[p.dunning_segment].collector_ids
-            )
+            lambda p: not p.dunning_collector_id and teams.get(p.dunning_segment)
         )
         if not todo:
             return todo
-        team = todo.mapped(lambda p: rules[p.dunning_segment].collector_ids)
+        team = todo.mapped(lambda p: teams[p.dunning_segment])
         load = Counter(dict.fromkeys(team, 0))
         assigned = (
             self.env["res.partner"]
@@ -76,7 +83,7 @@ class DunningSegmentRule(models.Model):
         load.update(partner.dunning_collector_id for partner in assigned)
         chosen = {}
         for partner in todo.sorted("id"):
-            members = rules[partner.dunning_segment].collector_ids.sorted("id")
+            members = teams[partner.dunning_segment].sorted("id")
             user = min(members, key=lambda u: (load[u], u.id))
             load[user] += 1
             chosen.setdefault(user, self.env["res.partner"])

@@ -1,7 +1,8 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
+from ..tools import check_collectors
 from .res_partner import SEGMENTS
 
 
@@ -106,6 +107,26 @@ class DunningWorklist(models.Model):
         "UNIQUE(partner_id, company_id)",
         "A customer has one worklist row per company.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            self._check_collector_vals(vals, company)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        for company in self.company_id:
+            self._check_collector_vals(vals, company)
+        return super().write(vals)
+
+    @api.model
+    def _check_collector_vals(self, vals, company):
+        """A collector set by a user is an internal user of the row's company. The engine
+        mirrors the customer's collector (checked when it was set) as the system."""
+        if vals.get("collector_id") and not self.env.su:
+            label = self._fields["collector_id"]._description_string(self.env)
+            check_collectors(self.env["res.users"].browse(vals["collector_id"]), company, label)
 
     # ------------------------------------------------------------- actions
     def _check_collector(self):

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..engine import Thresholds
+from ..tools import check_collectors
 
 
 class ResCompany(models.Model):
@@ -108,6 +109,12 @@ class ResCompany(models.Model):
         default=10,
         help="Days between a formal notice or demand letter and the payment deadline it states.",
     )
+
+    @api.constrains("dunning_collector_id")
+    def _check_dunning_collector_id(self):
+        label = self._fields["dunning_collector_id"]._description_string(self.env)
+        for company in self:
+            check_collectors(company.dunning_collector_id, company, label)
 
     @api.constrains("dunning_policy_id")
     def _check_dunning_policy_id(self):

@@ -6,7 +6,7 @@ from odoo.fields import Domain
 
 from ..engine import kept_ratio, normalize_phone
 from ..engine.worklist import customer_figures
-from ..tools import check_dunning_rights, check_list_access, value_changes
+from ..tools import check_collectors, check_dunning_rights, check_list_access, value_changes
 
 SEGMENTS = [
     ("low_small", "Low risk, small exposure"),
@@ -343,6 +343,12 @@ class ResPartner(models.Model):
                 for partner in self
             ]
         )
+
+    @api.constrains("dunning_collector_id")
+    def _check_dunning_collector_id(self):
+        # The collector of the current company (the field is per company): the write's.
+        label = self._fields["dunning_collector_id"]._description_string(self.env)
+        check_collectors(self.dunning_collector_id, self.env.company, label)
 
     @api.constrains("dunning_policy_id")
     def _check_dunning_policy_id(self):
