@@ -3,6 +3,8 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..tools import check_dunning_rights
+
 
 class DunningMessage(models.Model):
     """What the customer will get, shown on the message before it is sent: the email
@@ -86,7 +88,7 @@ class DunningMessage(models.Model):
         (the day it is sent) or the day it was sent. A preview logs no letter event; printing
         it from the preview does."""
         self.ensure_one()
-        self.check_access("read")
+        check_dunning_rights(self)
         report_name = self._get_letter_report()
         if not report_name:
             raise UserError(

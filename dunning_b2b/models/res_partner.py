@@ -27,6 +27,8 @@ DUNNING_MANAGER_FIELDS = {
     "dunning_segment_pinned",
     "dunning_policy_id",
     "dunning_key_account",
+    # Its inverse holds or lifts by hand: a manager's decision, without contact rights too.
+    "credit_hold",
 }
 
 

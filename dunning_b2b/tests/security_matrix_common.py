@@ -11,10 +11,21 @@ from odoo.tests import new_test_user
 from .conversations_common import ConversationCommon
 
 MODULES = ("dunning_b2b", "dunning_b2b_sale")
-ROLES = ("portal", "salesperson", "contact_creator", "collector_a", "manager_a", "manager_b")
+ROLES = (
+    "portal",
+    "salesperson",
+    "contact_creator",
+    "billing",
+    "collector_a",
+    "manager_a",
+    "manager_b",
+)
 
-# Operations on a record of company A: r(ead) c(reate, in the user's company) w(rite) u(nlink).
-# Abstract models hold no records and are only reached through methods.
+# Operations on a record of company A allowed by access rights and record rules: r(ead)
+# c(reate, in the user's company) w(rite) u(nlink). Which fields a write may change, and
+# with what values, is tested apart (test_state_guards, test_partner_field_rights).
+# Abstract models hold no records and are only reached through methods. "billing" is an
+# invoicing user of company A without collections rights.
 _NONE = dict.fromkeys(ROLES, "")
 
 
@@ -28,26 +39,26 @@ def _row(collector="", manager="", manager_b=None, **others):
 
 
 ACCESS = {
-    "dunning.policy": _row("r", "rcwu"),
-    "dunning.level": _row("r", "rcwu"),
-    "dunning.line": _row("r", "r"),
-    "dunning.event": _row("r", "r"),
-    "dunning.message": _row("rcw", "rcw"),
-    "dunning.promise": _row("rcw", "rcwu"),
-    "dunning.dispute": _row("rcw", "rcwu"),
-    "dunning.dispute.reason": _row("r", "rcwu"),
-    "dunning.credit.hold": _row("r", "rcw"),
+    "dunning.policy": _row("r", "rcwu", billing="r"),
+    "dunning.level": _row("r", "rcwu", billing="r"),
+    "dunning.line": _row("r", "r", billing="r"),
+    "dunning.event": _row("r", "r", billing="r"),
+    "dunning.message": _row("rcw", "rcw", billing="r"),
+    "dunning.promise": _row("rcw", "rcwu", billing="r"),
+    "dunning.dispute": _row("rcw", "rcwu", billing="r"),
+    "dunning.dispute.reason": _row("r", "rcwu", billing="r"),
+    "dunning.credit.hold": _row("r", "rcw", billing="r"),
     "dunning.kpi.snapshot": _row("r", "r"),
     "dunning.analysis": _row("r", "r"),
     "dunning.customer.kpi": _row("r", "r"),
     "dunning.worklist": _row("r", "rcwu"),
-    "dunning.segment.rule": _row("r", "rcwu"),
+    "dunning.segment.rule": _row("r", "rcwu", billing="r"),
     "dunning.daily.mark": _row("r", "r"),
     # Wizards: each user reads and writes only the ones they made.
     "dunning.call.log": _row("rcw", "rcw", manager_b="rcw"),
     "dunning.credit.hold.decide": _row("", "rcwu", manager_b="rcwu"),
     "dunning.dispute.close": _row(
-        "rcw", "rcw", salesperson="rcw", contact_creator="rcw", manager_b="rcw"
+        "rcw", "rcw", salesperson="rcw", contact_creator="rcw", billing="rcw", manager_b="rcw"
     ),
     "dunning.worklist.assign": _row("rcw", "rcw", manager_b="rcw"),
     "dunning.worklist.call": _row("rcw", "rcw", manager_b="rcw"),
@@ -65,12 +76,14 @@ ABSTRACT = {
     "report.dunning_b2b.report_formal_notice",
 }
 
-# Public methods (callable over RPC) on a record of company A: the roles that get past the
-# rights checks. Everyone else must get an AccessError. A business refusal (UserError,
-# ValidationError) counts as passing the rights checks.
+# Public methods (callable over RPC) on a record of company A: the roles whose call succeeds.
+# Everyone else must get an AccessError. Business refusals expected of an allowed role are
+# listed in REFUSALS, each with why.
 COLLECTORS = {"collector_a", "manager_a"}
 MANAGERS = {"manager_a"}
-INTERNAL_A = {"salesperson", "contact_creator", "collector_a", "manager_a"}
+INTERNAL_A = {"salesperson", "contact_creator", "billing", "collector_a", "manager_a"}
+# Invoicing users read the collections records and issue credit notes.
+READERS = COLLECTORS | {"billing"}
 # On the customer both companies share, and on the dashboard, B's manager acts in company B.
 COLLECTORS_AB = COLLECTORS | {"manager_b"}
 MANAGERS_AB = MANAGERS | {"manager_b"}
@@ -81,16 +94,16 @@ METHODS = {
     ("account.move", "action_dunning_log_response"): COLLECTORS,
     ("account.move", "action_dunning_open_dispute"): COLLECTORS,
     ("account.move", "action_dunning_run"): COLLECTORS,
-    ("account.move", "action_dunning_view_disputes"): COLLECTORS,
+    ("account.move", "action_dunning_view_disputes"): READERS,
     ("dunning.call.log", "action_confirm"): COLLECTORS,
     ("dunning.credit.hold", "action_apply"): MANAGERS,
     ("dunning.credit.hold", "action_open_lift"): MANAGERS,
     ("dunning.credit.hold", "action_reject"): MANAGERS,
     ("dunning.credit.hold.decide", "action_confirm"): MANAGERS_AB,
-    ("dunning.dispute", "action_create_credit_note"): COLLECTORS,
+    ("dunning.dispute", "action_create_credit_note"): READERS,
     ("dunning.dispute", "action_reject"): COLLECTORS,
     ("dunning.dispute", "action_resolve"): COLLECTORS,
-    ("dunning.dispute", "action_view_credit_notes"): COLLECTORS,
+    ("dunning.dispute", "action_view_credit_notes"): READERS,
     ("dunning.dispute.close", "action_confirm"): COLLECTORS,
     ("dunning.kpi", "action_refresh"): MANAGERS_AB,
     ("dunning.kpi", "get_dashboard_data"): COLLECTORS_AB,
@@ -100,7 +113,7 @@ METHODS = {
     ("dunning.promise", "action_cancel"): COLLECTORS,
     ("dunning.promise", "action_mark_broken"): COLLECTORS,
     ("dunning.promise", "action_mark_kept"): COLLECTORS,
-    ("dunning.promise", "action_view_invoices"): COLLECTORS,
+    ("dunning.promise", "action_view_invoices"): READERS,
     ("dunning.worklist", "action_assign_collector"): COLLECTORS,
     ("dunning.worklist", "action_exclude"): COLLECTORS,
     ("dunning.worklist", "action_include"): COLLECTORS,
@@ -118,15 +131,18 @@ METHODS = {
     ("res.partner", "action_dunning_log_call"): COLLECTORS_AB,
     ("res.partner", "action_dunning_log_response"): COLLECTORS_AB,
     ("res.partner", "action_dunning_run"): COLLECTORS_AB,
-    ("res.partner", "action_view_credit_holds"): COLLECTORS_AB,
+    ("res.partner", "action_view_credit_holds"): READERS | {"manager_b"},
     ("res.partner", "action_view_dunning_disputes"): INTERNAL_A | {"manager_b"},
-    ("res.partner", "action_view_dunning_events"): COLLECTORS_AB,
-    ("res.partner", "action_view_dunning_promises"): COLLECTORS_AB,
+    ("res.partner", "action_view_dunning_events"): READERS | {"manager_b"},
+    ("res.partner", "action_view_dunning_promises"): READERS | {"manager_b"},
     ("sale.order", "action_dunning_approve"): MANAGERS,
     ("sale.order", "action_dunning_refuse"): MANAGERS,
     # Whoever may edit the order (its salesperson, invoicing users) may ask.
-    ("sale.order", "action_dunning_request_approval"): {"salesperson", "collector_a", "manager_a"},
+    ("sale.order", "action_dunning_request_approval"): {"salesperson", "billing"} | COLLECTORS,
 }
+
+# (model, method, role) -> part of the business refusal an allowed role meets, and why.
+REFUSALS = {}
 
 
 class SecurityMatrixCommon(ConversationCommon):
@@ -153,6 +169,7 @@ class SecurityMatrixCommon(ConversationCommon):
                 groups=sales_groups + ",base.group_partner_manager",
                 company_ids=company_a,
             ),
+            "billing": cls.invoicing_user,
             "collector_a": cls.collector,
             "manager_a": cls.manager,
             "manager_b": new_test_user(

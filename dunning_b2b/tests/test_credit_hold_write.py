@@ -39,6 +39,20 @@ class TestCreditHoldWrite(CreditHoldCommon):
         self.customer.invalidate_recordset()
         self.assertFalse(self.customer.credit_hold)
 
+    def test_a_manager_without_contact_rights_writes_the_field_too(self):
+        contacts = self.env.ref("base.group_partner_manager")
+        self.manager.group_ids = [(3, contacts.id)]
+        self.assertFalse(self.manager.has_group("base.group_partner_manager"))
+        self._write(self.manager, self.customer, True)
+        self.assertEqual(self._hold(states=("active",)).reason, f"Set by {self.manager.name}")
+        with self.assertRaises(AccessError):  # the contact's other data stays out of reach
+            call_kw(
+                self.env["res.partner"].with_user(self.manager),
+                "write",
+                [self.customer.ids, {"credit_hold": False, "name": "Renamed"}],
+                {},
+            )
+
     def test_the_superuser_write_takes_effect(self):
         self.env["res.partner"].sudo().browse(self.customer.id).credit_hold = True
         self.assertEqual(len(self._hold(states=("active",))), 1)
