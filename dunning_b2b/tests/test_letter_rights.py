@@ -61,6 +61,14 @@ class TestLetterRights(DunningCommon):
                 call_kw(Move, "write", [self.move.ids, vals], {})
         with self.assertRaisesRegex(AccessError, "Collections / User"):
             call_kw(Move, "action_dunning_exclude", [self.move.ids], {})
+        for user in (self.salesperson, self.portal):  # no right on invoices at all
+            with self.assertRaises(AccessError):
+                call_kw(
+                    self._env(user)["account.move"],
+                    "write",
+                    [self.move.ids, {"dunning_excluded": True}],
+                    {},
+                )
         self.assertFalse(self.move.dunning_excluded)
         self.assertFalse(self._events(self.move, "excluded"))
         # Nor on a new invoice.
