@@ -1,6 +1,7 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.tools import SQL, format_date
 
@@ -127,13 +128,36 @@ class AccountMove(models.Model):
             move.credit_hold = held
             move.credit_hold_banner = partner.credit_hold_banner if held else False
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("dunning_excluded") for vals in vals_list) or self.env.context.get(
+            "default_dunning_excluded"
+        ):
+            self._check_dunning_exclusion_rights()
+        return super().create(vals_list)
+
     def write(self, vals):
         if "dunning_excluded" not in vals:
             return super().write(vals)
         changed = self.filtered(lambda m: m.dunning_excluded != bool(vals["dunning_excluded"]))
+        if changed:
+            changed._check_dunning_exclusion_rights()
         res = super().write(vals)
         changed._log_dunning_exclusion(bool(vals["dunning_excluded"]))
         return res
+
+    def _check_dunning_exclusion_rights(self):
+        """Excluding an invoice from dunning, or including it again, is a collector's
+        decision, whichever way it is written (button, form, import, RPC)."""
+        if self.env.su or self.env.user.has_group("dunning_b2b.group_dunning_user"):
+            return
+        raise AccessError(
+            self.env._(
+                "Excluded from Dunning changes with the Exclude from Dunning and Include in "
+                "Dunning buttons, which need Collections / User access. Ask a collections "
+                "manager."
+            )
+        )
 
     def _get_dunning_pause_reasons(self, run_date):
         """Why invoices of ``self`` are paused on ``run_date``, besides manual exclusion.

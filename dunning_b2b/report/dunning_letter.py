@@ -2,6 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import format_date
 
 from ..engine import AGING_BUCKETS, aging_totals
@@ -27,9 +28,26 @@ class ReportDunningLetter(models.AbstractModel):
     _letter_kind = None
 
     @api.model
+    def _check_letter_rights(self, partner_ids):
+        """Letters and statements are collections documents: rendering one (which logs it
+        as sent when printed) needs Collections / User access, whatever the route (print
+        menu, /report/download, RPC). The superuser (the daily run) passes."""
+        env = self.env
+        if not env.su and not env.user.has_group("dunning_b2b.group_dunning_user"):
+            raise AccessError(
+                env._(
+                    "Printing the %(letter)s needs Collections / User access. Ask a "
+                    "collections manager.",
+                    letter=self._description,
+                )
+            )
+        env["res.partner"].browse(partner_ids).check_access("read")
+
+    @api.model
     def _get_report_values(self, docids, data=None):
         # Opened from a message's preview, the web client passes the customers in data.
         docids = docids or (data or {}).get("partner_ids")
+        self._check_letter_rights(docids or [])
         partners = self.env["res.partner"].browse(docids).commercial_partner_id
         company = self.env.company
         letter_date = fields.Date.to_date(
@@ -193,9 +211,10 @@ class ReportDunningLetter(models.AbstractModel):
     def _log_letters(self, partners, report_name, via="printed", letter_date=None, message=None):
         """A "letter" event per invoice a letter lists (one per customer for statements),
         and the worklist no longer asks for the letter of that stage."""
+        Report = self.env[f"report.{report_name}"]
+        Report._check_letter_rights(partners.ids)
         company = self.env.company
         letter_date = letter_date or fields.Date.context_today(self)
-        Report = self.env[f"report.{report_name}"]
         events = []
         for partner in partners.commercial_partner_id:
             values = Report._get_letter_values(partner, company, letter_date)

@@ -3,6 +3,16 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from odoo.addons.dunning_b2b.tools import check_state_create, check_state_write
+
+APPROVAL_FIELDS = (
+    "dunning_approval_state",
+    "dunning_approved_by_id",
+    "dunning_approved_amount",
+    "dunning_approved_currency_id",
+    "dunning_approved_partner_id",
+)
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
@@ -13,7 +23,11 @@ class SaleOrder(models.Model):
         groups="base.group_user",
     )
     credit_hold_banner = fields.Char(compute="_compute_credit_hold", groups="base.group_user")
-    dunning_hold_sale_policy = fields.Selection(related="company_id.dunning_hold_sale_policy")
+    dunning_hold_sale_policy = fields.Selection(
+        related="company_id.dunning_hold_sale_policy", groups="base.group_user"
+    )
+    # The approval fields change only through Request Approval, Approve Order and Refuse
+    # Order (see write): an approval is a collections manager's decision.
     dunning_approval_state = fields.Selection(
         [
             ("requested", "Approval requested"),
@@ -24,13 +38,42 @@ class SaleOrder(models.Model):
         copy=False,
         readonly=True,
         tracking=True,
+        groups="base.group_user",
     )
     dunning_approved_by_id = fields.Many2one(
-        "res.users", string="Credit Hold Decided By", copy=False, readonly=True
+        "res.users",
+        string="Credit Hold Decided By",
+        copy=False,
+        readonly=True,
+        groups="base.group_user",
     )
-    # An approval covers the total the manager saw: a larger order needs a new one.
+    # An approval covers the total the manager saw, for that customer and in that currency:
+    # a larger order, another customer or another currency needs a new one.
     dunning_approved_amount = fields.Monetary(
-        string="Approved Total", copy=False, readonly=True, currency_field="currency_id"
+        string="Approved Total",
+        copy=False,
+        readonly=True,
+        currency_field="dunning_approved_currency_id",
+        groups="base.group_user",
+    )
+    dunning_approved_currency_id = fields.Many2one(
+        "res.currency",
+        string="Approved Currency",
+        copy=False,
+        readonly=True,
+        groups="base.group_user",
+    )
+    dunning_approved_partner_id = fields.Many2one(
+        "res.partner",
+        string="Approved Customer",
+        copy=False,
+        readonly=True,
+        groups="base.group_user",
+    )
+    dunning_approval_covered = fields.Boolean(
+        compute="_compute_dunning_approval_covered",
+        help="An approval covers this order as it is now (customer, currency, total).",
+        groups="base.group_user",
     )
 
     @api.depends("partner_id", "company_id")
@@ -41,6 +84,37 @@ class SaleOrder(models.Model):
             partner = order.partner_id.commercial_partner_id.with_company(order.company_id)
             order.credit_hold = partner.credit_hold
             order.credit_hold_banner = partner.credit_hold_banner if partner.credit_hold else False
+
+    @api.depends(
+        "dunning_approval_state",
+        "dunning_approved_amount",
+        "dunning_approved_currency_id",
+        "dunning_approved_partner_id",
+        "amount_total",
+        "currency_id",
+        "partner_id",
+    )
+    def _compute_dunning_approval_covered(self):
+        for order in self:
+            order.dunning_approval_covered = order._dunning_approval_covers()
+
+    # ------------------------------------------------------------------- CRUD
+    def _get_dunning_approval_guard(self):
+        """The approval fields, each with the buttons that change it."""
+        how = self.env._(
+            'the salesperson clicks "Request Approval", a collections manager "Approve Order" '
+            'or "Refuse Order".'
+        )
+        return dict.fromkeys(APPROVAL_FIELDS, how)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_state_create(self, vals_list, self._get_dunning_approval_guard(), {})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_state_write(self, vals, self._get_dunning_approval_guard())
+        return super().write(vals)
 
     # ------------------------------------------------------------ confirmation
     def action_confirm(self):
@@ -82,6 +156,8 @@ class SaleOrder(models.Model):
         self.ensure_one()
         return (
             self.dunning_approval_state == "approved"
+            and self.dunning_approved_partner_id == self.partner_id.commercial_partner_id
+            and self.dunning_approved_currency_id == self.currency_id
             and self.currency_id.compare_amounts(self.amount_total, self.dunning_approved_amount)
             <= 0
         )
@@ -117,6 +193,16 @@ class SaleOrder(models.Model):
             what = self.env._("Approval was requested; a collections manager decides.")
         elif self.dunning_approval_state == "refused":
             what = self.env._("A collections manager refused this order.")
+        elif self.dunning_approval_state == "approved" and (
+            self.dunning_approved_partner_id != self.partner_id.commercial_partner_id
+            or self.dunning_approved_currency_id != self.currency_id
+        ):
+            what = self.env._(
+                "The approval was given for %(customer)s in %(currency)s; the order changed "
+                'since. Click "Request Approval" again.',
+                customer=self.dunning_approved_partner_id.name,
+                currency=self.dunning_approved_currency_id.name,
+            )
         elif self.dunning_approval_state == "approved":
             what = self.env._(
                 'The approval covered %(approved)s; the order now totals %(total)s. Click "Request '
@@ -144,11 +230,14 @@ class SaleOrder(models.Model):
                 raise UserError(
                     self.env._("Approval of %(order)s is already requested.", order=order.name)
                 )
-        self.write(
+        # sudo: approval fields are written by these buttons only; write access checked above
+        self.sudo().write(
             {
                 "dunning_approval_state": "requested",
                 "dunning_approved_by_id": False,
                 "dunning_approved_amount": 0,
+                "dunning_approved_currency_id": False,
+                "dunning_approved_partner_id": False,
             }
         )
         for order in self:
@@ -205,7 +294,9 @@ class SaleOrder(models.Model):
                     "(see Settings, Collections): they are blocked or need a down payment."
                 )
             )
-        # sudo: managers decide on orders they may have no sales rights on (read checked)
+        approved = decision == "approved"
+        # sudo: managers decide on orders they may have no sales rights on (read checked);
+        # the approval fields are written by these buttons only
         orders = self.sudo()
         for order in orders:
             order.write(
@@ -213,6 +304,10 @@ class SaleOrder(models.Model):
                     "dunning_approval_state": decision,
                     "dunning_approved_by_id": self.env.uid,
                     "dunning_approved_amount": order.amount_total if decision == "approved" else 0,
+                    "dunning_approved_currency_id": approved and order.currency_id.id,
+                    "dunning_approved_partner_id": (
+                        approved and order.partner_id.commercial_partner_id.id
+                    ),
                 }
             )
             if decision == "approved":

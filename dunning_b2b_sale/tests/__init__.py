@@ -1,2 +1,3 @@
 from . import test_sale_credit_hold
 from . import test_ui
+from . import test_sale_approval_rights

@@ -1,4 +1,5 @@
-from odoo.tests import HttpCase, tagged
+from odoo import Command
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import SaleHoldCommon
 
@@ -43,3 +44,26 @@ class TestSaleCreditHoldUi(SaleHoldCommon, HttpCase):
         self.assertEqual(len(message), 1)
         self.assertIn(self.seller.partner_id, message.notified_partner_ids)
         self.assertIn(self.collector.partner_id, message.notified_partner_ids)
+
+    def test_portal_order_page_of_an_approved_order(self):
+        """The approval fields are internal (groups): the customer's order page still
+        renders for the customer's portal user."""
+        order = self._order()
+        order.with_user(self.manager).action_dunning_approve()
+        order.action_quotation_sent()
+        contact = self.env["res.partner"].create(
+            {"name": "Paula Portal", "parent_id": self.customer.id, "email": "paula@acme.test"}
+        )
+        new_test_user(
+            self.env,
+            login="paula",
+            groups="base.group_portal",
+            partner_id=contact.id,
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.authenticate("paula", "paula")
+        response = self.url_open(f"/my/orders/{order.id}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(order.name, response.text)
+        self.assertNotIn("Max Manager", response.text)
