@@ -3,7 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/check_odoo.sh
-eval "$(./scripts/pg_ensure.sh)"
+# Assigned first, so that a failure stops here (eval "$(...)" would hide it).
+pg_env=$(./scripts/pg_ensure.sh)
+eval "$pg_env"
+: "${PG_PORT:?pg_ensure.sh printed no PG_PORT}"
 export PG_PORT
 ./bench/get_oca.sh
 python3 bench/run_bench.py "$@"

@@ -11,7 +11,10 @@ port="${DEMO_PORT:-8069}"
 python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt aiosmtpd==1.4.6 2>&1 \
     | grep -v "^WARNING: \(Running pip as\|Location\)" || true
 "$root/scripts/system_deps.sh"
-eval "$("$root/scripts/pg_ensure.sh")"
+# Assigned first, so that a failure stops here (eval "$(...)" would hide it).
+pg_env=$("$root/scripts/pg_ensure.sh")
+eval "$pg_env"
+: "${PG_PORT:?pg_ensure.sh printed no PG_PORT}"
 export PG_PORT
 conf=$("$root/scripts/odoo_conf.sh")
 mkdir -p "$root/.build/logs"

@@ -13,7 +13,10 @@ python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt 2
 "$root/scripts/lint.sh"
 "$root/scripts/system_deps.sh"
 
-eval "$("$root/scripts/pg_ensure.sh")"
+# Assigned first, so that a failure stops here (eval "$(...)" would hide it).
+pg_env=$("$root/scripts/pg_ensure.sh")
+eval "$pg_env"
+: "${PG_PORT:?pg_ensure.sh printed no PG_PORT}"
 export PG_PORT
 conf=$("$root/scripts/odoo_conf.sh")
 addons=$(ls -d */__manifest__.py | xargs -n1 dirname | paste -sd, -)
@@ -21,7 +24,7 @@ db="dunning_test_$$"
 logdir="$root/.build/logs"
 mkdir -p "$logdir"
 cleanup() { python3 -m odoo db -c "$conf" drop "$db" >/dev/null 2>&1 || dropdb_fallback; }
-dropdb_fallback() { PGPASSWORD="${PG_PASSWORD:-odoo}" dropdb -h localhost -p "$PG_PORT" -U "${PG_ROLE:-odoo}" --if-exists "$db" >/dev/null 2>&1 || true; }
+dropdb_fallback() { PGPASSWORD="${PG_PASSWORD:-odoo}" dropdb -h localhost -p "${PG_PORT:-5432}" -U "${PG_ROLE:-odoo}" --if-exists "$db" >/dev/null 2>&1 || true; }
 trap dropdb_fallback EXIT
 
 echo "== install $addons on a fresh database ($db)"
@@ -49,5 +52,9 @@ echo "== upgrade keeps history (19.0.1.0.0 with events, promises, disputes -> -u
 upgrade=0
 "$root/scripts/upgrade_check.sh" "$conf" || upgrade=1
 
-# The closing line, pytest style; the upgrade check counts as one more test.
-python3 "$root/scripts/summarize_tests.py" "$logdir/test.log" "$status" "$upgrade"
+echo "== scripts (PG* variables of the user's shell, unbound variables)"
+scripts_check=0
+python3 "$root/scripts/check_scripts.py" || scripts_check=1
+
+# The closing line, pytest style; the upgrade check and the scripts check count as tests.
+python3 "$root/scripts/summarize_tests.py" "$logdir/test.log" "$status" "$upgrade" "$scripts_check"

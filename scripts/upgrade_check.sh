@@ -5,7 +5,7 @@
 # disputes, and the staged receivable lines per stage (the invoice stages moved onto their
 # lines, each at its invoice's stage).
 set -euo pipefail
-conf=$1
+conf=${1:?usage: upgrade_check.sh <odoo.conf>}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 from_rev=${UPGRADE_FROM:-a7daca7542488fed4ed39611a3afdf9a0f57e832}  # last 19.0.1.0.0
