@@ -34,23 +34,27 @@ class DunningEngine(models.AbstractModel):
         ``days`` days, with a collector sending the reviewed messages two days later, so that
         customers stand at every stage with the emails of earlier stages in their history."""
         company = self.env.ref("base.main_company")
-        # No PDF letters while replaying history at install: no server serves their styles.
-        self = self.with_company(company).with_context(dunning_no_letter=True)
+        # No PDF letters while replaying history at install (the emails of the past are
+        # only shown, never sent); no KPIs every replayed day, only today's at the end.
+        self = self.with_company(company).with_context(
+            dunning_no_letter=True, dunning_demo_replay=True
+        )
         today = fields.Date.context_today(self)
-        moves = self.env["account.move"]
-        for xmlid, lines in DEMO_INVOICES:
-            partner = self.env.ref(f"dunning_b2b.{xmlid}")
-            for days_overdue, amount, currency_code, paid in lines:
-                move = self._demo_invoice(
-                    company, partner, today, days_overdue, amount, currency_code
-                )
-                moves |= move
-                if paid:
-                    self.env["account.payment.register"].with_context(
-                        active_model="account.move", active_ids=move.ids
-                    ).create(
-                        {"amount": paid, "payment_date": move.invoice_date_due - timedelta(days=1)}
-                    )._create_payments()
+        specs = [
+            (self.env.ref(f"dunning_b2b.{xmlid}"), days_overdue, amount, currency_code, paid)
+            for xmlid, lines in DEMO_INVOICES
+            for days_overdue, amount, currency_code, paid in lines
+        ]
+        moves = self._demo_invoices(
+            company, today, [spec[:4] for spec in specs]
+        )  # fmt: skip
+        for move, spec in zip(moves, specs, strict=True):
+            if spec[4]:
+                self.env["account.payment.register"].with_context(
+                    active_model="account.move", active_ids=move.ids
+                ).create(
+                    {"amount": spec[4], "payment_date": move.invoice_date_due - timedelta(days=1)}
+                )._create_payments()
         moves |= self._demo_ledger_cases(company, today)
         excluded = moves.filtered(
             lambda m: m.partner_id == self.env.ref(f"dunning_b2b.{EXCLUDED_PARTNER}")
@@ -117,35 +121,50 @@ class DunningEngine(models.AbstractModel):
         return hold
 
     @api.model
-    def _demo_invoice(self, company, partner, today, days_overdue, amount, currency_code):
-        due = today - timedelta(days=days_overdue)
-        currency = company.currency_id
-        if currency_code:
-            currency = (
-                self.env["res.currency"]
-                .with_context(active_test=False)
-                .search([("name", "=", currency_code)], limit=1)
-            )
-            currency.active = True
-        move = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": partner.id,
-                "invoice_date": due - timedelta(days=30),
-                "invoice_date_due": due,
-                "currency_id": currency.id,
-                "ref": f"PO-{partner.id}{abs(days_overdue):03d}",
-                "invoice_user_id": self.env.ref("base.user_admin").id,
-                "invoice_line_ids": [
-                    Command.create(
-                        {"name": "Industrial supplies", "quantity": 1, "price_unit": amount,
-                         "tax_ids": [Command.clear()]}
-                    )
-                ],
-            }
-        )  # fmt: skip
-        move.action_post()
-        return move
+    def _get_daily_steps(self):
+        steps = super()._get_daily_steps()
+        if self.env.context.get("dunning_demo_replay"):
+            # Demo data: each refresh recomputes twelve months of KPIs; the replayed past
+            # needs them once, for today, at the end (_demo_create_payment_history).
+            steps = [step for step in steps if step[2] != "_refresh_kpis"]
+        return steps
+
+    @api.model
+    def _demo_invoices(self, company, today, specs):
+        """Posted invoices, created in one call: ``specs`` are (customer, days overdue today,
+        amount, currency code or None); the invoices are returned in that order."""
+        admin = self.env.ref("base.user_admin")
+        vals_list = []
+        for partner, days_overdue, amount, currency_code in specs:
+            due = today - timedelta(days=days_overdue)
+            currency = company.currency_id
+            if currency_code:
+                currency = (
+                    self.env["res.currency"]
+                    .with_context(active_test=False)
+                    .search([("name", "=", currency_code)], limit=1)
+                )
+                currency.active = True
+            vals_list.append(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": due - timedelta(days=30),
+                    "invoice_date_due": due,
+                    "currency_id": currency.id,
+                    "ref": f"PO-{partner.id}{abs(days_overdue):03d}",
+                    "invoice_user_id": admin.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Industrial supplies", "quantity": 1, "price_unit": amount,
+                             "tax_ids": [Command.clear()]}
+                        )
+                    ],
+                }
+            )  # fmt: skip
+        moves = self.env["account.move"].create(vals_list)
+        moves.action_post()
+        return moves
 
     @api.model
     def _demo_ledger_cases(self, company, today):

@@ -53,31 +53,47 @@ class DunningEngine(models.AbstractModel):
         replayed for them alone, payments registered on their day and one write-off: the
         collections KPIs then have a history to show."""
         company = self.env.ref("base.main_company")
-        self = self.with_company(company)
+        # No PDF letters for the emails of the past (only shown, never sent).
+        self = self.with_company(company).with_context(dunning_no_letter=True)
         today = fields.Date.context_today(self)
         bad_debt = self._demo_bad_debt_account(company)
-        plan = {}  # day -> [(invoice, "pay" | "writeoff")]
-        partners = self.env["res.partner"]
-        for name, email, habits in HISTORY_CUSTOMERS:
-            partner = self.env["res.partner"].create(
-                {"name": name, "email": email, "is_company": True}
-            )
-            partners |= partner
-            for index, habit in enumerate(habits):
-                due = today - timedelta(days=HISTORY_DAYS - 20 - index * INVOICE_EVERY)
+        partners = self.env["res.partner"].create(
+            [{"name": name, "email": email, "is_company": True}
+             for name, email, _habits in HISTORY_CUSTOMERS]
+        )  # fmt: skip
+        specs, habits = [], []
+        for partner, (name, _email, partner_habits) in zip(
+            partners, HISTORY_CUSTOMERS, strict=True
+        ):
+            for index, habit in enumerate(partner_habits):
+                days_overdue = HISTORY_DAYS - 20 - index * INVOICE_EVERY
                 amount = 1150.0 + 175 * ((index * 7 + len(name)) % 9)
-                move = self._demo_invoice(company, partner, today, (today - due).days, amount, None)
-                if habit == "W":
-                    day, action = due + timedelta(days=WRITE_OFF_AFTER), "writeoff"
-                elif habit is not None:
-                    day, action = due + timedelta(days=habit), "pay"
-                else:
-                    continue
-                if day < today:
-                    plan.setdefault(day, []).append((move, action))
+                specs.append((partner, days_overdue, amount, None))
+                habits.append(habit)
+        moves = self._demo_invoices(company, today, specs)
+        plan = {}  # day -> [(invoice, "pay" | "writeoff")]
+        for move, habit in zip(moves, habits, strict=True):
+            due = move.invoice_date_due
+            if habit == "W":
+                day, action = due + timedelta(days=WRITE_OFF_AFTER), "writeoff"
+            elif habit is not None:
+                day, action = due + timedelta(days=habit), "pay"
+            else:
+                continue
+            if day < today:
+                plan.setdefault(day, []).append((move, action))
+        # A run restricted to customers only moves lines to the stage their age calls for:
+        # replaying the days a line reaches a stage, and the days of payments, gives the
+        # history a run every day would give.
+        offsets = set(self.env["dunning.level"].search([]).mapped("day_offset"))
+        days = {
+            due + timedelta(days=offset)
+            for due in set(moves.mapped("invoice_date_due"))
+            for offset in offsets
+        } | set(plan)
+        first = today - timedelta(days=HISTORY_DAYS)
         collector = self.env.ref("dunning_b2b.user_collector_demo")
-        for back in range(HISTORY_DAYS, 0, -1):
-            run_date = today - timedelta(days=back)
+        for run_date in sorted(day for day in days if first <= day < today):
             self.env.flush_all()
             last_message = self.env["mail.message"].search([], order="id desc", limit=1).id
             for move, action in plan.get(run_date, ()):
