@@ -183,7 +183,7 @@ def check_collectors(users, company, label):
             env._(
                 "%(field)s: %(users)s must be an internal user working in %(company)s (not a "
                 "portal user, not archived, allowed in that company). Choose another user, or "
-                "allow %(users)s in %(company)s under Settings > Users.",
+                "allow %(users)s in %(company)s under Settings > Users & Companies > Users.",
                 field=label,
                 # sudo: the names of the users just given, to say which is wrong
                 users=", ".join(wrong.sudo().mapped("name")),
