@@ -43,5 +43,6 @@ from . import test_daily_loop
 from . import test_ui
 from . import test_forged_records
 from . import test_letter_rights
+from . import test_reevaluate_queue
 from . import test_menu_paths
 from . import test_readme
