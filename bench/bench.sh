@@ -2,6 +2,8 @@
 # make bench: build the datasets (cached as template databases) and print the comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The user's PG* variables would steer Odoo and the PostgreSQL tools elsewhere.
+. ./scripts/no_pg_env.sh
 ./scripts/check_odoo.sh
 # Assigned first, so that a failure stops here (eval "$(...)" would hide it).
 pg_env=$(./scripts/pg_ensure.sh)

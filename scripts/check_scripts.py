@@ -1,7 +1,9 @@
 """Checks of the shell scripts, run by scripts/test.sh (one more test in its summary line).
 
 1. scripts/pg_ensure.sh acts as the "postgres" superuser: it must work whatever libpq
-   variables (PGUSER, PGHOST, PGPASSWORD, ...) the user's shell carries.
+   variables (PGUSER, PGHOST, PGPASSWORD, ...) the user's shell carries; and every script
+   that runs Odoo (which reads them before its configuration file) or a PostgreSQL tool
+   forgets them first (sources scripts/no_pg_env.sh).
 2. No script under scripts/ or bench/ can stop on "unbound variable" under ``set -u``: every
    variable it expands is assigned in the script before (or is a loop/read variable, or a
    variable every shell has), or is expanded with a default (``${X:-...}``) or a guard
@@ -37,6 +39,32 @@ def check_pg_ensure():
             f"stdout {result.stdout!r}, stderr {result.stderr.strip()!r}"
         ]
     return []
+
+
+PG_USE = re.compile(r"python3 -m odoo|\b(?:psql|createdb|dropdb|pg_isready)\b")
+SOURCES_NO_PG_ENV = re.compile(r"^\s*(?:\.|source)\s.*no_pg_env\.sh")
+
+
+def check_no_pg_env(paths):
+    env = dict(os.environ, **HOSTILE_PG_ENV)
+    script = f". {ROOT / 'scripts' / 'no_pg_env.sh'}; compgen -e | grep -E '^PG[A-Z]' || true"
+    left = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True)
+    problems = []
+    if left.stdout.strip() or left.returncode:
+        problems.append(f"no_pg_env.sh left {left.stdout.split()} ({left.stderr.strip()})")
+    for path in paths:
+        sourced = False
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if SOURCES_NO_PG_ENV.match(code):
+                sourced = True
+            elif PG_USE.search(code) and not sourced:
+                problems.append(
+                    f"{path.relative_to(ROOT)}:{number}: runs Odoo or a PostgreSQL tool "
+                    "before sourcing scripts/no_pg_env.sh (the user's PG* variables steer it)"
+                )
+                break
+    return problems
 
 
 def _expansions(text):
@@ -102,7 +130,8 @@ def check_unbound(paths):
     problems = []
     for path in paths:
         text = path.read_text(encoding="utf-8")
-        if "set -u" not in text and "set -euo" not in text:
+        sourced = not text.startswith("#!")  # a snippet sourced by scripts that set -u
+        if not sourced and "set -u" not in text and "set -euo" not in text:
             problems.append(f"{path.relative_to(ROOT)}: does not run under set -u")
             continue
         assigned = set(ALWAYS_SET)
@@ -135,7 +164,7 @@ def check_unbound(paths):
 
 def main():
     scripts = sorted((ROOT / "scripts").glob("*.sh")) + sorted((ROOT / "bench").glob("*.sh"))
-    problems = check_pg_ensure() + check_unbound(scripts)
+    problems = check_pg_ensure() + check_no_pg_env(scripts) + check_unbound(scripts)
     for problem in problems:
         print(f"FAIL: {problem}")
     print(f"scripts check: {len(scripts)} scripts, {len(problems)} problem(s)")

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+# The user's PG* variables would steer Odoo and the PostgreSQL tools elsewhere.
+. "$root/scripts/no_pg_env.sh"
 db="${DEMO_DB:-dunning_demo}"
 port="${DEMO_PORT:-8069}"
 serve="${DEMO_SERVE:-1}"

@@ -7,9 +7,9 @@ set -euo pipefail
 exec 3>&1 1>&2
 
 # Everything below acts as the local "postgres" superuser over the Unix socket: the user's own
-# libpq settings (PGUSER, PGHOST, PGPASSWORD, PGPORT, PGDATABASE, ...) must not steer it.
-# Our own settings are PG_ROLE and PG_PASSWORD (with an underscore), read just below.
-while read -r name; do unset "$name"; done < <(compgen -e | grep -E '^PG[A-Z]' || true)
+# libpq settings (PGUSER, PGHOST, PGPASSWORD, ...) must not steer it.
+# shellcheck source=no_pg_env.sh
+. "$(dirname "$0")/no_pg_env.sh"
 
 PG_ROLE="${PG_ROLE:-odoo}"
 PG_PASSWORD="${PG_PASSWORD:-odoo}"

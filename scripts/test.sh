@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+# The user's PG* variables would steer Odoo and the PostgreSQL tools elsewhere.
+. "$root/scripts/no_pg_env.sh"
 
 "$root/scripts/check_odoo.sh"
 python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt 2>&1 \

@@ -8,6 +8,8 @@ set -euo pipefail
 conf=${1:?usage: upgrade_check.sh <odoo.conf>}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# The user's PG* variables would steer Odoo and the PostgreSQL tools elsewhere.
+. "$root/scripts/no_pg_env.sh"
 from_rev=${UPGRADE_FROM:-a7daca7542488fed4ed39611a3afdf9a0f57e832}  # last 19.0.1.0.0
 old="$root/.build/upgrade_from"
 old_conf="$root/.build/odoo_upgrade_from.conf"
