@@ -115,6 +115,7 @@ def main():
         page.wait_for_selector(".o_data_row", timeout=60000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(out / "worklist.png"))
+        print(out / "worklist.png")
 
         page.get_by_role("button", name="Collections").click()
         page.wait_for_selector(".dropdown-menu", timeout=10000)
@@ -124,13 +125,20 @@ def main():
             clip={"x": 0, "y": 0, "width": 700, "height": 560},
         )
         page.keyboard.press("Escape")
+        print(out / "collections_menu.png")
+
+        email = browser.new_page(viewport={"width": 880, "height": 200})
+        email.set_content(email_page(mail))
+        email.screenshot(path=str(out / "reminder_email.png"), full_page=True)
+        print(out / "reminder_email.png")
 
         # The letter: the PDF a collector prints, first page as an image.
         response = page.request.get(
             f"{args.url}/report/pdf/dunning_b2b.report_formal_notice/{partner_id}"
         )
         if not response.ok:
-            raise SystemExit(f"formal notice: HTTP {response.status}")
+            browser.close()
+            raise SystemExit(f"formal notice: HTTP {response.status} (see the server's log)")
         with tempfile.TemporaryDirectory() as tmp:
             pdf = Path(tmp) / "formal_notice.pdf"
             pdf.write_bytes(response.body())
@@ -140,12 +148,8 @@ def main():
                 check=True,
             )  # fmt: skip
 
-        email = browser.new_page(viewport={"width": 880, "height": 200})
-        email.set_content(email_page(mail))
-        email.screenshot(path=str(out / "reminder_email.png"), full_page=True)
+        print(out / "formal_notice.png")
         browser.close()
-    for name in ("worklist", "collections_menu", "reminder_email", "formal_notice"):
-        print(out / f"{name}.png")
 
 
 if __name__ == "__main__":
