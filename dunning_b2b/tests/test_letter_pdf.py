@@ -2,6 +2,7 @@ import io
 import re
 import shutil
 import subprocess
+import unittest
 from contextlib import contextmanager
 from datetime import date, timedelta
 from unittest.mock import patch
@@ -74,10 +75,15 @@ class TestLetterPdf(ConversationCommon):
 
     def _pdf(self, report, partners, user=None):
         Report = self.env["ir.actions.report"].with_user(user or self.collector)
-        with freeze_time(RUN_DATE):
-            content, report_type = Report.with_context(
-                force_report_rendering=True
-            )._render_qweb_pdf(report, partners.ids)
+        # Inside tests Odoo turns wkhtmltopdf's refusal of several documents (unpatched Qt)
+        # into a skip: here it is a failure.
+        try:
+            with freeze_time(RUN_DATE):
+                content, report_type = Report.with_context(
+                    force_report_rendering=True
+                )._render_qweb_pdf(report, partners.ids)
+        except unittest.SkipTest as error:
+            self.fail(f"the letters were not rendered: {error}")
         self.assertEqual(report_type, "pdf")
         return content
 
