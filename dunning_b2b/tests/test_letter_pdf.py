@@ -1,4 +1,5 @@
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -85,6 +86,10 @@ class TestLetterPdf(ConversationCommon):
         except unittest.SkipTest as error:
             self.fail(f"the letters were not rendered: {error}")
         self.assertEqual(report_type, "pdf")
+        if os.environ.get("DUNNING_LETTER_PDF_DIR"):  # to look at them (README screenshots)
+            path = os.path.join(os.environ["DUNNING_LETTER_PDF_DIR"], f"{self._testMethodName}.pdf")
+            with open(path, "wb") as file:
+                file.write(content)
         return content
 
     def _pages(self, content):
