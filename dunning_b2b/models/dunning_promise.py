@@ -4,8 +4,10 @@ from datetime import date as date_type
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import clean_context, format_date
+
+from ..tools import value_changes
 
 PROMISE_STATES = [
     ("open", "Open"),
@@ -22,13 +24,17 @@ PROMISE_CHANNELS = [
 
 
 def dunning_today(env):
-    """The day a user's action happens on. The replay of the demo history sets the day it
-    replays with the ``dunning_today`` context key; it is honoured only while the registry
-    loads (installing or updating modules), never from a user's request."""
+    """The day a user's action happens on: today in the user's own time zone (the Timezone
+    of their preferences, UTC when unset), never the ``tz`` of the request's context, so that
+    a request cannot move the day that records, checks and dates dunning decisions. The
+    replay of the demo history sets the day it replays with the ``dunning_today`` context
+    key; it is honoured only while the registry loads (installing or updating modules),
+    never from a user's request."""
     forced = env.context.get("dunning_today")
     if forced and not env.registry.ready:
         return fields.Date.to_date(forced)
-    return fields.Date.context_today(env.user)
+    user = env.user
+    return fields.Date.context_today(user.with_context(tz=user.tz or "UTC"))
 
 
 def open_lines_by_move(env, company, moves):
@@ -318,18 +324,39 @@ class DunningPromise(models.Model):
         return promises
 
     def write(self, vals):
-        if (
-            set(vals) & {"move_ids", "amount", "promise_date", "partner_id", "company_id"}
-            and not self.env.su
-            and any(promise.state != "open" for promise in self)
-        ):
-            raise UserError(
-                self.env._(
-                    "A kept, broken or cancelled promise is history and cannot be changed. "
-                    "Record a new promise instead."
-                )
-            )
+        self._check_terms_write(vals)
         return super().write(vals)
+
+    @api.model
+    def _get_term_fields(self):
+        """What was promised: fixed once the promise is recorded (what was open then is
+        measured on these invoices, for this amount and day)."""
+        return ("move_ids", "amount", "promise_date", "partner_id", "company_id", "currency_id")
+
+    def _check_terms_write(self, vals):
+        """The terms of a recorded promise do not change, for anyone but the superuser: a
+        promise on other invoices, for another amount or day is a new promise (a manager
+        extends one with Extended Until)."""
+        if self.env.su:
+            return
+        for name in self._get_term_fields():
+            if name in vals and value_changes(self, name, vals[name]):
+                label = self._fields[name]._description_string(self.env)
+                if any(promise.state != "open" for promise in self):
+                    raise UserError(
+                        self.env._(
+                            "%(field)s: a kept, broken or cancelled promise is history and "
+                            "cannot be changed. Record a new promise instead.",
+                            field=label,
+                        )
+                    )
+                raise AccessError(
+                    self.env._(
+                        "%(field)s of a recorded promise cannot be changed: cancel it and "
+                        "record a new promise; a manager extends it with Extended Until.",
+                        field=label,
+                    )
+                )
 
     def action_cancel(self):
         if any(promise.state != "open" for promise in self):
