@@ -23,8 +23,8 @@ class TestPromiseTerms(ConversationCommon):
     def _env(self, user, **context):
         return self.env(user=user, context={"allowed_company_ids": user.company_ids.ids, **context})
 
-    def _create_as(self, user, vals, **context):
-        env = self._env(user, **context)
+    def _create_as(self, user, vals):
+        env = self._env(user)
         ids = call_kw(env["dunning.promise"], "create", [vals], {})
         return self.env["dunning.promise"].browse(ids)
 
@@ -107,10 +107,9 @@ class TestDunningDay(ConversationCommon):
 
     def _create(self, promise_date):
         # 10:00 UTC: 11:00 in Brussels (RUN_DATE), 22:00 the day before at UTC-12.
-        env = self.env(
-            user=self.collector,
-            context={"allowed_company_ids": self.collector.company_ids.ids, "tz": "Etc/GMT+12"},
-        )
+        env = self.env(user=self.collector)
+        # As RPC does: the request's context comes in the call.
+        context = {"allowed_company_ids": self.collector.company_ids.ids, "tz": "Etc/GMT+12"}
         with freeze_time(datetime(RUN_DATE.year, RUN_DATE.month, RUN_DATE.day, 10, 0)):
             ids = call_kw(
                 env["dunning.promise"],
@@ -123,7 +122,7 @@ class TestDunningDay(ConversationCommon):
                         "promise_date": promise_date.isoformat(),
                     }
                 ],
-                {},
+                {"context": context},
             )
         return self.env["dunning.promise"].browse(ids)
 

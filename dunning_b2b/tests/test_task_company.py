@@ -69,11 +69,17 @@ class TestTaskCompany(DunningCommon):
         call_kw(env["mail.activity"], "write", [task.ids, {"summary": "Phone again"}], {})
 
     def test_default_res_model_gets_the_company(self):
-        """The chatter's Activities button gives the model in the context only."""
-        env = self._env(self.collector, default_res_model="res.partner")
+        """A form opened on a customer gives its model in the context only."""
+        env = self._env(self.collector)
+        context = dict(
+            env.context,
+            default_res_model="res.partner",
+            default_res_model_id=self.partner_model_id,
+        )
         vals = self._vals()
         del vals["res_model_id"]
-        ids = call_kw(env["mail.activity"], "create", [vals], {})
+        # As RPC does: the request's context comes in the call.
+        ids = call_kw(env["mail.activity"], "create", [vals], {"context": context})
         task = self.env["mail.activity"].browse(ids)
         self.assertEqual(task.res_model, "res.partner")
         self.assertEqual(task.dunning_company_id, self.company)
