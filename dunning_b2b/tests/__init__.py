@@ -47,3 +47,4 @@ from . import test_promise_terms
 from . import test_task_company
 from . import test_portal_search
 from . import test_event_keep
+from . import test_reevaluate_queue
