@@ -16,6 +16,9 @@ class TestTaskCompany(DunningCommon):
         cls.company_b = cls.setup_other_company(name="Company B")["company"]
         cls.partner_model_id = cls.env["ir.model"]._get_id("res.partner")
         cls.todo = cls.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
+        # A customer collections chase: collectors work on it (and its tasks) in company A.
+        cls._invoice(cls.customer, 10, 100)
+        cls.env["dunning.engine"].sudo()._run(run_date=cls.run_date)
 
     def _env(self, user, **context):
         return self.env(user=user, context={"allowed_company_ids": user.company_ids.ids, **context})
