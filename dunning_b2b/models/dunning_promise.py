@@ -4,10 +4,8 @@ from datetime import date as date_type
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import clean_context, format_date
-
-from ..tools import value_changes
 
 PROMISE_STATES = [
     ("open", "Open"),
@@ -322,41 +320,6 @@ class DunningPromise(models.Model):
         )
         self.env["dunning.engine"]._reevaluate(promises)
         return promises
-
-    def write(self, vals):
-        self._check_terms_write(vals)
-        return super().write(vals)
-
-    @api.model
-    def _get_term_fields(self):
-        """What was promised: fixed once the promise is recorded (what was open then is
-        measured on these invoices, for this amount and day)."""
-        return ("move_ids", "amount", "promise_date", "partner_id", "company_id", "currency_id")
-
-    def _check_terms_write(self, vals):
-        """The terms of a recorded promise do not change, for anyone but the superuser: a
-        promise on other invoices, for another amount or day is a new promise (a manager
-        extends one with Extended Until)."""
-        if self.env.su:
-            return
-        for name in self._get_term_fields():
-            if name in vals and value_changes(self, name, vals[name]):
-                label = self._fields[name]._description_string(self.env)
-                if any(promise.state != "open" for promise in self):
-                    raise UserError(
-                        self.env._(
-                            "%(field)s: a kept, broken or cancelled promise is history and "
-                            "cannot be changed. Record a new promise instead.",
-                            field=label,
-                        )
-                    )
-                raise AccessError(
-                    self.env._(
-                        "%(field)s of a recorded promise cannot be changed: cancel it and "
-                        "record a new promise; a manager extends it with Extended Until.",
-                        field=label,
-                    )
-                )
 
     def action_cancel(self):
         if any(promise.state != "open" for promise in self):
