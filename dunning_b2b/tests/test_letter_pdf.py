@@ -197,6 +197,8 @@ class TestLetterPdf(ConversationCommon):
         self.env["res.lang"]._activate_lang("fr_FR")
         self.other.lang = "fr_FR"
         move = self._invoice(self.other, 50, 900)
+        eur = self.setup_other_currency("EUR")
+        self._invoice(self.other, 50, 250, currency=eur)
         self._run()
         self._promise(move, 300, 5)
         refund = self.env["account.move"].create(
@@ -219,7 +221,9 @@ class TestLetterPdf(ConversationCommon):
             )["letters"][self.other.id]
         (promise,) = values["promises"]
         self.assertEqual((promise["date"], promise["amount"]), (RUN_DATE + timedelta(days=5), 300))
-        self.assertEqual(values["totals"][0]["net"], 800)
+        # Totals per currency; the credit nets only the amount in its currency.
+        totals = {total["currency"]: total["net"] for total in values["totals"]}
+        self.assertEqual(totals, {self.company.currency_id: 800, eur: 250})
         text = " ".join(self._pages(self._pdf("dunning_b2b.report_demand_letter", self.other)))
         self.assertIn(refund.name, text)
         deadline = format_date(self.env, values["deadline"], lang_code="fr_FR")
