@@ -205,6 +205,7 @@ class DunningMessage(models.Model):
     @api.depends_context("dunning_render_today")
     def _compute_contact(self):
         data = self._get_render_data()
+        banks = {}  # the company's account per currency, looked up once
         for message in self:
             contact = message.get_contact()
             message.contact_name = contact.name
@@ -218,6 +219,7 @@ class DunningMessage(models.Model):
                     message.company_id,
                     rows[0]["currency"],
                     self.env["account.move.line"].union(*(row["line"] for row in rows)),
+                    cache=banks,
                 )
                 if rows
                 else False

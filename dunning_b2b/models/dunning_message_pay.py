@@ -51,6 +51,7 @@ class DunningMessage(models.Model):
     def _compute_payment_html(self):
         qweb = self.env["ir.qweb"]
         data = self._get_render_data()
+        cache = {}
         for message in self:
             rows = data[message.id]["rows"]
             if not rows:
@@ -66,6 +67,7 @@ class DunningMessage(models.Model):
                             "partner": message.partner_id,
                             "lines": rows,
                             "currency": total["currency"],
+                            "dunning_pay_cache": cache,
                         },
                     )
                 )

@@ -46,11 +46,15 @@ class DunningPaymentInfo(models.AbstractModel):
         return items
 
     @api.model
-    def _get_bank_account(self, company, currency, lines=None):
+    def _get_bank_account(self, company, currency, lines=None, cache=None):
         """The company's account the customer pays into, in this currency where one is:
         the account set on the listed invoices (their journal's, Odoo's default), else the
         account of one of the company's bank journals, else one of the company's own bank
-        accounts."""
+        accounts.
+
+        :param cache: a dict kept by a caller rendering many documents: the company's own
+            account per currency is looked up once
+        """
         partner = company.partner_id
 
         def fits(bank):
@@ -61,6 +65,21 @@ class DunningPaymentInfo(models.AbstractModel):
         )
         if banks:
             return banks[0]
+        if cache is not None:
+            key = ("bank", company.id, currency.id)
+            if key not in cache:
+                cache[key] = self._get_company_bank_account(company, currency)
+            return cache[key]
+        return self._get_company_bank_account(company, currency)
+
+    @api.model
+    def _get_company_bank_account(self, company, currency):
+        """The company's own account for this currency (see ``_get_bank_account``)."""
+        partner = company.partner_id
+
+        def fits(bank):
+            return not bank.currency_id or bank.currency_id == currency
+
         # sudo: the company's bank journals, to print their account on its own documents
         journals = (
             self.env["account.journal"]
@@ -115,11 +134,12 @@ class DunningPaymentInfo(models.AbstractModel):
         return image or False, methods.get(vals["qr_method"], "") if image else False
 
     @api.model
-    def _get_payment_values(self, company, partner, lines, currency=None):
+    def _get_payment_values(self, company, partner, lines, currency=None, cache=None):
         """What a document says about paying the amount it asks in ``currency`` (by default
         the currency of the listed lines, else the company's).
 
         :param lines: move lines, render rows or open items (see ``_get_items``)
+        :param cache: see ``_get_bank_account``
         :return: dict with bank (res.partner.bank or empty), holder, account, is_iban, bic,
             bank_name, currency, amount (net asked, never below 0) and amount_text,
             references (list of dicts: name, reference, amount, amount_text), qr (data URI
@@ -132,7 +152,7 @@ class DunningPaymentInfo(models.AbstractModel):
             currency = currencies[:1] or company.currency_id
         items = [(line, amount) for line, amount in items if line.currency_id == currency]
         move_lines = Line.union(*(line for line, _amount in items))
-        bank = self._get_bank_account(company, currency, move_lines)
+        bank = self._get_bank_account(company, currency, move_lines, cache=cache)
         references = {}
         for line, amount in items:
             move = line.move_id

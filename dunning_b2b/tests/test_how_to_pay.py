@@ -50,6 +50,11 @@ class TestHowToPay(DunningCommon):
             }
         )
         cls.company.vat = False
+        # As in a real database: the company's address and a catchall for answers.
+        cls.company.email = "info@company.test"
+        cls.company.alias_domain_id = cls.env["mail.alias.domain"].create(
+            {"name": "company.test", "catchall_alias": "catchall"}
+        )
         bank = cls.env["res.bank"].create({"name": "BNP Paribas Fortis", "bic": BIC})
         cls.bank_account = cls.env["res.partner.bank"].create(
             {
@@ -164,6 +169,7 @@ class TestHowToPay(DunningCommon):
     def test_reply_to_is_the_collector_or_the_collections_address(self):
         _moves, message, mail = self._send_formal_notice()
         self.assertEqual(message.mail_message_id.reply_to, self.collector.email_formatted)
+        self.assertNotIn("catchall", message.mail_message_id.reply_to)
         self.assertEqual(
             email.utils.parseaddr(self._outgoing(mail)["Reply-To"])[1], self.collector.email
         )
@@ -192,12 +198,17 @@ class TestHowToPay(DunningCommon):
             ["fr_FR"]
         )
         self.customer.lang = "fr_FR"
-        self.formal.deadline_days = 10
         _moves, message, mail = self._send_formal_notice()
-        self.assertEqual(str(message.deadline_date), "2026-03-12")
-        self.assertIn("12 mars 2026", mail.body_html)
+        self.assertIn("12 mars 2026", mail.body_html, "sent on 2 March, 10 days to pay")
         self.assertNotIn("10 days", mail.body_html)
         self.assertNotIn("10 jours", mail.body_html)
+        self.assertIn("Nous vous demandons de régler le total dû au plus tard le", mail.body_html)
+        self.assertEqual(str(message.deadline_date), "2026-03-12")
+        # The stage's own deadline: the escalation gives 7 days.
+        self.assertEqual(self.escalation.deadline_days, 7)
+        self.formal.deadline_days = 5
+        message.invalidate_recordset(["deadline_date", "deadline_text"])
+        self.assertEqual(message.deadline_text, "7 mars 2026")
 
     def test_letter_how_to_pay_template(self):
         """The block letters and statements call (t-call dunning_b2b.letter_how_to_pay with
