@@ -44,3 +44,4 @@ from . import mail_activity
 from . import dunning_engine_reevaluate
 from . import account_move_line
 from . import res_partner_chatter
+from . import dunning_reevaluate_queue

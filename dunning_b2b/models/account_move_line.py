@@ -1,16 +1,23 @@
 from odoo import models
 
 
+def _flatten_plan(lines, plan):
+    """Every line of a reconciliation plan (recordsets nested in lists, as
+    ``account.move.line._reconcile_plan`` takes them)."""
+    for item in plan:
+        lines |= _flatten_plan(lines.browse(), item) if isinstance(item, list) else item
+    return lines
+
+
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
-    def reconcile(self):
-        """A payment registered or matched with a customer's receivable lines (payment
-        register, outstanding credit, bank reconciliation) re-evaluates that customer in that
-        company at once: holds its lines no longer call for, tasks of the stages paid, its
-        worklist row."""
-        result = super().reconcile()
-        self._dunning_reevaluate_paid()
+    def _reconcile_plan(self, reconciliation_plan):
+        """Lines matched (payment register, outstanding credit, bank statement, a bulk plan)
+        re-evaluate their customers in their company: holds their lines no longer call for,
+        tasks of the stages paid, their worklist rows."""
+        result = super()._reconcile_plan(reconciliation_plan)
+        _flatten_plan(self.browse(), reconciliation_plan)._dunning_reevaluate_paid()
         return result
 
     def remove_move_reconcile(self):
@@ -41,8 +48,10 @@ class AccountMoveLine(models.Model):
                 ["partner_id", "company_id"],
             )
         }
-        lines = receivable.filtered(
-            lambda line: (line.partner_id.commercial_partner_id.id, line.company_id.id) in known
-        )
-        if lines:
-            self.env["dunning.engine"]._reevaluate(lines, ladder=False)
+        pairs = {
+            (line.partner_id.commercial_partner_id.id, line.company_id.id) for line in receivable
+        } & known
+        if pairs:
+            # sudo: the queue is the system's; it holds only these lines' customers and
+            # companies
+            self.env["dunning.reevaluate.queue"].sudo()._reevaluate_paid(pairs)

@@ -30,17 +30,25 @@ class DunningEngine(models.AbstractModel):
             partner = record.partner_id.commercial_partner_id
             if partner and record.company_id:
                 by_company[record.company_id].add(partner.id)
-        run_date = dunning_today(self.env)
-        user = self.env.user
         for company, partner_ids in by_company.items():
-            # sudo: the engine writes line states, events, holds, tasks and rows that the
-            # user's own rights do not all cover; the user acted on these customers' records
-            # of this company, and the run stays within this company.
-            engine = self.sudo().with_company(company)
-            partners = engine.env["res.partner"].browse(sorted(partner_ids))
-            if ladder:
-                engine._run(run_date=run_date, partners=partners, companies=company, user=user)
-            engine._reevaluate_steps(company, run_date, user, partners)
+            partners = self.env["res.partner"].browse(sorted(partner_ids))
+            self._reevaluate_customers(company, partners, ladder=ladder)
+
+    @api.model
+    def _reevaluate_customers(self, company, partners, ladder=False):
+        """Re-evaluate ``partners`` (commercial partners) in ``company``: see
+        :meth:`_reevaluate`."""
+        run_date = dunning_today(self.env)
+        # What a payer on the portal or the public page sets off is the system's doing.
+        user = self.env.ref("base.user_root") if self.env.user.share else self.env.user
+        # sudo: the engine writes line states, events, holds, tasks and rows that the
+        # user's own rights do not all cover; the user acted on these customers' records
+        # of this company, and the run stays within this company.
+        engine = self.sudo().with_company(company)
+        partners = partners.with_env(engine.env)
+        if ladder:
+            engine._run(run_date=run_date, partners=partners, companies=company, user=user)
+        engine._reevaluate_steps(company, run_date, user, partners)
 
     def _reevaluate_steps(self, company, run_date, user, partners):
         """The daily steps that decide a customer's holds, tasks and row, for ``partners``."""

@@ -43,4 +43,5 @@ from . import test_daily_loop
 from . import test_ui
 from . import test_forged_records
 from . import test_letter_rights
+from . import test_reevaluate_queue
 from . import test_how_to_pay

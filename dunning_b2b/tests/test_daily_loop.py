@@ -224,6 +224,8 @@ class TestDailyLoop(ConversationCommon):
 
     # ---------------------------------------------------------------- chatter
     def test_collector_posts_on_a_customer_without_editing_it(self):
+        self._invoice(self.customer, 5, 1000)
+        self._run()
         customer = self.customer.with_user(self.collector)
         with self.assertRaises(AccessError):
             customer.write({"name": "Renamed by the collector"})

@@ -31,6 +31,7 @@ class TestSecurityMatrix(SecurityMatrixCommon):
         cls.env["dunning.segment.rule"].sudo().create(
             {"company_id": cls.company.id, "segment": "high_large"}
         )
+        cls.env["dunning.reevaluate.queue"].sudo()._enqueue({(cls.customer.id, cls.company.id)})
         # A second customer on an active hold, set by A's manager.
         cls.held = cls._customer("Held Ltd", "ap@held.test")
         cls._invoice(cls.held, 20, 500)
