@@ -5,6 +5,7 @@ from odoo.tools import format_date
 
 from ..engine.items import allocate_credits
 from ..tools import amount_formatter
+from .dunning_promise import dunning_today
 
 
 class DunningMessage(models.Model):
@@ -355,7 +356,7 @@ class DunningMessage(models.Model):
         preview), today for a message still to review, which is dated the day it is sent."""
         self.ensure_one()
         if self.env.context.get("dunning_render_today") and self.state == "draft":
-            return fields.Date.context_today(self)
+            return dunning_today(self.env)
         return self.date
 
     def _gather_render_data(self):

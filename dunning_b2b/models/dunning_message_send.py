@@ -3,11 +3,12 @@ import re
 
 from markupsafe import Markup
 
-from odoo import Command, api, fields, models
+from odoo import Command, api, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import html_normalize
 
 from ..tools import check_state_create, check_state_write
+from .dunning_promise import dunning_today
 
 _logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class DunningMessage(models.Model):
         if any(message.state != "draft" for message in self):
             raise UserError(self.env._("Only messages to review can be sent."))
         self.check_access("write")
-        today = fields.Date.context_today(self)
+        today = dunning_today(self.env)
         # sudo: the collector's right to send was checked above; the date is the engine's.
         messages = self.sudo()
         messages.filtered(lambda message: message.date != today).date = today
@@ -103,7 +104,7 @@ class DunningMessage(models.Model):
         return [
             {
                 "event_type": event_type,
-                "date": date or fields.Date.context_today(self),
+                "date": date or dunning_today(self.env),
                 "move_id": line.move_id.id,
                 "move_line_id": line.id,
                 "cycle": states[line.id][3] if line.id in states else None,
