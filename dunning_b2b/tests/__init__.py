@@ -49,3 +49,4 @@ from . import test_portal_search
 from . import test_event_keep
 from . import test_reevaluate_queue
 from . import test_letter_pdf
+from . import test_how_to_pay
