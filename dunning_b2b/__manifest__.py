@@ -43,6 +43,7 @@
         "security/dunning_kpi_security.xml",
         "report/dunning_letter_reports.xml",
         "report/dunning_letter_templates.xml",
+        "report/dunning_letter_pay_templates.xml",
         "wizards/dunning_worklist_call_views.xml",
         "wizards/dunning_worklist_assign_views.xml",
     ],

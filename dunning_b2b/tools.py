@@ -232,3 +232,20 @@ def check_list_access(records, model):
     ``records`` or has no access to ``model`` at all."""
     records.check_access("read")
     records.env[model].check_access("read")
+
+
+def check_internal_search(model, name):
+    """Refuse a search on field ``name`` (a computed field with a ``search`` method and
+    ``groups``) to a user who is not internal (portal, public). Odoo checks ``groups`` on
+    stored fields in domains but not on fields searched through their method: without this,
+    a portal user would learn the internal value by counting records. The superuser passes."""
+    env = model.env
+    if env.su or env.user._is_internal():
+        return
+    label = model._fields[name]._description_string(env)
+    raise AccessError(
+        env._(
+            "%(field)s is for internal users: remove it from the search (filter or domain).",
+            field=label,
+        )
+    )

@@ -29,9 +29,12 @@ cleanup() { python3 -m odoo db -c "$conf" drop "$db" >/dev/null 2>&1 || dropdb_f
 dropdb_fallback() { PGPASSWORD="${PG_PASSWORD:-odoo}" dropdb -h localhost -p "${PG_PORT:-5432}" -U "${PG_ROLE:-odoo}" --if-exists "$db" >/dev/null 2>&1 || true; }
 trap dropdb_fallback EXIT
 
-echo "== install $addons on a fresh database ($db)"
+# Odoo modules our addons use when installed, installed so that their paths are tested:
+# account_qr_code_sepa (the EPC/SEPA payment QR code in reminders and letters).
+extra="account_qr_code_sepa"
+echo "== install $addons (with $extra) on a fresh database ($db)"
 start=$(date +%s)
-python3 -m odoo -c "$conf" -d "$db" -i "$addons" --stop-after-init --log-level=info \
+python3 -m odoo -c "$conf" -d "$db" -i "$addons,$extra" --stop-after-init --log-level=info \
     > "$logdir/install.log" 2>&1 || { tail -50 "$logdir/install.log"; echo "install failed"; exit 1; }
 echo "installed in $(( $(date +%s) - start )) s"
 # Our code's warnings and errors: lines logged by our addons' loggers, or mentioning them.

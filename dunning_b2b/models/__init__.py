@@ -7,6 +7,9 @@ from . import dunning_message
 from . import dunning_message_send
 from . import dunning_message_preview
 from . import dunning_message_call
+from . import dunning_message_pay
+from . import dunning_payment_info
+from . import ir_mail_server
 from . import res_company
 from . import res_config_settings
 from . import res_partner

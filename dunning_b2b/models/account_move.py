@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.tools import SQL, format_date
 
-from ..tools import check_dunning_rights, check_list_access
+from ..tools import check_dunning_rights, check_internal_search, check_list_access
 
 
 class AccountMove(models.Model):
@@ -99,6 +99,7 @@ class AccountMove(models.Model):
             move.dunning_date = state.level_date if state else False
 
     def _search_dunning_level_id(self, operator, value):
+        check_internal_search(self, "dunning_level_id")
         if operator not in ("in", "not in"):
             return NotImplemented
         Line = self.env["dunning.line"]
@@ -145,6 +146,15 @@ class AccountMove(models.Model):
         res = super().write(vals)
         changed._log_dunning_exclusion(bool(vals["dunning_excluded"]))
         return res
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_keep_dunning_events(self):
+        """Deleting a (draft) invoice keeps its dunning trail: its events stay, without the
+        link, and keep the invoice's number (``move_name``)."""
+        # sudo: the trail of the invoices being deleted, written by the system
+        events = self.env["dunning.event"].sudo().search([("move_id", "in", self.ids)])
+        for move, group in events.grouped("move_id").items():
+            group.move_name = move.name if move.name and move.name != "/" else move.display_name
 
     def _check_dunning_exclusion_rights(self):
         """Excluding an invoice from dunning, or including it again, is a collector's

@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
 from ..tools import check_state_write
+from .dunning_promise import dunning_today
 
 OPEN_STATES = ("proposed", "active")
 
@@ -172,7 +173,7 @@ class DunningCreditHold(models.Model):
         if proposals != self:
             raise UserError(self.env._("Only proposed credit holds can be applied."))
         # sudo: manager checked; these holds, their events and notes written as the system
-        proposals.sudo()._activate(fields.Date.context_today(self), self.env.user)
+        proposals.sudo()._activate(dunning_today(self.env), self.env.user)
         self.env["dunning.engine"]._reevaluate(proposals, ladder=False)
         return True
 
@@ -181,7 +182,7 @@ class DunningCreditHold(models.Model):
         self._check_dunning_manager()
         if self.filtered(lambda h: h.state != "proposed"):
             raise UserError(self.env._("Only proposed credit holds can be rejected."))
-        today = fields.Date.context_today(self)
+        today = dunning_today(self.env)
         # sudo: manager checked (holds read as the manager); state, events, tasks as system
         self.sudo().write({"state": "rejected", "date_end": today, "decided_by_id": self.env.uid})
         self.sudo()._log(
@@ -212,7 +213,7 @@ class DunningCreditHold(models.Model):
         if not reason or not reason.strip():
             raise UserError(self.env._("Reason: say why the customer is put on credit hold."))
         partners = partners.commercial_partner_id
-        date = date or fields.Date.context_today(self)
+        date = date or dunning_today(self.env)
         company = self.env.company
         # sudo: manager checked; holds of the current company only
         holds = self.sudo()._get_open(partners, company)
@@ -249,7 +250,7 @@ class DunningCreditHold(models.Model):
             raise UserError(self.env._("Reason: say why the credit hold is lifted."))
         if self.filtered(lambda h: h.state != "active"):
             raise UserError(self.env._("Only active credit holds can be lifted."))
-        date = date or fields.Date.context_today(self)
+        date = date or dunning_today(self.env)
         # sudo: manager checked (holds read as the manager); state, events, tasks as system
         self.sudo()._lift(
             date,

@@ -4,11 +4,12 @@ from collections import Counter
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..tools import forget_run_memo, positive_int_param
+from .dunning_promise import dunning_today
 
 _logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class DunningEngine(models.AbstractModel):
         )
         # The worklist shows at once what the run did to these customers.
         touched = moves.commercial_partner_id if moves is not None else partners
-        today = fields.Date.context_today(self)
+        today = dunning_today(self.env)
         for company in companies:
             # sudo: the engine's rows of the customers just run, in that company alone.
             Worklist = self.env["dunning.worklist"].sudo()
@@ -104,7 +105,7 @@ class DunningEngine(models.AbstractModel):
         :param user: who the audit trail names (default: the environment's user)
         :return: Counter of what the run did
         """
-        run_date = run_date or fields.Date.context_today(self)
+        run_date = run_date or dunning_today(self.env)
         user = user or self.env.user
         # The audit trail is the engine's own events: no tracking or creation logs on top.
         run_id = uuid.uuid4().hex

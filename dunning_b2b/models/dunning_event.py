@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from .dunning_promise import dunning_today
+
 # Columns written by _create_bulk, in this order.
 BULK_COLUMNS = (
     "date", "event_type", "move_id", "partner_id", "company_id", "level_id", "message_id",
@@ -57,14 +59,23 @@ class DunningEvent(models.Model):
     _check_company_auto = True
     _rec_name = "event_type"
 
-    date = fields.Date(required=True, index=True, default=fields.Date.context_today, readonly=True)
+    date = fields.Date(
+        required=True, index=True, default=lambda self: dunning_today(self.env), readonly=True
+    )
     event_type = fields.Selection(EVENT_TYPES, string="Type", required=True, readonly=True)
     move_id = fields.Many2one(
         "account.move",
         string="Invoice",
         index="btree_not_null",
-        ondelete="cascade",
+        # An event outlives the invoice: deleting a draft invoice keeps its trail, with the
+        # invoice's number in move_name (filled as the invoice is deleted).
+        ondelete="set null",
         readonly=True,
+    )
+    move_name = fields.Char(
+        string="Invoice Number",
+        readonly=True,
+        help="The number of the invoice the event was about, kept when the invoice is deleted.",
     )
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, readonly=True

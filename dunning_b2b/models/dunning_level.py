@@ -84,6 +84,11 @@ class DunningLevel(models.Model):
     activity_delay = fields.Integer(
         string="Task Due After (days)", default=0, help="Days after the stage is reached."
     )
+    deadline_days = fields.Integer(
+        string="Payment Deadline (days)",
+        help="Days between the stage's email and the payment date it states. 0: the "
+        "company's letter deadline (Settings).",
+    )
     call_delay = fields.Integer(
         string="Phone Task After (days)",
         default=0,

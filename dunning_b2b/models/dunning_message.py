@@ -5,6 +5,7 @@ from odoo.tools import format_date
 
 from ..engine.items import allocate_credits
 from ..tools import amount_formatter
+from .dunning_promise import dunning_today
 
 
 class DunningMessage(models.Model):
@@ -205,18 +206,35 @@ class DunningMessage(models.Model):
     @api.depends_context("dunning_render_today")
     def _compute_contact(self):
         data = self._get_render_data()
+        banks = {}  # the company's account per currency, looked up once
         for message in self:
             contact = message.get_contact()
             message.contact_name = contact.name
             message.contact_email = contact.email or ""
             message.contact_phone = contact.phone or ""
-            moves = [row["move"] for row in data[message.id]["rows"]]
-            bank = moves[0].partner_bank_id if moves else False
+            # Templates written before payment_html tell the account in one sentence.
+            rows = data[message.id]["rows"]
+            Pay = self.env["dunning.payment.info"]
+            bank = (
+                Pay._get_bank_account(
+                    message.company_id,
+                    rows[0]["currency"],
+                    self.env["account.move.line"].union(*(row["line"] for row in rows)),
+                    cache=banks,
+                )
+                if rows
+                else False
+            )
+            account = Pay._format_account(bank)[0] if bank else ""
+            if bank and bank.bank_bic:
+                account = self.env._(
+                    "%(account)s (BIC %(bic)s)", account=account, bic=bank.bank_bic
+                )
             message.payment_instructions = (
                 self.env._(
                     "When you pay, please quote %(references)s and pay to the account %(account)s.",
                     references=message.payment_reference_text,
-                    account=bank.acc_number,
+                    account=account,
                 )
                 if bank
                 else self.env._(
@@ -338,7 +356,7 @@ class DunningMessage(models.Model):
         preview), today for a message still to review, which is dated the day it is sent."""
         self.ensure_one()
         if self.env.context.get("dunning_render_today") and self.state == "draft":
-            return fields.Date.context_today(self)
+            return dunning_today(self.env)
         return self.date
 
     def _gather_render_data(self):

@@ -3,11 +3,12 @@ import re
 
 from markupsafe import Markup
 
-from odoo import Command, api, fields, models
+from odoo import Command, api, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import html_normalize
 
 from ..tools import check_state_create, check_state_write
+from .dunning_promise import dunning_today
 
 _logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class DunningMessage(models.Model):
         if any(message.state != "draft" for message in self):
             raise UserError(self.env._("Only messages to review can be sent."))
         self.check_access("write")
-        today = fields.Date.context_today(self)
+        today = dunning_today(self.env)
         # sudo: the collector's right to send was checked above; the date is the engine's.
         messages = self.sudo()
         messages.filtered(lambda message: message.date != today).date = today
@@ -103,7 +104,7 @@ class DunningMessage(models.Model):
         return [
             {
                 "event_type": event_type,
-                "date": date or fields.Date.context_today(self),
+                "date": date or dunning_today(self.env),
                 "move_id": line.move_id.id,
                 "move_line_id": line.id,
                 "cycle": states[line.id][3] if line.id in states else None,
@@ -206,31 +207,38 @@ class DunningMessage(models.Model):
         """One chatter message + outgoing mail.mail + notifications per message, in bulk
         (``dunning.bulk._create_mails``).
 
-        The reply-to address is computed once per sender for all the batch's customers. The
-        chatter copy is the body as the chatter's sanitizer stores it; the renderer escapes
-        every value, so the bodies of one template differ only in text and whether the
-        sanitizer changes them is checked once per template and language (a body it would
-        change, with styles or unknown tags, is sanitized like ``message_post`` does).
+        Replies go to the collections address of Settings, else the collector; without
+        either, to the chatter's default, computed once per sender for the batch. Payment
+        QR codes become inline attachments (``_inline_images``). The chatter copy is the
+        body as the chatter's sanitizer stores it; the renderer escapes every value, so the
+        bodies of one template differ only in text and whether the sanitizer changes them
+        is checked once per template and language (a body it would change, with styles or
+        unknown tags, is sanitized like ``message_post`` does).
         ``body_html``, the email itself, is what Odoo sends, never sanitized by the chatter's
         rules either.
         """
         senders = {
             message.id: (message._get_email_from(), message.get_contact().id) for message in self
         }
-        reply_to = {}
-        for (email_from, author_id), messages in self.grouped(lambda m: senders[m.id]).items():
+        # Answers go to the collections address of Settings or the collector; without
+        # either, to the chatter's default address (the company's catchall).
+        reply_to = {message.id: message._get_reply_to() for message in self}
+        default = self.filtered(lambda m: not reply_to[m.id])
+        for (email_from, author_id), messages in default.grouped(lambda m: senders[m.id]).items():
             # sudo: reply-to addresses of the messages' own customers
             addresses = messages.partner_id.sudo()._notify_get_reply_to(
                 default=email_from, author_id=author_id
             )
             reply_to.update({message.id: addresses[message.partner_id.id] for message in messages})
-        bodies = {message.id: rendered[message.id]["body_html"] or "" for message in self}
+        bodies, chatter_bodies, images = self._inline_images(
+            {message.id: rendered[message.id]["body_html"] or "" for message in self}
+        )
         Message = self.env["mail.message"]
         body_field = Message._fields["body"]
         clean_templates, chatter = {}, {}
         for message in self:
             key = (message.level_id.mail_template_id.id, message.partner_id.lang)
-            body = bodies[message.id]
+            body = chatter_bodies[message.id]
             if key not in clean_templates:
                 # Compared without spaces and semicolons: the sanitizer rewrites the
                 # spacing of style attributes; anything it removes still shows.
@@ -257,6 +265,9 @@ class DunningMessage(models.Model):
                 for message in self
             ]
         )
+        for message, mail in zip(self, mails, strict=True):
+            if images[message.id]:
+                mail.attachment_ids = [Command.link(image.id) for image in images[message.id]]
         self._attach_letters(mails)
         return mails
 
@@ -296,7 +307,7 @@ class DunningMessage(models.Model):
                         for name, content in attachments
                     ]
                 )
-                mail.attachment_ids = [Command.set(records.ids)]
+                mail.attachment_ids = [Command.link(record.id) for record in records]
 
     def _get_letter_attachments(self):
         """The stage's letter as PDF, in the customer's language, dated like the message;

@@ -22,13 +22,17 @@ PROMISE_CHANNELS = [
 
 
 def dunning_today(env):
-    """The day a user's action happens on. The replay of the demo history sets the day it
-    replays with the ``dunning_today`` context key; it is honoured only while the registry
-    loads (installing or updating modules), never from a user's request."""
+    """The day a user's action happens on: today in the user's own time zone (the Timezone
+    of their preferences, UTC when unset), never the ``tz`` of the request's context, so that
+    a request cannot move the day that records, checks and dates dunning decisions. The
+    replay of the demo history sets the day it replays with the ``dunning_today`` context
+    key; it is honoured only while the registry loads (installing or updating modules),
+    never from a user's request."""
     forced = env.context.get("dunning_today")
     if forced and not env.registry.ready:
         return fields.Date.to_date(forced)
-    return fields.Date.context_today(env.user)
+    user = env.user
+    return fields.Date.context_today(user.with_context(tz=user.tz or "UTC"))
 
 
 def open_lines_by_move(env, company, moves):
@@ -316,20 +320,6 @@ class DunningPromise(models.Model):
         )
         self.env["dunning.engine"]._reevaluate(promises)
         return promises
-
-    def write(self, vals):
-        if (
-            set(vals) & {"move_ids", "amount", "promise_date", "partner_id", "company_id"}
-            and not self.env.su
-            and any(promise.state != "open" for promise in self)
-        ):
-            raise UserError(
-                self.env._(
-                    "A kept, broken or cancelled promise is history and cannot be changed. "
-                    "Record a new promise instead."
-                )
-            )
-        return super().write(vals)
 
     def action_cancel(self):
         if any(promise.state != "open" for promise in self):

@@ -11,6 +11,7 @@ from ..tools import (
     check_recorded_write,
     check_state_create,
     check_state_write,
+    value_changes,
 )
 from .dunning_promise import dunning_today
 
@@ -47,6 +48,7 @@ class DunningPromise(models.Model):
     def write(self, vals):
         check_state_write(self, vals, self._get_guarded_fields())
         check_recorded_write(self, vals, ("user_id", "date"))
+        self._check_terms_write(vals)
         if "extension_date" in vals:
             self._check_can_extend()
             if any(promise.state != "open" for promise in self) and not self.env.su:
@@ -60,6 +62,37 @@ class DunningPromise(models.Model):
         if vals.get("extension_date"):
             self._log_extension()
         return res
+
+    @api.model
+    def _get_term_fields(self):
+        """What was promised: fixed once the promise is recorded (what was open then is
+        measured on these invoices, for this amount and day)."""
+        return ("move_ids", "amount", "promise_date", "partner_id", "company_id", "currency_id")
+
+    def _check_terms_write(self, vals):
+        """The terms of a recorded promise do not change, for anyone but the superuser: a
+        promise on other invoices, for another amount or day is a new promise (a manager
+        extends one with Extended Until)."""
+        if self.env.su:
+            return
+        for name in self._get_term_fields():
+            if name in vals and value_changes(self, name, vals[name]):
+                label = self._fields[name]._description_string(self.env)
+                if any(promise.state != "open" for promise in self):
+                    raise UserError(
+                        self.env._(
+                            "%(field)s: a kept, broken or cancelled promise is history and "
+                            "cannot be changed. Record a new promise instead.",
+                            field=label,
+                        )
+                    )
+                raise AccessError(
+                    self.env._(
+                        "%(field)s of a recorded promise cannot be changed: cancel it and "
+                        "record a new promise; a manager extends it with Extended Until.",
+                        field=label,
+                    )
+                )
 
     @api.model
     def _check_can_extend(self):

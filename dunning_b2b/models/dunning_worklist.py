@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
 from ..tools import check_collectors
+from .dunning_promise import dunning_today
 from .res_partner import SEGMENTS
 
 
@@ -209,7 +210,7 @@ class DunningWorklist(models.Model):
         review if any, else a new one listing its open lines at that stage not announced
         yet."""
         self._check_collector()
-        today = fields.Date.context_today(self)
+        today = dunning_today(self.env)
         # sudo: messages written for the collector, in the rows' companies (rows read as the user)
         Message = self.env["dunning.message"].sudo()
         engine = self.env["dunning.engine"].sudo()
@@ -357,13 +358,13 @@ class DunningWorklist(models.Model):
         company = self.env.company
         # sudo: the rows are the engine's; collector checked, the current company only
         self.sudo().with_company(company)._refresh_daily(
-            company, fields.Date.context_today(self), self.env.user, {}
+            company, dunning_today(self.env), self.env.user, {}
         )
         return self._notify(self.env._("Worklist recomputed."))
 
     def _refresh_rows(self):
         """Recompute the rows of ``self`` after a user acted on them."""
-        today = fields.Date.context_today(self)
+        today = dunning_today(self.env)
         for company in self.company_id:
             rows = self.filtered(lambda r, c=company: r.company_id == c)
             # sudo: the rows are the engine's; these rows' customers, in their company

@@ -1,8 +1,11 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.tools import SQL
+
+from ..tools import value_changes
 
 # Customers: Odoo binds tasks on them to no company.
 PARTNER_MODEL = "res.partner"
@@ -39,22 +42,61 @@ class MailActivity(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._dunning_check_create(vals_list)
         self._dunning_set_default_company(vals_list)
         return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            for name in ("dunning_company_id", "dunning_level_id"):
+                if name in vals and value_changes(self, name, vals[name]):
+                    self._dunning_refuse(name)
+        return super().write(vals)
+
+    @api.model
+    def _dunning_check_create(self, vals_list):
+        """A user makes a task for one of their current companies' collections only; which
+        stage made a task is the engine's (the superuser's) to say."""
+        if self.env.su:
+            return
+        context = self.env.context
+        for vals in vals_list:
+            company_id = vals.get("dunning_company_id", context.get("default_dunning_company_id"))
+            if company_id and company_id not in self.env.companies.ids:
+                self._dunning_refuse("dunning_company_id")
+            if vals.get("dunning_level_id", context.get("default_dunning_level_id")):
+                self._dunning_refuse("dunning_level_id")
+
+    @api.model
+    def _dunning_refuse(self, name):
+        label = self._fields[name]._description_string(self.env)
+        raise AccessError(
+            self.env._(
+                "%(field)s of a task is set by the system (the company the task is made in, "
+                "the stage that made it) and cannot be given or changed: leave it out, and "
+                "make the task in the company it is for.",
+                field=label,
+            )
+        )
 
     @api.model
     def _dunning_set_default_company(self, vals_list):
         """A task on a customer is for the company it was made in (the bulk writer does the
         same, dunning.bulk)."""
+        context = self.env.context
         partner_model_id = None
         for vals in vals_list:
-            if vals.get("dunning_company_id"):
+            if vals.get("dunning_company_id") or context.get("default_dunning_company_id"):
                 continue
-            model = vals.get("res_model")
-            if not model and vals.get("res_model_id"):
+            # The model may come as a default of the context (the chatter's Activities).
+            model = vals.get("res_model") or (
+                None if "res_model_id" in vals else context.get("default_res_model")
+            )
+            model_id = vals.get("res_model_id") or context.get("default_res_model_id")
+            if not model and model_id:
                 if partner_model_id is None:
                     partner_model_id = self.env["ir.model"]._get_id(PARTNER_MODEL)
-                model = PARTNER_MODEL if vals["res_model_id"] == partner_model_id else None
+                model = PARTNER_MODEL if model_id == partner_model_id else None
             if model == PARTNER_MODEL:
                 vals["dunning_company_id"] = self.env.company.id
         return vals_list

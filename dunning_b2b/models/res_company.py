@@ -109,6 +109,11 @@ class ResCompany(models.Model):
         default=10,
         help="Days between a formal notice or demand letter and the payment deadline it states.",
     )
+    dunning_reply_to = fields.Char(
+        string="Collections Reply-To",
+        help="Address the customers' answers to dunning emails go to, e.g. a shared "
+        "collections mailbox. Empty: the customer's collector.",
+    )
 
     @api.constrains("dunning_collector_id")
     def _check_dunning_collector_id(self):

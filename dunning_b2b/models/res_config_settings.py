@@ -71,3 +71,4 @@ class ResConfigSettings(models.TransientModel):
     dunning_letter_deadline_days = fields.Integer(
         related="company_id.dunning_letter_deadline_days", readonly=False
     )
+    dunning_reply_to = fields.Char(related="company_id.dunning_reply_to", readonly=False)

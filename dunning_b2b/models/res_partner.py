@@ -6,7 +6,13 @@ from odoo.fields import Domain
 
 from ..engine import kept_ratio, normalize_phone
 from ..engine.worklist import customer_figures
-from ..tools import check_collectors, check_dunning_rights, check_list_access, value_changes
+from ..tools import (
+    check_collectors,
+    check_dunning_rights,
+    check_internal_search,
+    check_list_access,
+    value_changes,
+)
 
 SEGMENTS = [
     ("low_small", "Low risk, small exposure"),
@@ -180,6 +186,7 @@ class ResPartner(models.Model):
             partner.dunning_worklist_id = by_partner.get(partner.commercial_partner_id.id, False)
 
     def _search_dunning_level_id(self, operator, value):
+        check_internal_search(self, "dunning_level_id")
         if operator not in ("in", "not in"):
             return NotImplemented
         # The highest stage of the customers' open lines in the current company, as shown.

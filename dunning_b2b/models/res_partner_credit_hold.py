@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
 from ..engine import is_key_account, revenue_share
-from ..tools import check_list_access, run_memo
+from ..tools import check_internal_search, check_list_access, run_memo
 
 
 class ResPartner(models.Model):
@@ -138,6 +138,7 @@ class ResPartner(models.Model):
         )
 
     def _search_credit_hold(self, operator, value):
+        check_internal_search(self, "credit_hold")
         if operator not in ("in", "not in"):
             return NotImplemented
         # sudo: held customers of the current company for any internal user (as the compute)

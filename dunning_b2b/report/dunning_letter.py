@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import format_date
 
 from ..engine import AGING_BUCKETS, aging_totals
+from ..engine.items import allocate_credits
 
 LETTER_REPORTS = {
     "dunning_b2b.report_formal_notice": "formal_notice",
@@ -54,12 +55,13 @@ class ReportDunningLetter(models.AbstractModel):
             self.env.context.get("dunning_letter_date")
         ) or fields.Date.context_today(self)
         # Values in the customer's language: the letter is written in it.
-        letters = {
-            partner.id: self.with_context(lang=partner.lang or self.env.lang)._get_letter_values(
-                partner, company, letter_date
+        letters = {}
+        for partner in partners:
+            report = self.with_context(lang=partner.lang or self.env.lang)
+            values = report._get_letter_values(partner, company, letter_date)
+            letters[partner.id] = dict(
+                values, **report._get_letterhead_values(partner, company, values)
             )
-            for partner in partners
-        }
         return {
             "doc_ids": partners.ids,
             "doc_model": "res.partner",
@@ -114,12 +116,18 @@ class ReportDunningLetter(models.AbstractModel):
         overdue = debits.filtered(
             lambda line: line.date_maturity and line.date_maturity < letter_date
         )
-        allocations = Render._get_allocations(company, partner.ids)
+        # Invoices under open dispute are shown apart and not demanded, nor netted.
+        disputes = self._get_open_disputes(partner, company, debits.move_id)
+        disputed = (overdue or debits).filtered(lambda line: line.move_id in disputes.move_id)
+        items = self.env["dunning.line"]._get_open_items(company, partner_ids=partner.ids)
+        allocations = allocate_credits(
+            [item for item in items if item.move_id not in disputes.move_id.ids]
+        )
         lines = Render._get_line_rows(
-            overdue or debits, letter_date, minimum, allocations=allocations
+            (overdue or debits) - disputed, letter_date, minimum, allocations=allocations
         )
         listed = self.env["account.move.line"].union(*(row["line"] for row in lines))
-        level = self._get_level(listed)
+        level = self._get_level(listed | disputed)
         kind = self._get_kind(partner, level)
         if kind == "statement":
             return dict(
@@ -129,18 +137,126 @@ class ReportDunningLetter(models.AbstractModel):
         attempt_dates = self._get_attempt_dates(partner, company, listed, letter_date)
         # sudo: the contact is the customer's collector in this company (users, groups, defaults)
         collectors = self.env["dunning.engine"].sudo()._get_collectors(company, partner)
+        deadline = letter_date + timedelta(days=company.dunning_letter_deadline_days)
         return {
             "kind": kind,
             "level": level,
             "date": letter_date,
-            "deadline": letter_date + timedelta(days=company.dunning_letter_deadline_days),
+            "deadline": deadline,
+            "deadline_text": format_date(self.env, deadline),
             "lines": lines,
+            "disputed": self._get_disputed_rows(disputed, disputes, letter_date),
+            "promises": self._get_promise_rows(partner, company, letter_date),
             "credits": credits,
             "totals": Render._get_summary(lines, credits),
             "attempt_dates": attempt_dates,
             "attempt_text": ", ".join(format_date(self.env, day) for day in attempt_dates),
             "contact": collectors[partner.id].partner_id or company.partner_id,
         }
+
+    @api.model
+    def _get_letterhead_values(self, partner, company, values):
+        """What frames every letter: the recipient's postal address (the customer's invoice
+        address) for the envelope's window, the sender's return line, the letterhead's and
+        the footer's lines, and the letter's reference."""
+        address = partner.browse(partner.address_get(["invoice"])["invoice"])
+        recipient = [partner.name]
+        if address != partner and address.type != "invoice" and address.name:
+            recipient.append(address.name)
+        recipient += self._get_address_lines(address)
+        sender = self._get_address_lines(company.partner_id)
+        legal = []
+        if company.vat:
+            legal.append(self.env._("VAT: %(vat)s", vat=company.vat))
+        if company.company_registry:
+            legal.append(self.env._("Registration: %(number)s", number=company.company_registry))
+        return {
+            "recipient_lines": recipient,
+            "sender_lines": sender,
+            "return_line": " · ".join([company.name, *(sender[:-1] or sender)]),
+            "contact_lines": [x for x in (company.phone, company.email, company.website) if x],
+            "legal_lines": legal,
+            "reference": self._get_reference(partner, values["kind"], values["date"]),
+        }
+
+    @api.model
+    def _get_address_lines(self, address):
+        """A postal address as printed on an envelope: street, street 2, zip and city,
+        state, country."""
+        city = " ".join(x for x in (address.zip, address.city) if x)
+        return [
+            x
+            for x in (
+                address.street,
+                address.street2,
+                city,
+                address.state_id.name,
+                address.country_id.name,
+            )
+            if x
+        ]
+
+    @api.model
+    def _get_reference(self, partner, kind, letter_date):
+        """The letter's reference, quoted back by the customer: kind, customer, date."""
+        prefix = {"formal_notice": "FN", "demand": "DL", "statement": "ST"}.get(kind, "DN")
+        return f"{prefix}/{partner.ref or partner.id}/{letter_date:%Y%m%d}"
+
+    @api.model
+    def _get_open_disputes(self, partner, company, moves):
+        """The open disputes on ``moves`` of the customer in ``company``."""
+        if not moves:
+            return self.env["dunning.dispute"]
+        return self.env["dunning.dispute"].search(
+            [
+                ("move_id", "in", moves.ids),
+                ("company_id", "=", company.id),
+                ("state", "=", "open"),
+            ]
+        )
+
+    @api.model
+    def _get_disputed_rows(self, lines, disputes, letter_date):
+        """Rows of the lines under open dispute: listed for the record, never demanded."""
+        Render = self.env["dunning.line.render"]
+        labels = dict(
+            self.env["dunning.dispute"]._fields["reason"]._description_selection(self.env)
+        )
+        reasons = {
+            dispute.move_id: labels.get(dispute.reason, dispute.reason) for dispute in disputes
+        }
+        return [
+            dict(row, reason=reasons.get(row["move"], ""))
+            for row in Render._get_line_rows(lines, letter_date, labels={})
+        ]
+
+    @api.model
+    def _get_promise_rows(self, partner, company, letter_date):
+        """The customer's open promises to pay whose date has not passed: date, amount,
+        invoices."""
+        promises = self.env["dunning.promise"].search(
+            [
+                ("partner_id", "=", partner.id),
+                ("company_id", "=", company.id),
+                ("state", "=", "open"),
+            ],
+            order="promise_date, id",
+        )
+        rows = []
+        for promise in promises:
+            day = max(filter(None, (promise.promise_date, promise.extension_date)))
+            if day < letter_date:
+                continue
+            rows.append(
+                {
+                    "date": day,
+                    "date_text": format_date(self.env, day),
+                    "amount": promise.amount,
+                    "currency": promise.currency_id,
+                    "invoices": ", ".join(promise.move_ids.mapped("name")),
+                }
+            )
+        return rows
 
     @api.model
     def _get_attempt_dates(self, partner, company, lines, letter_date):

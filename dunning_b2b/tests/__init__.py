@@ -43,6 +43,12 @@ from . import test_daily_loop
 from . import test_ui
 from . import test_forged_records
 from . import test_letter_rights
+from . import test_promise_terms
+from . import test_task_company
+from . import test_portal_search
+from . import test_event_keep
 from . import test_reevaluate_queue
+from . import test_letter_pdf
+from . import test_how_to_pay
 from . import test_menu_paths
 from . import test_readme

@@ -70,6 +70,7 @@ ABSTRACT = {
     "dunning.kpi",
     "dunning.ladder",
     "dunning.line.render",
+    "dunning.payment.info",
     "dunning.stage.entry",
     "report.dunning_b2b.report_customer_statement",
     "report.dunning_b2b.report_demand_letter",

@@ -1,9 +1,10 @@
+import re
 from datetime import date
 
 from markupsafe import Markup
 
 from odoo.tests import tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, html_normalize
 
 from .common import DunningCommon
 
@@ -15,6 +16,14 @@ NEW_ROW = {
     "create_date": "time of the insert",
     "write_date": "time of the insert",
 }
+
+
+def _compact(html):
+    """Markup without the spacing the sanitizer rewrites (style attributes, non-breaking
+    spaces written as characters or entities)."""
+    return re.sub(r"[\s;]|&nbsp", "", html_normalize(str(html or "")))
+
+
 MESSAGE_DIFFER = {
     **NEW_ROW,
     "date": "time of posting",
@@ -147,7 +156,8 @@ class TestBulkWriters(DunningCommon):
         }
         orm_customer = self.customer.copy()
         bulk = self.env["dunning.bulk"]._create_activities([vals])
-        orm = self.env["mail.activity"].create(dict(vals, res_id=orm_customer.id))
+        # sudo: a stage's task is the engine's (users cannot give dunning_level_id)
+        orm = self.env["mail.activity"].sudo().create(dict(vals, res_id=orm_customer.id))
         self.assertEqual(bulk.dunning_company_id, self.company, "a customer's task is per company")
         self._assert_same_rows(
             "mail_activity",
@@ -317,6 +327,46 @@ class TestBulkWriters(DunningCommon):
                 SQL("%s = %s", SQL.identifier(key), ids[1]),
                 differ,
             )
+
+    def test_dunning_email_with_collector_reply_to_as_the_orm_writes_it(self):
+        """A reminder sent by the run: its chatter message is the row mail.mail.create
+        writes for the same values, the collector's address as reply-to included, and the
+        email handed to the mail server answers to the collector (issue 12)."""
+        self._invoice(self.customer, 3, 400)
+        self._run()
+        message = self.env["dunning.message"].search([("partner_id", "=", self.customer.id)])
+        bulk = self.env["mail.mail"].search([("mail_message_id", "=", message.mail_message_id.id)])
+        self.assertEqual(bulk.reply_to, self.collector.email_formatted)
+        orm = self.env["mail.mail"].create(
+            {
+                "model": "res.partner",
+                "res_id": self.customer.id,
+                "subject": bulk.subject,
+                "body": bulk.mail_message_id.body,
+                "body_html": bulk.body_html,
+                "author_id": bulk.author_id.id,
+                "email_from": bulk.email_from,
+                "reply_to": self.collector.email_formatted,
+                "record_company_id": self.company.id,
+                "record_alias_domain_id": self.company.alias_domain_id.id,
+                "message_type": "comment",
+                "subtype_id": self.env.ref("mail.mt_comment").id,
+                "partner_ids": [(6, 0, self.customer.ids)],
+                "recipient_ids": [(6, 0, self.customer.ids)],
+                "is_notification": True,
+                "auto_delete": False,
+                "state": "outgoing",
+            }
+        )
+        self._assert_same_rows(
+            "mail_message",
+            SQL("id = %s", bulk.mail_message_id.id),
+            SQL("id = %s", orm.mail_message_id.id),
+            dict(MESSAGE_DIFFER, body="the ORM sanitizes it again: compared below"),
+        )
+        self.assertEqual(_compact(bulk.mail_message_id.body), _compact(orm.mail_message_id.body))
+        [outgoing] = bulk._prepare_outgoing_list()
+        self.assertEqual(outgoing["reply_to"], self.collector.email_formatted)
 
     def test_event_as_the_orm_writes_it(self):
         move = self._invoice(self.customer, 3, 100.0)

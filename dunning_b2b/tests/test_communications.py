@@ -188,13 +188,23 @@ class TestCommunications(DunningCommon):
         self._invoice(self.customer, 3, 400)
         self._run()
         mail_message = self._messages().mail_message_id
+        # Answers go to the collector (issue 12), not to the company's generic address.
+        self.assertEqual(mail_message.reply_to, self.collector.email_formatted)
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", mail_message.id)])
+        self.assertEqual(str(mail_message.body), mail.body_html, "the chatter shows the email")
+
+    def test_email_reply_to_without_a_collector_address_as_odoo_would_write_it(self):
+        """A collector without an email address: the chatter's default address."""
+        self.collector.email = False
+        self.company.email = "billing@company.test"
+        self._invoice(self.customer, 3, 400)
+        self._run()
+        mail_message = self._messages().mail_message_id
         expected = self.customer._notify_get_reply_to(
             default=mail_message.email_from, author_id=mail_message.author_id.id
         )[self.customer.id]
         self.assertTrue(mail_message.reply_to)
         self.assertEqual(mail_message.reply_to, expected)
-        mail = self.env["mail.mail"].search([("mail_message_id", "=", mail_message.id)])
-        self.assertEqual(str(mail_message.body), mail.body_html, "the chatter shows the email")
 
     def test_chatter_copy_of_a_template_with_unsafe_markup_is_sanitized(self):
         """The chatter keeps its own sanitizing rules: what a template editor may put in an

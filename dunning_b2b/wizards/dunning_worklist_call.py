@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import fields, models
 
+from ..models.dunning_promise import dunning_today
 from .dunning_call_log import OUTCOMES
 
 
@@ -23,7 +24,7 @@ class DunningWorklistCall(models.TransientModel):
         self.ensure_one()
         self.worklist_ids._check_collector()
         labels = dict(self._fields["outcome"]._description_selection(self.env))
-        today = fields.Date.context_today(self)
+        today = dunning_today(self.env)
         events = []
         # sudo: rows read by the collector above (their companies); chatter and tasks as system
         rows = self.worklist_ids.sudo()

@@ -24,6 +24,7 @@ class DunningEvent(models.Model):
         "sale.order",
         string="Sales Order",
         index="btree_not_null",
-        ondelete="cascade",
+        # The trail outlives the order: deleting it keeps its events (their note names it).
+        ondelete="set null",
         readonly=True,
     )

@@ -3,6 +3,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from odoo.addons.dunning_b2b.models.dunning_promise import dunning_today
 from odoo.addons.dunning_b2b.tools import check_state_create, check_state_write
 
 APPROVAL_FIELDS = (
@@ -385,7 +386,7 @@ class SaleOrder(models.Model):
         self.env["dunning.event"].sudo().create(
             {
                 "event_type": event_type,
-                "date": fields.Date.context_today(self),
+                "date": dunning_today(self.env),
                 "partner_id": partner.id,
                 "company_id": self.company_id.id,
                 "level_id": hold.level_id.id,
@@ -393,7 +394,8 @@ class SaleOrder(models.Model):
                 "currency_id": self.currency_id.id,
                 "amount_residual": self.amount_total,
                 "user_id": self.env.uid,
-                "note": note,
+                # The order's name stays in the trail when the order is deleted.
+                "note": note if self.name in note else f"{self.name}: {note}",
             }
         )
         recipients = (notify or self.env["res.partner"]).filtered(
