@@ -156,7 +156,7 @@ class TestLetterPdf(ConversationCommon):
             self.assertIn("10115 Berlin", page)
         self.assertIn("DE123456788", text)
         self.assertIn("HRB 98765", text)
-        self.assertIn("DE89370400440532013000", text)
+        self.assertIn("DE89 3704 0044 0532 0130 00", text)
         self.assertIn("Page 1 of", pages[first])
         # Only this year's reminders about the lines of this letter.
         self.assertIn(format_date(self.env, reminded), pages[first])
