@@ -27,7 +27,7 @@ addons=$(ls -d */__manifest__.py | xargs -n1 dirname | paste -sd, -)
 
 # The Sales app (sale_management) gives the salesperson of the demo the Sales menu.
 modules="$addons,sale_management"
-echo "== (re)creating database $db with $modules and demo data (2 to 3 minutes on 2 cores)"
+echo "== (re)creating database $db with $modules and demo data (about 2 minutes on 2 cores)"
 python3 -m odoo db -c "$conf" drop "$db" >/dev/null 2>&1 || true
 python3 -m odoo -c "$conf" -d "$db" -i "$modules" --with-demo --stop-after-init \
     --log-level=warn > "$root/.build/logs/demo_install.log" 2>&1 \
