@@ -233,3 +233,14 @@ class TestHowToPay(DunningCommon):
             for text in (IBAN, BIC, "RF18539007547034", "INV-REF-2", "1,250.00"):
                 self.assertIn(text, html)
             self.assertIn('src="data:image/png;base64,', html, "a PDF shows the code as is")
+
+    def test_statement_tells_how_to_pay(self):
+        """How to pay, everywhere: the customer statement too (it had no bank details)."""
+        self._eur_invoice(20, 1000.0, "RF18539007547034")
+        html = str(
+            self.env["ir.actions.report"]
+            .with_context(dunning_letter_date=RUN_DATE)
+            ._render_qweb_html("dunning_b2b.report_customer_statement", self.customer.ids)[0]
+        )
+        for text in (IBAN, BIC, "RF18539007547034", "How to pay"):
+            self.assertIn(text, html)
