@@ -54,7 +54,7 @@ ACCESS = {
     "dunning.worklist": _row("r", "rcwu"),
     "dunning.segment.rule": _row("r", "rcwu", billing="r"),
     "dunning.daily.mark": _row("r", "r"),
-    "dunning.reevaluate.queue": _row("", "r"),
+    "dunning.reevaluate.queue": _row("r", "r"),
     # Wizards: each user reads and writes only the ones they made.
     "dunning.call.log": _row("rcw", "rcw", manager_b="rcw"),
     "dunning.credit.hold.decide": _row("", "rcwu", manager_b="rcwu"),

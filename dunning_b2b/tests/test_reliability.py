@@ -247,6 +247,7 @@ class TestReliability(DunningCommon):
             {"move_id": move.id, "reason": "pricing", "owner_id": self.env.user.id}
         )
         Env["dunning.segment.rule"].create({"segment": "high_large", "company_id": other.id})
+        self.env["dunning.reevaluate.queue"].sudo()._enqueue({(self.customer.id, other.id)})
         portal = new_test_user(self.env, login="portal_customer", groups="base.group_portal")
         for model in models:
             with self.subTest(model=model):

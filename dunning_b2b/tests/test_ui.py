@@ -31,6 +31,9 @@ class TestCollectorLoopUi(ConversationCommon, HttpCase):
         self.assertTrue(row.dispute_open)
 
     def test_collector_logs_a_note_on_a_customer(self):
+        # A customer the collector chases: dunned in the collector's company.
+        self._invoice(self.customer, 5, 1000)
+        self._run()
         self.assertFalse(self.customer.with_user(self.collector).has_access("write"))
         self.start_tour(
             f"/odoo/res.partner/{self.customer.id}", "dunning_b2b_collector_note", login="collector"
