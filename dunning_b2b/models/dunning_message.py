@@ -197,6 +197,8 @@ class DunningMessage(models.Model):
                     "rows": data[message.id]["rows"],
                     "credits": data[message.id]["credits"],
                     "summary": data[message.id]["summary"],
+                    "disputed": data[message.id]["disputed"],
+                    "promises": data[message.id]["promises"],
                     "format_amount": format_amount,
                     "format_date": format_day,
                 },
@@ -320,7 +322,16 @@ class DunningMessage(models.Model):
         if unreadable:
             data = (self - unreadable)._get_render_data()
             data.update(
-                {message.id: {"rows": [], "credits": [], "summary": []} for message in unreadable}
+                {
+                    message.id: {
+                        "rows": [],
+                        "credits": [],
+                        "summary": [],
+                        "disputed": [],
+                        "promises": [],
+                    }
+                    for message in unreadable
+                }
             )
             return data
         # While a batch's emails are rendered (context ``dunning_render_once``: the ids of
@@ -372,6 +383,7 @@ class DunningMessage(models.Model):
         )
         credit_lines = Render._get_credit_lines(items)
         allocations = allocate_credits(items)
+        disputed, promised = self._get_commitments(partners)
         data = {}
         for message in self:
             minimum = message.level_id.policy_id.minimum_amount
@@ -387,8 +399,45 @@ class DunningMessage(models.Model):
                 "rows": rows,
                 "credits": credits,
                 "summary": Render._get_summary(rows, credits),
+                "disputed": disputed.get(key, []),
+                "promises": [p for p in promised.get(key, []) if p["date"] >= on_date],
             }
         return data
+
+    def _get_commitments(self, partners):
+        """The customers' open disputes (under review, not demanded) and open promises, in
+        the messages' companies, read once for all the messages.
+
+        :return: two dicts (customer id, company id) -> list of rows: disputes (name, reason,
+            amount, currency), promises (date, amount, currency, invoices)
+        """
+        domain = [
+            ("partner_id", "in", partners.ids),
+            ("company_id", "in", self.company_id.ids),
+            ("state", "=", "open"),
+        ]
+        disputed, promised = {}, {}
+        for dispute in self.env["dunning.dispute"].search(domain, order="id"):
+            key = (dispute.partner_id.commercial_partner_id.id, dispute.company_id.id)
+            disputed.setdefault(key, []).append(
+                {
+                    "name": dispute.move_id.name,
+                    "reason": dispute._reason_label(),
+                    "amount": dispute.amount_residual,
+                    "currency": dispute.currency_id,
+                }
+            )
+        for promise in self.env["dunning.promise"].search(domain, order="promise_date, id"):
+            key = (promise.partner_id.id, promise.company_id.id)
+            promised.setdefault(key, []).append(
+                {
+                    "date": promise.extension_date or promise.promise_date,
+                    "amount": promise.amount,
+                    "currency": promise.currency_id,
+                    "invoices": ", ".join(promise.move_ids.mapped("name")),
+                }
+            )
+        return disputed, promised
 
     @api.private
     def get_contact(self):

@@ -52,3 +52,4 @@ from . import test_letter_pdf
 from . import test_how_to_pay
 from . import test_menu_paths
 from . import test_readme
+from . import test_email_commitments

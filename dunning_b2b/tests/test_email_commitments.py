@@ -1,0 +1,39 @@
+from odoo.tests import tagged
+
+from .conversations_common import ConversationCommon
+
+
+@tagged("post_install", "-at_install")
+class TestEmailCommitments(ConversationCommon):
+    """What an email says besides the lines it asks for (issue 12): "a demand letter demands
+    an invoice under open dispute and says nothing of the open promise" — emails too said
+    nothing of either."""
+
+    def test_email_lists_disputed_invoices_apart_and_states_the_open_promise(self):
+        asked = self._invoice(self.customer, 5, 1000)
+        disputed = self._invoice(self.customer, 5, 300)
+        promised = self._invoice(self.customer, 5, 500)
+        self._run()  # the early follow-up, for all three
+        self._dispute(disputed)
+        self._promise(promised, 500, 20)
+        self._run(run_date=self._day(12))  # the formal notice: the other two are paused
+        message = self._messages()[-1]
+        self.assertEqual(message.move_ids, asked)
+        body = str(message.invoice_table_html)
+        under_review = body.index("Under review: not demanded.")
+        self.assertIn(disputed.name, body[under_review:])
+        self.assertNotIn(disputed.name, body[:under_review], "not among the invoices asked")
+        promise_at = body.index("We have noted your promise to pay")
+        self.assertIn(promised.name, body[promise_at:])
+        self.assertIn("03/22/2026", body[promise_at:], "the promised date")
+        self.assertIn("1,000.00", body)
+        self.assertNotIn("1,800.00", body, "the total asks for the asked invoice alone")
+
+    def test_no_commitment_no_paragraph(self):
+        self._invoice(self.customer, 5, 1000)
+        self._run()
+        mail = self.env["mail.mail"].search(
+            [("mail_message_id", "=", self._messages().mail_message_id.id)]
+        )
+        self.assertNotIn("Under review", str(mail.body_html))
+        self.assertNotIn("promise to pay", str(mail.body_html))
