@@ -2,11 +2,17 @@ from odoo import models
 
 
 def _flatten_plan(lines, plan):
-    """Every line of a reconciliation plan (recordsets nested in lists, as
-    ``account.move.line._reconcile_plan`` takes them)."""
-    for item in plan:
-        lines |= _flatten_plan(lines.browse(), item) if isinstance(item, list) else item
-    return lines
+    """Every line of a reconciliation plan (recordsets nested in lists or tuples, as
+    ``account.move.line._reconcile_plan`` takes them; empty items skipped)."""
+    ids = []
+    stack = [plan]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif item:
+            ids.extend(item.ids)
+    return lines.browse(dict.fromkeys(ids))
 
 
 class AccountMoveLine(models.Model):
@@ -18,13 +24,6 @@ class AccountMoveLine(models.Model):
         tasks of the stages paid, their worklist rows."""
         result = super()._reconcile_plan(reconciliation_plan)
         _flatten_plan(self.browse(), reconciliation_plan)._dunning_reevaluate_paid()
-        return result
-
-    def remove_move_reconcile(self):
-        """A payment unmatched: the customer's row and holds show the lines open again."""
-        lines = self.matched_debit_ids.debit_move_id | self.matched_credit_ids.credit_move_id
-        result = super().remove_move_reconcile()
-        (self | lines)._dunning_reevaluate_paid()
         return result
 
     def _dunning_reevaluate_paid(self):
@@ -55,3 +54,15 @@ class AccountMoveLine(models.Model):
             # sudo: the queue is the system's; it holds only these lines' customers and
             # companies
             self.env["dunning.reevaluate.queue"].sudo()._reevaluate_paid(pairs)
+
+
+class AccountPartialReconcile(models.Model):
+    _inherit = "account.partial.reconcile"
+
+    def unlink(self):
+        """A payment unmatched (Unreconcile on the invoice's payment widget, or Unreconcile on
+        the lines): the customer's row and holds show the lines open again."""
+        lines = self.debit_move_id | self.credit_move_id
+        result = super().unlink()
+        lines.exists()._dunning_reevaluate_paid()
+        return result

@@ -388,10 +388,14 @@ class DunningMessage(models.Model):
         for message in self:
             minimum = message.level_id.policy_id.minimum_amount
             on_date = message._get_render_date()
-            rows = Render._get_line_rows(
-                lines[message.id], on_date, minimum, labels, allocations=allocations
-            )
             key = (message.partner_id.commercial_partner_id.id, message.company_id.id)
+            # A line disputed since the message was prepared is not asked: it is listed
+            # apart, under review.
+            under_review = {row["move_id"] for row in disputed.get(key, [])}
+            asked = lines[message.id].filtered(
+                lambda line, moves=under_review: line.move_id.id not in moves
+            )
+            rows = Render._get_line_rows(asked, on_date, minimum, labels, allocations=allocations)
             credits = Render._get_credit_rows(
                 credit_lines.get(key, self.env["account.move.line"]), rows, on_date, minimum
             )
@@ -408,8 +412,8 @@ class DunningMessage(models.Model):
         """The customers' open disputes (under review, not demanded) and open promises, in
         the messages' companies, read once for all the messages.
 
-        :return: two dicts (customer id, company id) -> list of rows: disputes (name, reason,
-            amount, currency), promises (date, amount, currency, invoices)
+        :return: two dicts (customer id, company id) -> list of rows: disputes (move_id,
+            name, reason, amount, currency), promises (date, amount, currency, invoices)
         """
         domain = [
             ("partner_id", "in", partners.ids),
@@ -421,6 +425,7 @@ class DunningMessage(models.Model):
             key = (dispute.partner_id.commercial_partner_id.id, dispute.company_id.id)
             disputed.setdefault(key, []).append(
                 {
+                    "move_id": dispute.move_id.id,
                     "name": dispute.move_id.name,
                     "reason": dispute._reason_label(),
                     "amount": dispute.amount_residual,

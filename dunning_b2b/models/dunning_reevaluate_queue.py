@@ -67,7 +67,8 @@ class DunningReevaluateQueue(models.Model):
                    SELECT p, c, %(uid)s, now() at time zone 'UTC', %(uid)s,
                           now() at time zone 'UTC'
                      FROM unnest(%(partners)s::int[], %(companies)s::int[]) AS t(p, c)
-                       ON CONFLICT (partner_id, company_id) DO NOTHING""",
+                       ON CONFLICT (partner_id, company_id)
+                       DO UPDATE SET write_date = EXCLUDED.write_date""",
                 uid=self.env.uid,
                 partners=[row[0] for row in rows],
                 companies=[row[1] for row in rows],
@@ -79,8 +80,11 @@ class DunningReevaluateQueue(models.Model):
     @api.model
     def _cron_process(self):
         """The job: re-evaluate the queued customers, a batch per committed step; rows
-        another worker holds are left to it."""
+        another worker holds are left to it. A batch that fails is retried customer by
+        customer; a customer that fails alone is logged and left to the daily run."""
         while True:
+            self.env.cr.execute("SELECT count(*) FROM dunning_reevaluate_queue")
+            remaining = self.env.cr.fetchone()[0]
             self.env.cr.execute(
                 SQL(
                     """SELECT id, partner_id, company_id FROM dunning_reevaluate_queue
@@ -91,12 +95,24 @@ class DunningReevaluateQueue(models.Model):
             rows = self.env.cr.fetchall()
             if not rows:
                 return
-            try:
-                with self.env.cr.savepoint():
-                    self._reevaluate({(partner, company) for _id, partner, company in rows})
-            except Exception:  # the daily run brings these customers up to date anyway
-                _logger.exception("Re-evaluation of %s queued customers failed", len(rows))
+            if not self._reevaluate_safely({(partner, company) for _id, partner, company in rows}):
+                for _id, partner, company in rows:
+                    self._reevaluate_safely({(partner, company)})
+            # A payment queued meanwhile updated its row, and waited for this lock: the row is
+            # deleted here and inserted again once this step commits.
             self.browse([row[0] for row in rows]).unlink()
-            if not self.env["ir.cron"]._commit_progress(len(rows)):
+            if not self.env["ir.cron"]._commit_progress(
+                len(rows), remaining=max(remaining - len(rows), 0)
+            ):
                 return
             self.env.invalidate_all()
+
+    @api.model
+    def _reevaluate_safely(self, pairs):
+        try:
+            with self.env.cr.savepoint():
+                self._reevaluate(pairs)
+        except Exception:  # the daily run brings these customers up to date anyway
+            _logger.exception("Re-evaluation of %s queued customer(s) failed", len(pairs))
+            return False
+        return True

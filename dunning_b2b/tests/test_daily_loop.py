@@ -123,6 +123,20 @@ class TestDailyLoop(ConversationCommon):
         # Unmatched, the payment is an open credit that covers the invoice: apply it.
         self.assertEqual(self._row().next_action, "Apply the open credit")
 
+    def test_payment_unmatched_on_the_invoice_widget_shows_on_the_row_at_once(self):
+        """Unreconcile on the invoice's payment widget deletes the match directly (not through
+        remove_move_reconcile): the row came back only at the next daily run."""
+        move = self._invoice(self.customer, 5, 1000)
+        self._run()
+        with freeze_time(DAY_AFTER):
+            self._pay(move, 1000)
+        self.assertFalse(self._row())
+        receivable = move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        partial = receivable.matched_credit_ids
+        with freeze_time(DAY_AFTER):
+            move.js_remove_outstanding_partial(partial.id)
+        self.assertEqual(self._row().next_action, "Apply the open credit")
+
     def test_hold_decided_shows_on_the_row_at_once(self):
         self._invoice(self.customer, 5, 1000)
         self._run()

@@ -37,3 +37,20 @@ class TestEmailCommitments(ConversationCommon):
         )
         self.assertNotIn("Under review", str(mail.body_html))
         self.assertNotIn("promise to pay", str(mail.body_html))
+
+    def test_a_line_disputed_after_the_message_was_prepared_is_not_asked(self):
+        """A message waiting for review listed an invoice that was disputed since: it asked
+        for it in the total and said, in the same email, that it was not asked."""
+        first = self._invoice(self.customer, 20, 1000)
+        second = self._invoice(self.customer, 20, 300)
+        self._run()
+        message = self._messages()[-1]
+        self.assertEqual(message.move_ids, first | second)
+        self._dispute(second)
+        message.invalidate_recordset()
+        body = str(message.invoice_table_html)
+        under_review = body.index("Under review: not demanded.")
+        self.assertNotIn(second.name, body[:under_review], "not among the invoices asked")
+        self.assertIn(second.name, body[under_review:])
+        self.assertIn("1,000.00", body[:under_review])
+        self.assertNotIn("1,300.00", body, "the total leaves the disputed invoice out")

@@ -97,6 +97,28 @@ class TestReevaluateQueue(DunningCommon):
         self._run_job()
         self.assertFalse(self._rows(customers))
 
+    def test_the_job_retries_a_failing_batch_customer_by_customer(self):
+        """One failing customer dropped the whole batch: the others were never re-evaluated."""
+        limit = 1
+        customers, moves = self._customers_with_invoices(limit + 1)
+        with patch.object(dunning_reevaluate_queue, "AT_ONCE_LIMIT", limit):
+            self._pay_all(moves)
+        bad = customers[0]
+        original = DunningEngine._reevaluate_customers
+
+        def fail_for_bad(engine, company, partners, ladder=False):
+            if bad in partners:
+                raise ValueError("collections down for one customer")
+            return original(engine, company, partners, ladder=ladder)
+
+        with (
+            patch.object(DunningEngine, "_reevaluate_customers", fail_for_bad),
+            self.assertLogs("odoo.addons.dunning_b2b.models.dunning_reevaluate_queue", "ERROR"),
+        ):
+            self._run_job()
+        self.assertEqual(self._rows(customers).partner_id, bad, "the others are up to date")
+        self.assertFalse(self.Queue.search([]), "the failing one is left to the daily run")
+
 
 @tagged("post_install", "-at_install")
 class TestCollectorChatter(DunningCommon):
