@@ -422,6 +422,8 @@ class DunningMessage(models.Model):
         ]
         disputed, promised = {}, {}
         for dispute in self.env["dunning.dispute"].search(domain, order="id"):
+            if dispute.currency_id.is_zero(dispute.amount_residual):
+                continue  # paid meanwhile: nothing under review is open
             key = (dispute.partner_id.commercial_partner_id.id, dispute.company_id.id)
             disputed.setdefault(key, []).append(
                 {
@@ -433,11 +435,14 @@ class DunningMessage(models.Model):
                 }
             )
         for promise in self.env["dunning.promise"].search(domain, order="promise_date, id"):
+            if promise.currency_id.is_zero(promise.amount_remaining):
+                continue  # paid as promised: the check marks it kept
             key = (promise.partner_id.id, promise.company_id.id)
             promised.setdefault(key, []).append(
                 {
                     "date": promise.extension_date or promise.promise_date,
-                    "amount": promise.amount,
+                    # What is left to pay of the promise, not what was first promised.
+                    "amount": promise.amount_remaining,
                     "currency": promise.currency_id,
                     "invoices": ", ".join(promise.move_ids.mapped("name")),
                 }

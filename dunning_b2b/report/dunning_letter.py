@@ -245,13 +245,14 @@ class ReportDunningLetter(models.AbstractModel):
         rows = []
         for promise in promises:
             day = max(filter(None, (promise.promise_date, promise.extension_date)))
-            if day < letter_date:
+            if day < letter_date or promise.currency_id.is_zero(promise.amount_remaining):
                 continue
             rows.append(
                 {
                     "date": day,
                     "date_text": format_date(self.env, day),
-                    "amount": promise.amount,
+                    # What is left to pay of the promise, not what was first promised.
+                    "amount": promise.amount_remaining,
                     "currency": promise.currency_id,
                     "invoices": ", ".join(promise.move_ids.mapped("name")),
                 }

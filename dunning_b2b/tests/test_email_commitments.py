@@ -54,3 +54,19 @@ class TestEmailCommitments(ConversationCommon):
         self.assertIn(second.name, body[under_review:])
         self.assertIn("1,000.00", body[:under_review])
         self.assertNotIn("1,300.00", body, "the total leaves the disputed invoice out")
+
+    def test_a_promise_part_paid_is_stated_at_what_is_left(self):
+        """The promise was stated at its first amount after a part payment ("promise to pay
+        1,000" when 400 were left)."""
+        asked = self._invoice(self.customer, 5, 1000)
+        promised = self._invoice(self.customer, 5, 1000)
+        self._run()
+        self._promise(promised, 1000, 20)
+        self._pay(promised, 600)
+        self._run(run_date=self._day(12))
+        message = self._messages()[-1]
+        self.assertEqual(message.move_ids, asked)
+        body = str(message.invoice_table_html)
+        promise_at = body.index("We have noted your promise to pay")
+        self.assertIn("400.00", body[promise_at:])
+        self.assertNotIn("1,000.00", body[promise_at:])
