@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..tools import (
     check_collectors,
@@ -206,3 +206,73 @@ class DunningDispute(models.Model):
                 continue
             holds._log("hold_lift_proposed", today, user, notes)
             holds._schedule_lift_decision(company, today, notes)
+
+    def _check_can_close(self):
+        """The owner closes their dispute; collectors close any of their companies'."""
+        if self.env.su:
+            return
+        self.check_access("read")
+        if self.env.user.has_group("dunning_b2b.group_dunning_user"):
+            return
+        if any(dispute.owner_id != self.env.user for dispute in self):
+            raise AccessError(
+                self.env._(
+                    "Only the dispute's owner or a collector can resolve or reject it. Ask "
+                    "%(owners)s.",
+                    owners=", ".join(self.owner_id.mapped("name")),
+                )
+            )
+
+    def _close(self, decision, outcome, note):
+        """Resolve or reject: the invoice is chased again at the stage its age calls for."""
+        if any(dispute.state != "open" for dispute in self):
+            raise UserError(self.env._("Only an open dispute can be resolved or rejected."))
+        self._check_can_close()
+        today = dunning_today(self.env)
+        state = "resolved" if decision == "resolve" else "rejected"
+        outcome = "rejected" if decision == "reject" else outcome
+        if not outcome:
+            raise UserError(
+                self.env._("Outcome: say how the dispute was resolved (credit note or correction).")
+            )
+        if state == "resolved":
+            self._check_outcome_evidence(outcome)
+        user = self.env.user
+        # sudo: the owner may only read disputes; _check_can_close allowed them these
+        disputes = self.sudo()
+        for dispute in disputes:
+            dispute.write(
+                {
+                    "state": state,
+                    "outcome": outcome,
+                    "resolution_note": note,
+                    "date_closed": today,
+                    "resolution_days": (today - dispute.date_opened).days,
+                }
+            )
+        disputes.activity_ids.action_feedback(feedback=note)
+        labels = dict(self._fields["outcome"]._description_selection(self.env))
+        disputes._log_dunning(
+            "dispute_resolved" if state == "resolved" else "dispute_rejected",
+            lambda d: (
+                self.env._(
+                    "Dispute resolved by %(user)s: %(outcome)s. %(note)s Dunning of the invoice "
+                    "resumes at the stage its age calls for.",
+                    user=user.name,
+                    outcome=labels[d.outcome],
+                    note=note,
+                )
+                if d.state == "resolved"
+                else self.env._(
+                    "Dispute rejected by %(user)s: payment is due. %(note)s Dunning of the "
+                    "invoice resumes at the stage its age calls for.",
+                    user=user.name,
+                    note=note,
+                )
+            ),
+            user=user,
+        )
+        if state == "resolved":
+            disputes._propose_hold_lifts(user)
+        self.env["dunning.engine"]._reevaluate(disputes)
+        return True

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
-from ..tools import check_collectors
+from ..tools import check_collectors, check_dunning_rights
 from .dunning_promise import dunning_today
 from .res_partner import SEGMENTS
 
@@ -131,9 +131,7 @@ class DunningWorklist(models.Model):
 
     # ------------------------------------------------------------- actions
     def _check_collector(self):
-        if not self.env.user.has_group("dunning_b2b.group_dunning_user"):
-            raise AccessError(self.env._("Only collections users can work the worklist."))
-        self.check_access("read")
+        check_dunning_rights(self)
 
     def _notify(self, message, reload=True):
         action = {
