@@ -32,6 +32,7 @@ class TestSecurityMatrix(SecurityMatrixCommon):
             {"company_id": cls.company.id, "segment": "high_large"}
         )
         cls.env["dunning.reevaluate.queue"].sudo()._enqueue({(cls.customer.id, cls.company.id)})
+        cls.env["dunning.access"]._create_link(cls.customer, cls.company)
         # A second customer on an active hold, set by A's manager.
         cls.held = cls._customer("Held Ltd", "ap@held.test")
         cls._invoice(cls.held, 20, 500)
