@@ -56,3 +56,4 @@ from . import test_email_commitments
 from . import test_portal_page
 from . import test_portal_forms
 from . import test_portal_pay
+from . import test_portal_links
