@@ -73,7 +73,7 @@ class TestPortalLinks(DunningCommon):
 
     def test_link_validity_setting(self):
         self.company.dunning_link_days = 10
-        __, url = self.env["dunning.access"]._create_link(self.customer, self.company)
+        self.env["dunning.access"]._create_link(self.customer, self.company)
         access = self._links()
         self.assertAlmostEqual(
             access.date_expires - access.create_date, timedelta(days=10), delta=timedelta(minutes=1)
