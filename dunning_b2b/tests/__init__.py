@@ -57,3 +57,5 @@ from . import test_portal_page
 from . import test_portal_forms
 from . import test_portal_pay
 from . import test_portal_links
+from . import test_portal_account
+from . import test_portal_tour
