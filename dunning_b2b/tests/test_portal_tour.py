@@ -15,7 +15,7 @@ class TestBuyerJourney(PortalCommon):
         self.move.ref = "TOUR-A"
         self.move.action_post()
         second = self._invoice_on(
-            self.customer, self.today - timedelta(days=30), self.today - 
+            self.customer, self.today - timedelta(days=30), self.today -
             timedelta(days=2), 500.0, ref="TOUR-B"
         )  # fmt: skip
         method = self.env.ref("payment_demo.payment_method_demo")
