@@ -42,9 +42,15 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/2525) 2>/dev/null; then
 fi
 
 echo "== running the dunning job once (the scheduled action), then the mail queue"
-python3 -m odoo shell -c "$conf" -d "$db" --log-level=warn > "$root/.build/logs/demo_run.log" 2>&1 <<'PY'
+DEMO_HTTP_PORT="$port" python3 -m odoo shell -c "$conf" -d "$db" --log-level=warn \
+    > "$root/.build/logs/demo_run.log" 2>&1 <<'PY'
+import os
 env["ir.mail_server"].search([]).unlink()
 env["ir.mail_server"].create({"name": "Local sink", "smtp_host": "127.0.0.1", "smtp_port": 2525})
+# Links in the reminders point at this server; the buyer pays with the demo provider.
+env["ir.config_parameter"].set_param(
+    "web.base.url", "http://localhost:%s" % os.environ["DEMO_HTTP_PORT"])
+env.ref("payment.payment_provider_demo").write({"state": "test", "is_published": True})
 env.cr.commit()
 cron = env.ref("dunning_b2b.ir_cron_dunning")
 cron.method_direct_trigger()
@@ -64,6 +70,9 @@ for login, path in (("collector", "Invoicing/Collections/Daily Work/My Worklist"
     print(f"   menu check: {login} {'sees' if path in visible else 'DOES NOT SEE'} {path}")
 PY
 grep -E "open item|menu check" "$root/.build/logs/demo_run.log" || true
+# The buyer's side: a link to the customer's page, read from a reminder in the mail sink.
+sleep 1
+python3 "$root/scripts/sink_links.py" "$root/.build/logs/mail_sink.log" || true
 if grep -q "DOES NOT SEE" "$root/.build/logs/demo_run.log"; then
     echo "FAILED: a login misses a menu the instructions name (above)"; exit 1
 fi
