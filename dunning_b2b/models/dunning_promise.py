@@ -318,6 +318,7 @@ class DunningPromise(models.Model):
                 user=p.user_id.name,
             ),
         )
+        self.env["dunning.message"]._dunning_mark_answered_by(promises, "promised")
         self.env["dunning.engine"]._reevaluate(promises)
         return promises
 

@@ -53,3 +53,6 @@ from . import test_how_to_pay
 from . import test_menu_paths
 from . import test_readme
 from . import test_email_commitments
+from . import test_replies
+from . import test_replies_unit
+from . import test_message_tracking

@@ -1,0 +1,15 @@
+from odoo import api, models
+
+
+class MailThread(models.AbstractModel):
+    _inherit = "mail.thread"
+
+    @api.model
+    def _message_route_process(self, message, message_dict, routes):
+        """Once the gateway filed an incoming email (a reply to a reminder lands in the
+        customer's chatter), collections act on replies to dunning reminders: see
+        ``dunning.reply``. The raw email is read here for its headers (automatic replies)."""
+        thread_id = super()._message_route_process(message, message_dict, routes)
+        if any(route[0] == "res.partner" for route in routes or ()):
+            self.env["dunning.reply"]._process_email(message, message_dict)
+        return thread_id
