@@ -1,4 +1,8 @@
+import logging
+
 from odoo import api, models
+
+_logger = logging.getLogger(__name__)
 
 
 class MailThread(models.AbstractModel):
@@ -11,5 +15,11 @@ class MailThread(models.AbstractModel):
         ``dunning.reply``. The raw email is read here for its headers (automatic replies)."""
         thread_id = super()._message_route_process(message, message_dict, routes)
         if any(route[0] == "res.partner" for route in routes or ()):
-            self.env["dunning.reply"]._process_email(message, message_dict)
+            try:
+                with self.env.cr.savepoint():
+                    self.env["dunning.reply"]._process_email(message, message_dict)
+            except Exception:  # the email stays filed; the collector reads it in the chatter
+                _logger.exception(
+                    "Dunning: reply %s could not be recorded", message_dict.get("message_id")
+                )
         return thread_id
