@@ -101,6 +101,21 @@ class TestReplies(RepliesCommon):
         self.assertEqual(self.move.dunning_level_id, self.formal)
         self.assertEqual(self._messages().level_id, self.follow_up | self.formal)
 
+    def test_reply_answers_the_email_no_call_task(self):
+        """The follow-up stage phones the buyer when nobody answered its email: a reply is an
+        answer."""
+        customer = self._customer("Quiet Ltd", "ap@quiet.test")
+        replied = self._customer("Talkative Ltd", "ap@talkative.test")
+        self._invoice(customer, 3, 100)
+        self._invoice(replied, 3, 100)
+        self._run()
+        self._receive(self._reply_email(self._messages(replied), "Paying Monday", "call-1"))
+        self._run(run_date=RUN_DATE + timedelta(days=6))
+        call_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_call")
+        calls = self.env["mail.activity"].search([("activity_type_id", "=", call_type.id)])
+        self.assertIn(customer.id, calls.mapped("res_id"))
+        self.assertNotIn(replied.id, calls.mapped("res_id"))
+
     def test_second_reply_adds_no_task(self):
         self._receive(self._reply_email(self.message, "First answer", "h-3"))
         self._receive(self._reply_email(self.message, "Second answer", "h-4"), day=1)
