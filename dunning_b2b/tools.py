@@ -249,3 +249,11 @@ def check_internal_search(model, name):
             field=label,
         )
     )
+
+
+def recorder_name(user):
+    """Who recorded something, as the audit trail says it: the buyer acting on their page
+    (the public user, or a portal user) is "the customer", not a user's name."""
+    if user and user._is_internal():
+        return user.name
+    return user.env._("the customer on their page")

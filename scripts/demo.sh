@@ -25,8 +25,9 @@ conf=$("$root/scripts/odoo_conf.sh")
 mkdir -p "$root/.build/logs"
 addons=$(ls -d */__manifest__.py | xargs -n1 dirname | paste -sd, -)
 
-# The Sales app (sale_management) gives the salesperson of the demo the Sales menu.
-modules="$addons,sale_management"
+# The Sales app (sale_management) gives the salesperson of the demo the Sales menu; the demo
+# payment provider (payment_demo) lets the buyer pay on the customer page.
+modules="$addons,sale_management,payment_demo"
 echo "== (re)creating database $db with $modules and demo data (about 2 minutes on 2 cores)"
 python3 -m odoo db -c "$conf" drop "$db" >/dev/null 2>&1 || true
 python3 -m odoo -c "$conf" -d "$db" -i "$modules" --with-demo --stop-after-init \

@@ -30,8 +30,9 @@ dropdb_fallback() { PGPASSWORD="${PG_PASSWORD:-odoo}" dropdb -h localhost -p "${
 trap dropdb_fallback EXIT
 
 # Odoo modules our addons use when installed, installed so that their paths are tested:
-# account_qr_code_sepa (the EPC/SEPA payment QR code in reminders and letters).
-extra="account_qr_code_sepa"
+# account_qr_code_sepa (the EPC/SEPA payment QR code in reminders and letters), payment_demo
+# (the demo payment provider the buyer pays with on the customer page).
+extra="account_qr_code_sepa,payment_demo"
 echo "== install $addons (with $extra) on a fresh database ($db)"
 start=$(date +%s)
 python3 -m odoo -c "$conf" -d "$db" -i "$addons,$extra" --stop-after-init --log-level=info \

@@ -45,6 +45,9 @@ from . import dunning_engine_reevaluate
 from . import account_move_line
 from . import res_partner_chatter
 from . import dunning_reevaluate_queue
+from . import dunning_access
+from . import dunning_portal
+from . import payment_transaction
 from . import dunning_reply
 from . import dunning_message_tracking
 from . import mail_thread

@@ -5,7 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import clean_context, format_date
 
-from ..tools import check_list_access
+from ..tools import check_list_access, recorder_name
 from .dunning_dispute_reason import DISPUTE_REASONS
 from .dunning_promise import dunning_today, open_lines_by_move
 
@@ -255,7 +255,7 @@ class DunningDispute(models.Model):
                 "Dispute opened (%(reason)s) by %(user)s, owned by %(owner)s until %(deadline)s. "
                 "Dunning of this invoice is paused.",
                 reason=d._reason_label(),
-                user=d.user_id.name,
+                user=recorder_name(d.user_id),
                 owner=d.owner_id.name,
                 deadline=format_date(self.env, d.deadline),
             ),

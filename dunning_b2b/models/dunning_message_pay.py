@@ -47,18 +47,27 @@ class DunningMessage(models.Model):
         "company_id",
         "partner_id",
     )
-    @api.depends_context("lang", "dunning_render_today")
+    @api.depends_context("lang", "dunning_render_today", "dunning_portal_links")
     def _compute_payment_html(self):
         qweb = self.env["ir.qweb"]
         data = self._get_render_data()
         cache = {}
+        # The link to the customer's page: a new one per message sent, none in a preview.
+        links = {}
+        if self.env.context.get("dunning_portal_links"):
+            links = self.env["dunning.access"]._create_message_links(
+                self.filtered(lambda m: data[m.id]["rows"])
+            )
         for message in self:
             rows = data[message.id]["rows"]
             if not rows:
                 message.payment_html = False
                 continue
+            link = qweb._render(
+                "dunning_b2b.letter_online_link", {"portal_url": links.get(message.id)}
+            )
             # One block per currency asked: each has its own account and payment code.
-            message.payment_html = "".join(
+            message.payment_html = str(link) + "".join(
                 str(
                     qweb._render(
                         "dunning_b2b.letter_how_to_pay",

@@ -135,7 +135,8 @@ class DunningMessage(models.Model):
 
         :return: the messages queued
         """
-        rendered, errors = self._render_emails()
+        # Each email carries a new link to the customer's page (dunning.access).
+        rendered, errors = self.with_context(dunning_portal_links=True)._render_emails()
         events = []
         for message, error in errors.items():
             _logger.warning("Dunning message %s could not be prepared: %s", message.id, error)
@@ -320,6 +321,7 @@ class DunningMessage(models.Model):
             lang=self.partner_id.lang or self.env.lang,
             dunning_letter_date=self.date,
             dunning_letter_no_log=True,
+            dunning_letter_message_id=self.id,
         )
         content, report_type = Report._render_qweb_pdf(report_name, self.partner_id.ids)
         label = dict(self.level_id._fields["letter_type"]._description_selection(self.env))[

@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import clean_context, format_date
 
+from ..tools import recorder_name
+
 PROMISE_STATES = [
     ("open", "Open"),
     ("kept", "Kept"),
@@ -315,7 +317,7 @@ class DunningPromise(models.Model):
                 amount=p.currency_id.format(p.amount),
                 date=format_date(self.env, p.promise_date),
                 channel=dict(PROMISE_CHANNELS)[p.channel].lower(),
-                user=p.user_id.name,
+                user=recorder_name(p.user_id),
             ),
         )
         self.env["dunning.message"]._dunning_mark_answered_by(promises, "promised")

@@ -114,6 +114,24 @@ class ResCompany(models.Model):
         help="Address the customers' answers to dunning emails go to, e.g. a shared "
         "collections mailbox. Empty: the customer's collector.",
     )
+    dunning_link_days = fields.Integer(
+        string="Customer Page Link Validity (days)",
+        default=60,
+        help="How long the link a reminder carries to the customer's page (pay, promise, "
+        "dispute) stays valid. Each reminder carries a new link.",
+    )
+
+    @api.constrains("dunning_link_days")
+    def _check_dunning_link_days(self):
+        for company in self:
+            if not 1 <= company.dunning_link_days <= 366:
+                raise ValidationError(
+                    self.env._(
+                        "Customer Page Link Validity: %(days)s days is out of range. Enter "
+                        "between 1 and 366 days.",
+                        days=company.dunning_link_days,
+                    )
+                )
 
     @api.constrains("dunning_collector_id")
     def _check_dunning_collector_id(self):

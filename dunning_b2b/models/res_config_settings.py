@@ -72,3 +72,4 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.dunning_letter_deadline_days", readonly=False
     )
     dunning_reply_to = fields.Char(related="company_id.dunning_reply_to", readonly=False)
+    dunning_link_days = fields.Integer(related="company_id.dunning_link_days", readonly=False)

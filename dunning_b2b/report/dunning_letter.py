@@ -60,7 +60,9 @@ class ReportDunningLetter(models.AbstractModel):
             report = self.with_context(lang=partner.lang or self.env.lang)
             values = report._get_letter_values(partner, company, letter_date)
             letters[partner.id] = dict(
-                values, **report._get_letterhead_values(partner, company, values)
+                values,
+                **report._get_letterhead_values(partner, company, values),
+                portal_url=report._get_portal_url(partner, company),
             )
         return {
             "doc_ids": partners.ids,
@@ -69,6 +71,20 @@ class ReportDunningLetter(models.AbstractModel):
             "company": company,
             "letters": letters,
         }
+
+    @api.model
+    def _get_portal_url(self, partner, company):
+        """A new link to the customer's page for this letter; none for the statement the
+        buyer downloads from that page."""
+        if self.env.context.get("dunning_letter_no_link"):
+            return None
+        message = self.env["dunning.message"].browse(
+            self.env.context.get("dunning_letter_message_id")
+        )
+        __, url = self.env["dunning.access"]._create_link(
+            partner, company, message=message.exists() or None, origin="letter"
+        )
+        return url
 
     @api.model
     def _get_kind(self, partner, level):

@@ -44,6 +44,8 @@ ACCESS = {
     "dunning.line": _row("r", "r", billing="r"),
     "dunning.event": _row("r", "r", billing="r"),
     "dunning.message": _row("rw", "rw", billing="r"),
+    # Links to the customer's page: issued and revoked by the system and its buttons only.
+    "dunning.access": _row("r", "r"),
     "dunning.promise": _row("rcw", "rcwu", billing="r"),
     "dunning.dispute": _row("rcw", "rcwu", billing="r"),
     "dunning.dispute.reason": _row("r", "rcwu", billing="r"),
@@ -72,6 +74,7 @@ ABSTRACT = {
     "dunning.ladder",
     "dunning.line.render",
     "dunning.payment.info",
+    "dunning.portal",
     "dunning.stage.entry",
     "report.dunning_b2b.report_customer_statement",
     "report.dunning_b2b.report_demand_letter",
@@ -92,6 +95,7 @@ COLLECTORS_AB = COLLECTORS | {"manager_b"}
 MANAGERS_AB = MANAGERS | {"manager_b"}
 METHODS = {
     ("account.move", "action_dunning_exclude"): COLLECTORS,
+    ("dunning.access", "action_revoke"): MANAGERS,
     ("account.move", "action_dunning_include"): COLLECTORS,
     ("account.move", "action_dunning_log_call"): COLLECTORS,
     ("account.move", "action_dunning_log_response"): COLLECTORS,

@@ -32,6 +32,7 @@ class TestSecurityMatrix(SecurityMatrixCommon):
             {"company_id": cls.company.id, "segment": "high_large"}
         )
         cls.env["dunning.reevaluate.queue"].sudo()._enqueue({(cls.customer.id, cls.company.id)})
+        cls.env["dunning.access"]._create_link(cls.customer, cls.company)
         cls.env["dunning.reply"].sudo().create(
             {
                 "partner_id": cls.customer.id,

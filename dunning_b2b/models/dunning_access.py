@@ -1,0 +1,211 @@
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools import check_dunning_rights
+
+# Form submissions (promise, dispute, payment) a link accepts per hour.
+RATE_LIMIT = 10
+RATE_WINDOW = timedelta(hours=1)
+
+
+class DunningAccess(models.Model):
+    """A link to the buyer's page of one customer in one company: what a reminder (email or
+    letter) carries so that the buyer can pay, promise or dispute without a login.
+
+    The token is random (32 bytes) and only its keyed hash (HMAC-SHA256 with the database
+    secret) is stored: the link cannot be read back from the database, nor forged without
+    the secret. Each message of a stage gets a link of its own; a link expires after the
+    company's validity (days) and a dunning manager can revoke it. Opening and using the link
+    are counted on it; the form submissions it accepts are rate-limited.
+    """
+
+    _name = "dunning.access"
+    _description = "Customer Page Link"
+    _order = "create_date desc, id desc"
+    _check_company_auto = True
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, index=True
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    message_id = fields.Many2one(
+        "dunning.message",
+        string="Reminder",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        check_company=True,
+    )
+    origin = fields.Selection(
+        [("email", "Email"), ("letter", "Letter"), ("portal", "My Account")],
+        required=True,
+        readonly=True,
+        default="email",
+    )
+    token_hash = fields.Char(
+        required=True, readonly=True, index=True, copy=False, groups="base.group_system"
+    )
+    date_expires = fields.Datetime(string="Expires On", required=True, readonly=True)
+    revoked = fields.Boolean(readonly=True, copy=False)
+    revoked_by_id = fields.Many2one("res.users", readonly=True)
+    revoked_date = fields.Datetime(readonly=True)
+    first_opened = fields.Datetime(readonly=True)
+    last_opened = fields.Datetime(readonly=True)
+    open_count = fields.Integer(string="Opened", readonly=True)
+    submit_window = fields.Datetime(readonly=True, groups="base.group_system")
+    submit_count = fields.Integer(readonly=True, groups="base.group_system")
+    state = fields.Selection(
+        [("valid", "Valid"), ("expired", "Expired"), ("revoked", "Revoked")],
+        compute="_compute_state",
+    )
+
+    _token_hash_unique = models.Constraint("UNIQUE(token_hash)", "A link's token is unique.")
+
+    @api.depends("revoked", "date_expires")
+    def _compute_state(self):
+        now = fields.Datetime.now()
+        for access in self:
+            if access.revoked:
+                access.state = "revoked"
+            elif access.date_expires and access.date_expires < now:
+                access.state = "expired"
+            else:
+                access.state = "valid"
+
+    # ---------------------------------------------------------------- tokens
+    @api.model
+    def _hash_token(self, token):
+        # sudo: the database secret keys the hash; it is never shown
+        secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        return hmac.new(
+            secret.encode(), f"dunning.access:{token}".encode(), hashlib.sha256
+        ).hexdigest()
+
+    @api.model
+    def _create_link(self, partner, company, message=None, origin="email"):
+        """A new link to ``partner``'s page in ``company``.
+
+        :return: (the access record, the page's URL with the token: shown once, never stored)
+        """
+        partner = partner.commercial_partner_id
+        token = secrets.token_urlsafe(32)
+        days = company.dunning_link_days or 60
+        # sudo: the system issues the link of a document the user may send or print; the
+        # token's hash is readable by administrators only.
+        access = self.sudo().create(
+            {
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "message_id": message and message.id,
+                "origin": origin,
+                "token_hash": self._hash_token(token),
+                "date_expires": fields.Datetime.now() + timedelta(days=days),
+            }
+        )
+        return access.sudo(False), access._get_url(token)
+
+    @api.model
+    def _create_message_links(self, messages):
+        """A new link for each of ``messages`` (sent now), created in one batch.
+
+        :return: dict message id -> the page's URL with the token
+        """
+        tokens = {message.id: secrets.token_urlsafe(32) for message in messages}
+        now = fields.Datetime.now()
+        # sudo: the system issues the links of the messages it sends (see _create_link)
+        accesses = self.sudo().create(
+            [
+                {
+                    "partner_id": message.partner_id.commercial_partner_id.id,
+                    "company_id": message.company_id.id,
+                    "message_id": message.id,
+                    "origin": "email",
+                    "token_hash": self._hash_token(tokens[message.id]),
+                    "date_expires": now
+                    + timedelta(days=message.company_id.dunning_link_days or 60),
+                }
+                for message in messages
+            ]
+        )
+        return {
+            access.message_id.id: access._get_url(tokens[access.message_id.id])
+            for access in accesses
+        }
+
+    def _get_url(self, token):
+        self.ensure_one()
+        base = self.company_id.get_base_url() if self.company_id else self.get_base_url()
+        return f"{base}/dunning/{self.partner_id.id}/{token}"
+
+    @api.model
+    def _find(self, partner_id, token):
+        """The valid link for ``token`` on the page of ``partner_id``, else None: a wrong,
+        expired or revoked token, or one issued for another customer, finds nothing.
+        Compared in constant time; the caller runs as the public user."""
+        if not token or len(token) > 128 or not isinstance(partner_id, int):
+            return None
+        digest = self._hash_token(token)
+        # sudo: the buyer is not a user; the token is the credential checked below
+        access = self.sudo().search([("token_hash", "=", digest)], limit=1)
+        if not access or not hmac.compare_digest(access.token_hash, digest):
+            return None
+        if access.partner_id.id != partner_id or access.state != "valid":
+            return None
+        return access
+
+    def _register_open(self):
+        """Count an opening of the page, and tell the reminder it was opened."""
+        now = fields.Datetime.now()
+        for access in self:
+            access.write(
+                {
+                    "first_opened": access.first_opened or now,
+                    "last_opened": now,
+                    "open_count": access.open_count + 1,
+                }
+            )
+        messages = self.message_id
+        if messages and hasattr(messages, "_dunning_mark_opened"):
+            messages._dunning_mark_opened()
+
+    def _take_submission(self):
+        """Count a form submission; False when the link has used up its hour's quota."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        if not self.submit_window or now - self.submit_window > RATE_WINDOW:
+            self.write({"submit_window": now, "submit_count": 1})
+            return True
+        if self.submit_count >= RATE_LIMIT:
+            return False
+        self.submit_count += 1
+        return True
+
+    # ---------------------------------------------------------------- actions
+    def action_revoke(self):
+        """Revoke links: their page answers as for a wrong token from now on."""
+        check_dunning_rights(self, "manager")
+        if self.filtered("revoked"):
+            raise UserError(self.env._("Revoke: the link is already revoked."))
+        # sudo: revoked, by whom and when are set by the system only (readonly fields)
+        self.sudo().write(
+            {
+                "revoked": True,
+                "revoked_by_id": self.env.user.id,
+                "revoked_date": fields.Datetime.now(),
+            }
+        )
+        for access in self:
+            access.partner_id._message_log(
+                body=self.env._(
+                    "Customer page link of %(date)s revoked by %(user)s.",
+                    date=fields.Datetime.to_string(access.create_date),
+                    user=self.env.user.name,
+                )
+            )
+        return True

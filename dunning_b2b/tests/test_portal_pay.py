@@ -1,0 +1,92 @@
+import re
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .portal_common import PortalCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPortalPay(PortalCommon):
+    """Paying from the buyer's page through Odoo's payment stack, with the demo provider
+    (issue 13)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.method = cls.env.ref("payment_demo.payment_method_demo")
+        cls.provider = (
+            cls.env.ref("payment.payment_provider_demo")
+            .sudo()
+            .copy({"company_id": cls.company.id, "state": "test", "is_published": True})
+        )
+        cls.provider.payment_method_ids = cls.method
+        cls.refund = cls._credit_note(cls.customer, 200.0)
+
+    def _pay_page(self, line_ids):
+        return self.url_open(f"/{self.path}/pay", params={"line": line_ids})
+
+    def _transaction(self, route, amount):
+        return self.make_jsonrpc_request(
+            route,
+            {
+                "provider_id": self.provider.id,
+                "payment_method_id": self.method.id,
+                "token_id": None,
+                "amount": amount,
+                "flow": "direct",
+                "tokenization_requested": False,
+                "landing_route": f"/{self.path}?done=payment",
+                "access_token": "whatever",
+            },
+        )
+
+    def test_pay_with_the_demo_provider_reconciles_and_stops_dunning(self):
+        self._run(run_date=self.today)
+        row = self.env["dunning.worklist"].search([("partner_id", "=", self.customer.id)])
+        self.assertTrue(row, "the customer is on the worklist before paying")
+        page = self._pay_page(self.line.ids)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("o_payment_form", page.text)
+        # 1,000.00 open, less the 200.00 credit note: 800.00 to pay.
+        self.assertIn('data-amount="800.0"', page.text)
+        route = re.search(r'data-transaction-route="([^"]+)"', page.text).group(1)
+        # The browser's amount is ignored: the server computes what is owed.
+        with mute_logger("odoo.addons.payment.models.payment_transaction"):
+            values = self._transaction(route, 1.0)
+        tx = (
+            self.env["payment.transaction"].sudo().search([("reference", "=", values["reference"])])
+        )
+        self.assertEqual((tx.amount, tx.invoice_ids), (800.0, self.move))
+        self.assertEqual(tx.partner_id, self.customer)
+        self.make_jsonrpc_request(
+            "/payment/demo/simulate_payment",
+            {"reference": tx.reference, "payment_details": "4242", "simulated_state": "done"},
+        )
+        self.assertEqual(tx.state, "done")
+        tx._post_process()
+        self.assertEqual(self.move.payment_state, "paid")
+        self.assertTrue(self.refund.line_ids.filtered("reconciled"), "the credit is used")
+        self.assertFalse(
+            self.env["dunning.line"]._get_open_items(self.company, partner_ids=self.customer.ids)
+        )
+        # Dunning stopped at once: the worklist row is gone, the page lists nothing.
+        self.assertFalse(row.exists() and row.amount_overdue)
+        self.assertIn("Nothing is open", self._get().text)
+
+    def test_pay_page_refuses_what_is_not_payable(self):
+        response = self._pay_page([self.other_move.line_ids[0].id])
+        self.assertIn("Select the invoices you want to pay", response.text)
+        self.assertNotIn("o_payment_form", response.text)
+        # A forged selection on the transaction route: nothing created.
+        with mute_logger("odoo.http"), self.assertRaises(Exception):  # noqa: B017
+            self._transaction(f"/{self.path}/transaction/{self.other_move.line_ids[0].id}", 777.0)
+        self.assertFalse(
+            self.env["payment.transaction"].sudo().search([("partner_id", "=", self.other.id)])
+        )
+
+    def test_credits_covering_the_selection(self):
+        small = self._invoice_on(self.customer, self.today, self.today, 150.0)
+        line = small.line_ids.filtered(lambda ln: ln.account_type == "asset_receivable")
+        response = self._pay_page(line.ids)
+        self.assertIn("Your open credits cover the selected invoices", response.text)
