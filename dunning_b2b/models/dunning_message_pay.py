@@ -117,13 +117,20 @@ class DunningMessage(models.Model):
 
     def _get_reply_to(self):
         """Where the customer's answer goes: the collections address set in Settings, else
-        the collector's own address; None for the chatter's default (the company's)."""
+        the collector's own address together with the company's catchall, through which
+        Odoo's mail gateway files the reply in the chatter (``dunning.message`` replies);
+        None for the chatter's default (the company's)."""
         self.ensure_one()
         if self.company_id.dunning_reply_to:
             return self.company_id.dunning_reply_to
         # sudo: the collector's email address, written in the message they sign
         collector = self.collector_id.sudo()
-        return collector.email_formatted if collector.email else None
+        if not collector.email:
+            return None
+        catchall = self.company_id.catchall_formatted
+        if catchall and self.company_id.catchall_email != collector.email:
+            return f"{collector.email_formatted}, {catchall}"
+        return collector.email_formatted
 
     def _inline_images(self, bodies):
         """Move the payment QR codes out of the emails' bodies into attachments shown

@@ -56,6 +56,7 @@ from . import test_email_commitments
 from . import test_portal_page
 from . import test_portal_forms
 from . import test_portal_pay
+from . import test_portal_links
 from . import test_replies
 from . import test_replies_unit
 from . import test_message_tracking

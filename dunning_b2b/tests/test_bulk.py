@@ -336,7 +336,8 @@ class TestBulkWriters(DunningCommon):
         self._run()
         message = self.env["dunning.message"].search([("partner_id", "=", self.customer.id)])
         bulk = self.env["mail.mail"].search([("mail_message_id", "=", message.mail_message_id.id)])
-        self.assertEqual(bulk.reply_to, self.collector.email_formatted)
+        reply_to = f"{self.collector.email_formatted}, {self.company.catchall_formatted}"
+        self.assertEqual(bulk.reply_to, reply_to)
         orm = self.env["mail.mail"].create(
             {
                 "model": "res.partner",
@@ -346,7 +347,7 @@ class TestBulkWriters(DunningCommon):
                 "body_html": bulk.body_html,
                 "author_id": bulk.author_id.id,
                 "email_from": bulk.email_from,
-                "reply_to": self.collector.email_formatted,
+                "reply_to": reply_to,
                 "record_company_id": self.company.id,
                 "record_alias_domain_id": self.company.alias_domain_id.id,
                 "message_type": "comment",
@@ -366,7 +367,7 @@ class TestBulkWriters(DunningCommon):
         )
         self.assertEqual(_compact(bulk.mail_message_id.body), _compact(orm.mail_message_id.body))
         [outgoing] = bulk._prepare_outgoing_list()
-        self.assertEqual(outgoing["reply_to"], self.collector.email_formatted)
+        self.assertEqual(outgoing["reply_to"], reply_to)
 
     def test_event_as_the_orm_writes_it(self):
         move = self._invoice(self.customer, 3, 100.0)

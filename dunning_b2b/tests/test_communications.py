@@ -188,7 +188,9 @@ class TestCommunications(DunningCommon):
         self._invoice(self.customer, 3, 400)
         self._run()
         mail_message = self._messages().mail_message_id
-        # Answers go to the collector (issue 12), not to the company's generic address.
+        # Answers go to the collector (issue 12); this company has no catchall to add
+        # (test_how_to_pay: with one, issue 13).
+        self.assertFalse(self.company.catchall_email)
         self.assertEqual(mail_message.reply_to, self.collector.email_formatted)
         mail = self.env["mail.mail"].search([("mail_message_id", "=", mail_message.id)])
         self.assertEqual(str(mail_message.body), mail.body_html, "the chatter shows the email")

@@ -168,11 +168,13 @@ class TestHowToPay(DunningCommon):
     # Finding: "Reply-To is the company's generic address, not the collector's".
     def test_reply_to_is_the_collector_or_the_collections_address(self):
         _moves, message, mail = self._send_formal_notice()
-        self.assertEqual(message.mail_message_id.reply_to, self.collector.email_formatted)
-        self.assertNotIn("catchall", message.mail_message_id.reply_to)
-        self.assertEqual(
-            email.utils.parseaddr(self._outgoing(mail)["Reply-To"])[1], self.collector.email
-        )
+        # The collector first; the catchall after it only files the answer in the chatter
+        # (issue 13), it does not take it from the collector.
+        addresses = [
+            address for __, address in email.utils.getaddresses([self._outgoing(mail)["Reply-To"]])
+        ]
+        self.assertEqual(addresses, [self.collector.email, self.company.catchall_email])
+        self.assertTrue(message.mail_message_id.reply_to.startswith(self.collector.email_formatted))
         # A collections mailbox set in Settings takes the answers instead.
         settings = self.env["res.config.settings"].create({})
         settings.dunning_reply_to = "collections@company.test"
