@@ -11,13 +11,14 @@ class RepliesCommon(ConversationCommon):
     gateway (``mail.thread.message_process``), as real RFC 822 messages."""
 
     def _reply_email(self, message, body, msg_id, subject=None, headers="", sender=None):
-        """A raw RFC 822 reply to the email of dunning message ``message``."""
+        """A raw RFC 822 reply to the email of dunning message ``message``, sent where the
+        reminder asked (its Reply-To)."""
         reminder = message.mail_message_id
         sender = sender or f'"{message.partner_id.name}" <{message.partner_id.email}>'
         extra = "".join(f"{line}\n" for line in headers.strip().splitlines()) if headers else ""
         return (
             f"From: {sender}\n"
-            f"To: {message.collector_id.email or 'collections@company.test'}\n"
+            f"To: {reminder.reply_to or message.collector_id.email}\n"
             f"Subject: {subject or 'Re: ' + (reminder.subject or '')}\n"
             f"Message-ID: <{msg_id}@acme.test>\n"
             f"In-Reply-To: {reminder.message_id}\n"
@@ -36,7 +37,7 @@ class RepliesCommon(ConversationCommon):
         reminder = message.mail_message_id
         return (
             f'From: "{message.partner_id.name}" <{message.partner_id.email}>\n'
-            f"To: {message.collector_id.email or 'collections@company.test'}\n"
+            f"To: {reminder.reply_to or message.collector_id.email}\n"
             f"Subject: Re: {reminder.subject or ''}\n"
             f"Message-ID: <{msg_id}@acme.test>\n"
             f"In-Reply-To: {reminder.message_id}\n"
