@@ -12,6 +12,7 @@ from .ladder import (
     validate_offsets,
 )
 from .phone import PhoneNumber, normalize_phone
+from .replies import is_automatic_reply, reply_pause_until
 from .promise import (
     BROKEN,
     KEPT,

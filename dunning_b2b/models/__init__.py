@@ -48,3 +48,8 @@ from . import dunning_reevaluate_queue
 from . import dunning_access
 from . import dunning_portal
 from . import payment_transaction
+from . import dunning_reply
+from . import dunning_message_tracking
+from . import mail_thread
+from . import dunning_worklist_replies
+from . import res_partner_replies

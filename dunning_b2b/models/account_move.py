@@ -173,13 +173,18 @@ class AccountMove(models.Model):
         """Why invoices of ``self`` are paused on ``run_date``, besides manual exclusion.
 
         :return: dict move id -> tuple of human-readable reasons
-        Hook for promises and disputes; must work set-wise (one query for all of ``self``).
+        Hook for promises, disputes and replies (a customer who answered a reminder, in the
+        invoice's company: see dunning.reply); must work set-wise (one query for all of ``self``).
         """
         reasons = {}
         if not self.ids:
             return reasons
         self.env["dunning.promise"].flush_model(["state", "promise_date", "extension_date"])
         self.env["dunning.dispute"].flush_model(["state", "move_id", "reason"])
+        self.env["dunning.reply"].flush_model(
+            ["partner_id", "company_id", "reply_date", "pause_until"]
+        )
+        self.flush_recordset(["commercial_partner_id", "company_id"])
         rows = self.env.execute_query(
             SQL(
                 """SELECT rel.move_id, 'promise', GREATEST(p.promise_date, p.extension_date), NULL
@@ -191,6 +196,14 @@ class AccountMove(models.Model):
                    SELECT d.move_id, 'dispute', d.deadline, d.reason
                      FROM dunning_dispute d
                     WHERE d.move_id IN %(ids)s AND d.state = 'open'
+                UNION ALL
+                   SELECT m.id, 'reply', MAX(r.pause_until), MAX(r.reply_date)::varchar
+                     FROM account_move m
+                     JOIN dunning_reply r ON r.partner_id = m.commercial_partner_id
+                                         AND r.company_id = m.company_id
+                    WHERE m.id IN %(ids)s AND r.reply_date <= %(date)s
+                      AND r.pause_until >= %(date)s
+                 GROUP BY m.id
                  ORDER BY 1, 2, 3""",
                 ids=tuple(self.ids),
                 date=run_date,
@@ -202,6 +215,12 @@ class AccountMove(models.Model):
         for move_id, kind, day, reason in rows:
             if kind == "promise":
                 text = self.env._("promise to pay by %(date)s", date=format_date(self.env, day))
+            elif kind == "reply":
+                text = self.env._(
+                    "customer replied on %(date)s, reminders paused until %(until)s",
+                    date=format_date(self.env, fields.Date.to_date(reason)),
+                    until=format_date(self.env, day),
+                )
             else:
                 text = self.env._("open dispute (%(reason)s)", reason=labels.get(reason, reason))
             reasons[move_id] = (*reasons.get(move_id, ()), text)

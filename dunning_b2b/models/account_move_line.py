@@ -23,7 +23,10 @@ class AccountMoveLine(models.Model):
         re-evaluate their customers in their company: holds their lines no longer call for,
         tasks of the stages paid, their worklist rows."""
         result = super()._reconcile_plan(reconciliation_plan)
-        _flatten_plan(self.browse(), reconciliation_plan)._dunning_reevaluate_paid()
+        lines = _flatten_plan(self.browse(), reconciliation_plan)
+        if not self.env.context.get("dunning_run_id"):
+            self.env["dunning.message"]._dunning_mark_paid(lines)
+        lines._dunning_reevaluate_paid()
         return result
 
     def _dunning_reevaluate_paid(self):

@@ -260,6 +260,7 @@ class DunningDispute(models.Model):
                 deadline=format_date(self.env, d.deadline),
             ),
         )
+        self.env["dunning.message"]._dunning_mark_answered_by(disputes, "disputed")
         self.env["dunning.engine"]._reevaluate(disputes)
         return disputes
 

@@ -46,6 +46,7 @@ EVENT_TYPES = [
     ("segment", "Segment changed"),
     ("credit_review", "Credit review"),
     ("collector", "Collector assigned"),
+    ("reply", "Customer replied"),
 ]
 
 

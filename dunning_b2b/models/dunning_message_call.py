@@ -17,7 +17,8 @@ class DunningMessage(models.Model):
         """(message id, line id) of the receivable lines of emails sent ``call_delay`` days
         ago or more, at a stage with a phone task, whose line is still open (selector of open
         items), not excluded, untouched by any payment and still at that stage, with no reply
-        (call, response, promise, dispute) from the customer since, and no phone task yet.
+        (call, response, promise, dispute, email reply) from the customer since, and no phone
+        task yet.
 
         Messages written before lines were recorded stand for the receivable lines of their
         documents."""
@@ -67,7 +68,7 @@ class DunningMessage(models.Model):
                  ORDER BY msgs.id, items.due_date, items.line_id""",
                 company=company.id,
                 date=run_date,
-                replies=("call", "response", "promise", "dispute"),
+                replies=("call", "response", "promise", "dispute", "reply"),
                 items=items,
             )
         )

@@ -31,6 +31,14 @@ class DunningPolicy(models.Model):
         "below it is not listed (a few cents left after a payment are never chased).",
     )
 
+    reply_pause_days = fields.Integer(
+        string="Pause after a Reply (days)",
+        default=5,
+        help="When a customer replies to a reminder email (a person, not an out-of-office "
+        "message), its automatic reminders in this company pause for this many days after "
+        "the reply, so that the collector can answer first. 0: no pause.",
+    )
+
     _name_company_uniq = models.Constraint(
         "UNIQUE(name, company_id)",
         "A dunning policy with this name already exists in this company.",
@@ -50,6 +58,19 @@ class DunningPolicy(models.Model):
                         "Minimum Amount: %(amount)s on policy %(policy)s is negative. Enter 0 "
                         "or more.",
                         amount=policy.minimum_amount,
+                        policy=policy.display_name,
+                    )
+                )
+
+    @api.constrains("reply_pause_days")
+    def _check_reply_pause_days(self):
+        for policy in self:
+            if policy.reply_pause_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Pause after a Reply: %(days)s days on policy %(policy)s is negative. "
+                        "Enter 0 (no pause) or more days.",
+                        days=policy.reply_pause_days,
                         policy=policy.display_name,
                     )
                 )

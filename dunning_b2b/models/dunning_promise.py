@@ -320,6 +320,7 @@ class DunningPromise(models.Model):
                 user=recorder_name(p.user_id),
             ),
         )
+        self.env["dunning.message"]._dunning_mark_answered_by(promises, "promised")
         self.env["dunning.engine"]._reevaluate(promises)
         return promises
 

@@ -13,6 +13,19 @@ class MailMail(models.Model):
         # (against concurrent bounces); only what is left failed once a send attempt ends
         # is a failure. Read the notifications first: an auto-deleted mail takes its link.
         notifications = self.env["mail.notification"]
+        # sudo: the reminders these very mails carry, whoever processes the mail queue
+        reminders = (
+            self.env["dunning.message"]
+            .sudo()
+            .search(
+                [
+                    ("mail_message_id", "in", self.mail_message_id.ids),
+                    ("date_delivered", "=", False),
+                ]
+            )
+            if self.mail_message_id
+            else self.env["dunning.message"]
+        )
         if failure_type:
             # sudo: the notifications of these very mails, whoever processes the mail queue
             notifications = notifications.sudo().search(
@@ -21,6 +34,9 @@ class MailMail(models.Model):
         res = super()._postprocess_sent_message(
             success_pids, success_emails, failure_reason=failure_reason, failure_type=failure_type
         )
+        # Delivered: the server took it for at least one recipient.
+        if reminders and (not failure_type or success_pids or success_emails):
+            reminders._dunning_mark_delivered()
         failed = notifications.exists().filtered(lambda n: n.notification_status == "exception")
         if failed:
             failed._dunning_report_failures()

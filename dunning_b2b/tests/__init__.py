@@ -59,3 +59,6 @@ from . import test_portal_pay
 from . import test_portal_links
 from . import test_portal_account
 from . import test_portal_tour
+from . import test_replies
+from . import test_replies_unit
+from . import test_message_tracking

@@ -57,6 +57,7 @@ ACCESS = {
     "dunning.segment.rule": _row("r", "rcwu", billing="r"),
     "dunning.daily.mark": _row("r", "r"),
     "dunning.reevaluate.queue": _row("r", "r"),
+    "dunning.reply": _row("r", "r", billing="r"),
     # Wizards: each user reads and writes only the ones they made.
     "dunning.call.log": _row("rcw", "rcw", manager_b="rcw"),
     "dunning.credit.hold.decide": _row("", "rcwu", manager_b="rcwu"),

@@ -248,6 +248,10 @@ class TestReliability(DunningCommon):
         )
         Env["dunning.segment.rule"].create({"segment": "high_large", "company_id": other.id})
         self.env["dunning.reevaluate.queue"].sudo()._enqueue({(self.customer.id, other.id)})
+        self.env["dunning.reply"].sudo().create(
+            {"partner_id": self.customer.id, "company_id": other.id,
+             "date": "2026-03-02 10:00:00", "reply_date": "2026-03-02"}
+        )  # fmt: skip
         portal = new_test_user(self.env, login="portal_customer", groups="base.group_portal")
         for model in models:
             with self.subTest(model=model):

@@ -33,6 +33,14 @@ class TestSecurityMatrix(SecurityMatrixCommon):
         )
         cls.env["dunning.reevaluate.queue"].sudo()._enqueue({(cls.customer.id, cls.company.id)})
         cls.env["dunning.access"]._create_link(cls.customer, cls.company)
+        cls.env["dunning.reply"].sudo().create(
+            {
+                "partner_id": cls.customer.id,
+                "company_id": cls.company.id,
+                "date": "2026-03-02 10:00:00",
+                "reply_date": cls.run_date,
+            }
+        )
         # A second customer on an active hold, set by A's manager.
         cls.held = cls._customer("Held Ltd", "ap@held.test")
         cls._invoice(cls.held, 20, 500)
