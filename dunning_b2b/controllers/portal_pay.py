@@ -130,6 +130,7 @@ class DunningPayment(PaymentPortal):
             custom_create_values={
                 "invoice_ids": [Command.set(moves.ids)],
                 "dunning_credit_line_ids": [Command.set(selection["credit_line_ids"])],
+                "dunning_portal": True,
             },
             **kw,
         )

@@ -53,3 +53,4 @@ from . import dunning_message_tracking
 from . import mail_thread
 from . import dunning_worklist_replies
 from . import res_partner_replies
+from . import res_partner_portal

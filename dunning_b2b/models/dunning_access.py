@@ -5,8 +5,10 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_datetime
 
 from ..tools import check_dunning_rights
+from .dunning_promise import dunning_today
 
 # Form submissions (promise, dispute, payment) a link accepts per hour.
 RATE_LIMIT = 10
@@ -190,22 +192,36 @@ class DunningAccess(models.Model):
     def action_revoke(self):
         """Revoke links: their page answers as for a wrong token from now on."""
         check_dunning_rights(self, "manager")
-        if self.filtered("revoked"):
-            raise UserError(self.env._("Revoke: the link is already revoked."))
+        links = self.filtered(lambda access: not access.revoked)
+        if not links:
+            raise UserError(self.env._("Revoke: the selected links are already revoked."))
         # sudo: revoked, by whom and when are set by the system only (readonly fields)
-        self.sudo().write(
+        links.sudo().write(
             {
                 "revoked": True,
                 "revoked_by_id": self.env.user.id,
                 "revoked_date": fields.Datetime.now(),
             }
         )
-        for access in self:
-            access.partner_id._message_log(
-                body=self.env._(
-                    "Customer page link of %(date)s revoked by %(user)s.",
-                    date=fields.Datetime.to_string(access.create_date),
-                    user=self.env.user.name,
-                )
+        events = []
+        for access in links:
+            note = self.env._(
+                "Customer page link of %(date)s revoked by %(user)s.",
+                date=format_datetime(self.env, access.create_date),
+                user=self.env.user.name,
             )
+            access.partner_id._message_log(body=note)
+            events.append(
+                {
+                    "date": dunning_today(self.env),
+                    "event_type": "link_revoked",
+                    "partner_id": access.partner_id.id,
+                    "company_id": access.company_id.id,
+                    "message_id": access.message_id.id,
+                    "user_id": self.env.user.id,
+                    "note": note,
+                }
+            )
+        # sudo: the audit trail is written by the system only
+        self.env["dunning.event"].sudo()._create_bulk(events)
         return True

@@ -47,6 +47,8 @@ EVENT_TYPES = [
     ("credit_review", "Credit review"),
     ("collector", "Collector assigned"),
     ("reply", "Customer replied"),
+    ("online_payment", "Paid online"),
+    ("link_revoked", "Customer page link revoked"),
 ]
 
 

@@ -141,6 +141,7 @@ METHODS = {
     ("res.partner", "action_view_credit_holds"): READERS | {"manager_b"},
     ("res.partner", "action_view_dunning_disputes"): INTERNAL_A | {"manager_b"},
     ("res.partner", "action_view_dunning_events"): READERS | {"manager_b"},
+    ("res.partner", "action_view_dunning_links"): COLLECTORS | {"manager_b"},
     ("res.partner", "action_view_dunning_promises"): READERS | {"manager_b"},
     ("sale.order", "action_dunning_approve"): MANAGERS,
     ("sale.order", "action_dunning_refuse"): MANAGERS,

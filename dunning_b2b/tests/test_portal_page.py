@@ -38,6 +38,10 @@ class TestPortalPage(PortalCommon):
     def test_revoked_link(self):
         self.access.with_user(self.manager).action_revoke()
         self.assertEqual(self.access.revoked_by_id, self.manager)
+        event = self.env["dunning.event"].search(
+            [("partner_id", "=", self.customer.id), ("event_type", "=", "link_revoked")]
+        )
+        self.assertEqual((len(event), event.user_id), (1, self.manager))
         self._assert_plain_page(self._get())
 
     def test_collector_cannot_revoke(self):

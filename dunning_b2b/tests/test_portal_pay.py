@@ -70,6 +70,12 @@ class TestPortalPay(PortalCommon):
         self.assertFalse(
             self.env["dunning.line"]._get_open_items(self.company, partner_ids=self.customer.ids)
         )
+        # In the audit trail of the invoice, and told to the collector.
+        event = self._events(self.move, "online_payment")
+        self.assertEqual(len(event), 1)
+        self.assertIn("800.00", event.note)
+        note = self.customer.message_ids.filtered(lambda m: "Paid online" in str(m.body))
+        self.assertIn(self.collector.partner_id, note.partner_ids)
         # Dunning stopped at once: the worklist row is gone, the page lists nothing.
         self.assertFalse(row.exists() and row.amount_overdue)
         self.assertIn("Nothing is open", self._get().text)
