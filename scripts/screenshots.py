@@ -5,12 +5,15 @@
 
 Writes docs/worklist.png (the collector's worklist), docs/collections_menu.png (the
 Collections menu), docs/reminder_email.png (an early follow-up email as the customer gets
-it) and docs/formal_notice.png (the first page of a formal notice letter, from its PDF).
+it), docs/formal_notice.png (the first page of a formal notice letter, from its PDF), and
+the buyer's side: docs/buyer_page.png (the customer's page the email's link opens, without
+login) and docs/buyer_pay.png (paying the selected invoices with the demo provider).
 Needs `pip install playwright` and Debian's chromium (scripts/system_deps.sh installs it).
 """
 
 import argparse
 import html
+import re
 import subprocess
 import tempfile
 import xmlrpc.client
@@ -149,6 +152,23 @@ def main():
             )  # fmt: skip
 
         print(out / "formal_notice.png")
+
+        # The buyer's side: the page the email's link opens, no login.
+        link = re.search(r'href="https?://[^/"]+(/dunning/\d+/[\w-]+)"', mail["body"])
+        if not link:
+            browser.close()
+            raise SystemExit("the follow-up email carries no link to the customer's page")
+        buyer = browser.new_page(viewport={"width": 1300, "height": 900})
+        buyer.goto(f"{args.url}{link.group(1)}")
+        buyer.wait_for_selector(".o_dunning_page", timeout=60000)
+        buyer.wait_for_timeout(800)
+        buyer.screenshot(path=str(out / "buyer_page.png"), full_page=True)
+        print(out / "buyer_page.png")
+        buyer.click("button.o_dunning_pay")
+        buyer.wait_for_selector("#o_payment_form", timeout=60000)
+        buyer.wait_for_timeout(800)
+        buyer.screenshot(path=str(out / "buyer_pay.png"), full_page=True)
+        print(out / "buyer_pay.png")
         browser.close()
 
 

@@ -70,11 +70,16 @@ class DunningPayment(PaymentPortal):
                 providers_sudo.ids, partner_sudo.id, currency_id=currency.id, report=report
             )
         )
+        # Saved payment details are offered, and saving them is, only to a logged-in user:
+        # whoever holds a reminder's link must not pay with, or add to, the customer's cards.
+        logged_in = not user._is_public()
         # sudo: as above
         tokens_sudo = (
             request.env["payment.token"]
             .sudo()
             ._get_available_tokens(providers_sudo.ids, partner_sudo.id)
+            if logged_in
+            else request.env["payment.token"].sudo()
         )
         return {
             "amount": amount,
@@ -84,9 +89,9 @@ class DunningPayment(PaymentPortal):
             "payment_methods_sudo": methods_sudo,
             "tokens_sudo": tokens_sudo,
             "availability_report": report,
-            "show_tokenize_input_mapping": self._compute_show_tokenize_input_mapping(
-                providers_sudo
-            ),
+            "show_tokenize_input_mapping": self._compute_show_tokenize_input_mapping(providers_sudo)
+            if logged_in
+            else dict.fromkeys(providers_sudo.ids, False),
             "access_token": payment_utils.generate_access_token(
                 partner_sudo.id, amount, currency.id
             ),
@@ -117,6 +122,11 @@ class DunningPayment(PaymentPortal):
         self._validate_transaction_kwargs(kw)
         user = request.env.user
         payer = user.partner_id if not user._is_public() else scope.partner
+        if user._is_public():
+            # By link, no saved card of the customer is used and none is saved.
+            if kw.get("flow") == "token" or kw.get("token_id"):
+                raise ValidationError(request.env._("Saved payment details need a login."))
+            kw["tokenization_requested"] = False
         kw.update(
             {
                 "amount": selection["amount"],

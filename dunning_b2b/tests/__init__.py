@@ -62,3 +62,4 @@ from . import test_portal_tour
 from . import test_replies
 from . import test_replies_unit
 from . import test_message_tracking
+from . import test_languages

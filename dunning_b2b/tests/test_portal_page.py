@@ -86,3 +86,12 @@ class TestPortalPage(PortalCommon):
                 [("partner_id", "=", self.customer.id), ("event_type", "=", "letter")]
             )
         )
+
+    def test_page_in_the_customers_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["dunning_b2b"], ["de_DE"], overwrite=True)
+        self.customer.lang = "de_DE"
+        text = self._get().text
+        for german in ("Offene Posten", "Auswahl bezahlen", "Meine Zusage erfassen"):
+            self.assertIn(german, text)
+        self.assertNotIn("Open items", text)

@@ -96,3 +96,41 @@ class TestPortalPay(PortalCommon):
         line = small.line_ids.filtered(lambda ln: ln.account_type == "asset_receivable")
         response = self._pay_page(line.ids)
         self.assertIn("Your open credits cover the selected invoices", response.text)
+
+    def test_no_saved_card_by_link(self):
+        """Whoever holds a reminder's link neither sees nor uses the customer's saved
+        payment details, and cannot save new ones for the customer."""
+        token = (
+            self.env["payment.token"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": self.provider.id,
+                    "payment_method_id": self.method.id,
+                    "partner_id": self.customer.id,
+                    "payment_details": "4242",
+                    "provider_ref": "demo-card",
+                }
+            )
+        )
+        page = self._pay_page(self.line.ids)
+        self.assertNotIn("4242", page.text)
+        self.assertNotIn("o_payment_tokenize_checkbox", page.text)
+        route = re.search(r'data-transaction-route="([^"]+)"', page.text).group(1)
+        with mute_logger("odoo.http"), self.assertRaises(Exception):  # noqa: B017
+            self.make_jsonrpc_request(
+                route,
+                {
+                    "provider_id": self.provider.id,
+                    "payment_method_id": self.method.id,
+                    "token_id": token.id,
+                    "amount": 800.0,
+                    "flow": "token",
+                    "tokenization_requested": False,
+                    "landing_route": "/",
+                    "access_token": "x",
+                },
+            )
+        self.assertFalse(
+            self.env["payment.transaction"].sudo().search([("token_id", "=", token.id)])
+        )
