@@ -47,10 +47,10 @@ class DunningPayment(PaymentPortal):
     def _dunning_payment_form_values(self, scope, selection):
         """What Odoo's payment form needs (providers, methods, saved tokens of the payer),
         as ``account_payment`` computes it for an invoice."""
-        user = request.env.user
-        # Logged in, tokens are the user's; by link, the customer's (never the public user's).
+        # By link, the payer is the link's customer, whoever is logged in; under My Account,
+        # the portal user of the customer.
         # sudo: the customer of the link checked above, as account_payment reads it
-        partner_sudo = user.partner_id if not user._is_public() else scope.partner.sudo()
+        partner_sudo = scope.partner.sudo() if scope.access else request.env.user.partner_id
         currency = selection["currency"]
         amount = selection["amount"]
         report = {}
@@ -70,9 +70,9 @@ class DunningPayment(PaymentPortal):
                 providers_sudo.ids, partner_sudo.id, currency_id=currency.id, report=report
             )
         )
-        # Saved payment details are offered, and saving them is, only to a logged-in user:
+        # Saved payment details are offered, and saved, only under My Account (logged in):
         # whoever holds a reminder's link must not pay with, or add to, the customer's cards.
-        logged_in = not user._is_public()
+        logged_in = not scope.access
         # sudo: as above
         tokens_sudo = (
             request.env["payment.token"]
@@ -120,9 +120,10 @@ class DunningPayment(PaymentPortal):
             scope.partner, scope.company, selected.split("-")
         )
         self._validate_transaction_kwargs(kw)
-        user = request.env.user
-        payer = user.partner_id if not user._is_public() else scope.partner
-        if user._is_public():
+        if kw.pop("is_validation", False):
+            raise ValidationError(request.env._("This page takes payments only."))
+        payer = scope.partner if scope.access else request.env.user.partner_id
+        if scope.access:
             # By link, no saved card of the customer is used and none is saved.
             if kw.get("flow") == "token" or kw.get("token_id"):
                 raise ValidationError(request.env._("Saved payment details need a login."))

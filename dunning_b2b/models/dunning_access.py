@@ -163,18 +163,18 @@ class DunningAccess(models.Model):
 
     def _register_open(self):
         """Count an opening of the page, and tell the reminder it was opened."""
-        now = fields.Datetime.now()
-        for access in self:
-            access.write(
-                {
-                    "first_opened": access.first_opened or now,
-                    "last_opened": now,
-                    "open_count": access.open_count + 1,
-                }
-            )
-        messages = self.message_id
-        if messages and hasattr(messages, "_dunning_mark_opened"):
-            messages._dunning_mark_opened()
+        # One UPDATE that adds to the count: concurrent openings neither conflict nor lose one.
+        self.env.cr.execute(
+            """UPDATE dunning_access
+                  SET first_opened = COALESCE(first_opened, NOW() AT TIME ZONE 'UTC'),
+                      last_opened = NOW() AT TIME ZONE 'UTC',
+                      open_count = COALESCE(open_count, 0) + 1
+                WHERE id IN %s""",
+            [tuple(self.ids)],
+        )
+        self.invalidate_recordset(["first_opened", "last_opened", "open_count"])
+        if self.message_id:
+            self.message_id._dunning_mark_opened()
 
     def _take_submission(self):
         """Count a form submission; False when the link has used up its hour's quota."""

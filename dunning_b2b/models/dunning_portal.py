@@ -1,5 +1,7 @@
 import base64
+import math
 from collections import defaultdict
+from datetime import timedelta
 
 from markupsafe import Markup
 
@@ -163,12 +165,13 @@ class DunningPortal(models.AbstractModel):
                 )
             )
         total = currencies.round(sum(item.amount for item in items))
+        reserved = self._get_reserved_credit_ids(company)
         open_credits = [
             item
             for item in self.env["dunning.line"]._get_open_items(
                 company, dunning_today(self.env), partner_ids=partner.commercial_partner_id.ids
             )
-            if item.is_credit and item.currency_id == currencies.id
+            if item.is_credit and item.currency_id == currencies.id and item.line_id not in reserved
         ]
         credits = currencies.round(min(sum(-item.amount for item in open_credits), total))
         amount = currencies.round(total - credits)
@@ -188,6 +191,24 @@ class DunningPortal(models.AbstractModel):
             "amount": amount,
             "credit_line_ids": [item.line_id for item in open_credits] if credits else [],
         }
+
+    @api.model
+    def _get_reserved_credit_ids(self, company):
+        """Credits already deducted by a payment of the page that is under way (pending or
+        authorised, or started in the last hour): not deducted a second time."""
+        recent = fields.Datetime.now() - timedelta(hours=1)
+        transactions = self.env["payment.transaction"].search(
+            [
+                ("dunning_portal", "=", True),
+                ("company_id", "=", company.id),
+                "|",
+                ("state", "in", ("pending", "authorized")),
+                "&",
+                ("state", "=", "draft"),
+                ("create_date", ">=", recent),
+            ]
+        )
+        return set(transactions.dunning_credit_line_ids.ids)
 
     @api.model
     def _get_statement_pdf(self, partner, company):
@@ -217,11 +238,28 @@ class DunningPortal(models.AbstractModel):
         if not items:
             raise UserError(self.env._("Select the invoices you promise to pay."))
         promise_date = self._parse_date(promise_date, self.env._("Payment date"))
+        horizon = dunning_today(self.env) + timedelta(days=company.dunning_portal_promise_days)
+        if promise_date > horizon:
+            raise UserError(
+                self.env._(
+                    "Payment date: we can accept a promise up to %(date)s on this page. For a "
+                    "later date, please contact us.",
+                    date=format_date(self.env, horizon),
+                )
+            )
         amount = self._parse_amount(amount)
         moves = self.env["account.move"].browse(dict.fromkeys(item.move_id for item in items))
+        if len(moves.currency_id) > 1:
+            raise UserError(
+                self.env._(
+                    "The selected invoices are in %(currencies)s: promise the invoices of one "
+                    "currency at a time.",
+                    currencies=", ".join(moves.currency_id.mapped("name")),
+                )
+            )
+        self._check_not_committed(partner, company, moves)
         if amount is None:
-            currency = moves.currency_id[:1]
-            amount = currency.round(sum(item.amount for item in items))
+            amount = moves.currency_id.round(sum(item.amount for item in items))
         with self.env.cr.savepoint():
             promise = self.env["dunning.promise"].create(
                 {
@@ -250,6 +288,26 @@ class DunningPortal(models.AbstractModel):
         return promise
 
     @api.model
+    def _check_not_committed(self, partner, company, moves):
+        """A promise from the page covers invoices without an open promise or dispute: the
+        buyer cannot push a date back by promising again (a manager extends promises)."""
+        promised = self.env["dunning.promise"].search(
+            [("move_ids", "in", moves.ids), ("state", "=", "open")]
+        )
+        disputed = self.env["dunning.dispute"].search(
+            [("move_id", "in", moves.ids), ("state", "=", "open")]
+        )
+        taken = promised.move_ids & moves | disputed.move_id
+        if taken:
+            raise UserError(
+                self.env._(
+                    "%(invoices)s: already promised or under review. To change a promise, "
+                    "please contact us.",
+                    invoices=", ".join(taken.mapped("name")),
+                )
+            )
+
+    @api.model
     def _dispute(self, access, partner, company, line_ids, reason, comment, attachment=None):
         """Open a dispute for each selected invoice with the buyer's reason, comment and
         attachment; its owner is the one its reason calls for.
@@ -271,11 +329,33 @@ class DunningPortal(models.AbstractModel):
         if attachment and len(attachment[1]) > MAX_ATTACHMENT_SIZE:
             raise UserError(self.env._("Attachment: the file is larger than 10 MB."))
         move_ids = list(dict.fromkeys(item.move_id for item in items))
+        moves = self.env["account.move"].browse(move_ids)
+        under_review = self.env["dunning.dispute"].search(
+            [("move_id", "in", move_ids), ("state", "=", "open")]
+        )
+        if under_review:
+            raise UserError(
+                self.env._(
+                    "%(invoices)s: we are already looking into a problem you reported. We will "
+                    "come back to you; for anything else, please contact us.",
+                    invoices=", ".join(under_review.move_id.mapped("name")),
+                )
+            )
+        if moves.filtered(lambda move: move.move_type != "out_invoice"):
+            raise UserError(self.env._("Select the invoice you dispute."))
+        Reason = self.env["dunning.dispute.reason"]
+        collector = self._get_collector(partner, company)
         with self.env.cr.savepoint():
             disputes = self.env["dunning.dispute"].create(
                 [
-                    {"move_id": move_id, "reason": reason, "description": comment}
-                    for move_id in move_ids
+                    {
+                        "move_id": move.id,
+                        "reason": reason,
+                        "description": comment,
+                        # The buyer cannot name an owner: the reason's, else the collector.
+                        "owner_id": (Reason._get_default_owner(move, reason) or collector).id,
+                    }
+                    for move in moves
                 ]
             )
             if attachment:
@@ -308,6 +388,8 @@ class DunningPortal(models.AbstractModel):
 
     @api.model
     def _parse_date(self, value, label):
+        if not value:
+            raise UserError(self.env._("%(field)s: enter the date.", field=label))
         try:
             return fields.Date.to_date(value)
         except (TypeError, ValueError):
@@ -321,7 +403,10 @@ class DunningPortal(models.AbstractModel):
         if not value:
             return None
         try:
-            return float(value)
+            amount = float(value)
+            if not math.isfinite(amount):
+                raise ValueError(value)
+            return amount
         except ValueError:
             raise UserError(
                 self.env._("Amount: enter a number such as 1250.00, or leave it empty.")

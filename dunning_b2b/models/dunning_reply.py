@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.tools import format_date, html2plaintext
-from odoo.tools.mail import unfold_references
+from odoo.tools.mail import email_normalize, unfold_references
 
 from ..engine import is_automatic_reply, reply_pause_until
 from .dunning_promise import dunning_today
@@ -89,7 +89,8 @@ class DunningReply(models.Model):
         headers = {}
         for name in set(email_message.keys()):
             headers[name] = [str(value) for value in email_message.get_all(name, [])]
-        if is_automatic_reply(headers, subject):
+        sender = email_normalize(msg_dict.get("email_from") or "") or ""
+        if is_automatic_reply(headers, subject, sender):
             _logger.info(
                 "Automatic reply %s to dunning message %s: nothing paused",
                 msg_dict.get("message_id"),
@@ -110,7 +111,30 @@ class DunningReply(models.Model):
         )
         if not reply or (reply.author_id and not reply.author_id.partner_share):
             return self.browse()  # not filed on a customer, or one of us answering
+        if not self._is_from_customer(reminder, reply, sender):
+            _logger.info(
+                "Email %s cites dunning message %s but is not from its customer: nothing paused",
+                msg_dict.get("message_id"),
+                reminder.id,
+            )
+            return self.browse()
         return self._record_reply(reminder, reply)
+
+    @api.model
+    def _is_from_customer(self, reminder, reply, sender):
+        """Whether ``reply`` answers ``reminder`` from its customer: filed on that customer,
+        and sent by one of its contacts or from an address the reminder went to. Anyone else
+        citing a reminder (a forwarded thread, a stranger) pauses nothing."""
+        customer = reminder.partner_id.commercial_partner_id
+        # sudo: the customer's own records, to compare with the email just filed
+        filed_on = self.env["res.partner"].sudo().browse(reply.res_id).commercial_partner_id
+        if filed_on != customer:
+            return False
+        if reply.author_id and reply.author_id.commercial_partner_id == customer:
+            return True
+        # sudo: the addresses the reminder was sent to
+        recipients = reminder.sudo().recipient_ids.mapped("email_normalized")
+        return bool(sender) and sender in recipients
 
     @api.model
     def _find_reminder(self, msg_dict):

@@ -121,6 +121,25 @@ class ResCompany(models.Model):
         "dispute) stays valid. Each reminder carries a new link.",
     )
 
+    dunning_portal_promise_days = fields.Integer(
+        string="Promise Horizon on the Customer Page (days)",
+        default=30,
+        help="The latest date a buyer may promise on the customer page, in days from today; "
+        "later promises are agreed with a collector.",
+    )
+
+    @api.constrains("dunning_portal_promise_days")
+    def _check_dunning_portal_promise_days(self):
+        for company in self:
+            if not 1 <= company.dunning_portal_promise_days <= 366:
+                raise ValidationError(
+                    self.env._(
+                        "Promise Horizon on the Customer Page: %(days)s days is out of range. "
+                        "Enter between 1 and 366 days.",
+                        days=company.dunning_portal_promise_days,
+                    )
+                )
+
     @api.constrains("dunning_link_days")
     def _check_dunning_link_days(self):
         for company in self:

@@ -73,3 +73,6 @@ class ResConfigSettings(models.TransientModel):
     )
     dunning_reply_to = fields.Char(related="company_id.dunning_reply_to", readonly=False)
     dunning_link_days = fields.Integer(related="company_id.dunning_link_days", readonly=False)
+    dunning_portal_promise_days = fields.Integer(
+        related="company_id.dunning_portal_promise_days", readonly=False
+    )

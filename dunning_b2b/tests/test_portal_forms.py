@@ -140,3 +140,52 @@ class TestPortalForms(PortalCommon):
         )  # fmt: skip
         self.assertEqual(response.status_code, 404)
         self.assertFalse(self._promises())
+
+    # Review findings: the buyer cannot push dunning away, and bad input is said on the page.
+    def test_promise_horizon_and_no_second_promise(self):
+        response = self._post("promise", self._promise_form(days=31))
+        self.assertIn("we can accept a promise up to", response.text)
+        self.assertFalse(self._promises())
+        self.assertEqual(self._post("promise", self._promise_form(days=30)).status_code, 303)
+        response = self._post("promise", self._promise_form(days=10))
+        self.assertIn("already promised or under review", response.text)
+        self.assertEqual(len(self._promises()), 1)
+
+    def test_no_promise_on_a_disputed_invoice_and_one_dispute_at_a_time(self):
+        dispute = [("line", self.line.id), ("reason", "pricing"), ("comment", "Wrong price")]
+        self.assertEqual(self._post("dispute", dispute).status_code, 303)
+        response = self._post("dispute", [*dispute[:1], ("reason", "quality"), ("comment", "x")])
+        self.assertIn("already looking into a problem", response.text)
+        self.assertEqual(len(self._disputes()), 1)
+        response = self._post("promise", self._promise_form())
+        self.assertIn("already promised or under review", response.text)
+        self.assertFalse(self._promises())
+
+    def test_bad_amounts_and_dates_are_said_on_the_page(self):
+        for amount in ("nan", "inf", "-inf"):
+            response = self._post("promise", self._promise_form(amount=amount))
+            self.assertEqual(response.status_code, 200, amount)
+            self.assertIn("Amount: enter a number", response.text)
+        form = [item for item in self._promise_form() if item[0] != "promise_date"]
+        response = self._post("promise", [*form, ("promise_date", "")])
+        self.assertIn("Payment date: enter the date", response.text)
+        self.assertFalse(self._promises())
+
+    def test_promise_over_two_currencies_says_so(self):
+        foreign = self.env.ref("base.EUR")
+        if foreign == self.company.currency_id:
+            foreign = self.env.ref("base.USD")
+        foreign.active = True
+        other = self._invoice_on(self.customer, self.today, self.today, 300.0, currency=foreign)
+        line = other.line_ids.filtered(lambda ln: ln.account_type == "asset_receivable")
+        response = self._post("promise", self._promise_form(lines=[self.line.id, line.id]))
+        self.assertIn("one currency at a time", response.text)
+        self.assertFalse(self._promises())
+
+    def test_dispute_without_a_configured_owner_goes_to_the_collector(self):
+        self.company.dunning_collector_id = False
+        response = self._post(
+            "dispute", [("line", self.line.id), ("reason", "quality"), ("comment", "Broken")]
+        )
+        self.assertEqual(response.status_code, 303, response.text[:500])
+        self.assertTrue(self._disputes().owner_id)

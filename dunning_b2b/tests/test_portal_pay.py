@@ -1,6 +1,6 @@
 import re
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .portal_common import PortalCommon
@@ -134,3 +134,71 @@ class TestPortalPay(PortalCommon):
         self.assertFalse(
             self.env["payment.transaction"].sudo().search([("token_id", "=", token.id)])
         )
+
+    def test_a_credit_is_deducted_once_across_payments(self):
+        """1,000.00 and 500.00 open, one credit of 200.00: the first payment started asks
+        800.00 (the credit deducted); while it is under way the second asks 500.00, not
+        300.00. Both paid, both invoices are settled."""
+        second = self._invoice_on(self.customer, self.today, self.today, 500.0)
+        line = second.line_ids.filtered(lambda ln: ln.account_type == "asset_receivable")
+        amounts, references = [], []
+        for selected in (self.line, line):
+            page = self._pay_page(selected.ids)
+            route = re.search(r'data-transaction-route="([^"]+)"', page.text).group(1)
+            with mute_logger("odoo.addons.payment.models.payment_transaction"):
+                values = self._transaction(route, 1.0)
+            tx = (
+                self.env["payment.transaction"]
+                .sudo()
+                .search([("reference", "=", values["reference"])])
+            )
+            amounts.append(tx.amount)
+            references.append(tx.reference)
+        self.assertEqual(amounts, [800.0, 500.0])
+        for reference in references:
+            self.make_jsonrpc_request(
+                "/payment/demo/simulate_payment",
+                {"reference": reference, "payment_details": "4242", "simulated_state": "done"},
+            )
+        self.env["payment.transaction"].sudo().search(
+            [("reference", "in", references)]
+        )._post_process()
+        self.assertEqual(self.move.payment_state, "paid")
+        self.assertEqual(second.payment_state, "paid")
+
+    def test_validation_transactions_are_refused(self):
+        page = self._pay_page(self.line.ids)
+        route = re.search(r'data-transaction-route="([^"]+)"', page.text).group(1)
+        with mute_logger("odoo.http"), self.assertRaises(Exception):  # noqa: B017
+            self.make_jsonrpc_request(
+                route,
+                {
+                    "provider_id": self.provider.id,
+                    "payment_method_id": self.method.id,
+                    "token_id": None,
+                    "amount": 0.0,
+                    "flow": "direct",
+                    "tokenization_requested": False,
+                    "landing_route": "/",
+                    "is_validation": True,
+                    "access_token": "x",
+                },
+            )
+        self.assertFalse(
+            self.env["payment.transaction"].sudo().search([("operation", "=", "validation")])
+        )
+
+    def test_logged_in_stranger_pays_for_the_links_customer(self):
+        stranger = new_test_user(
+            self.env, login="stranger", password="stranger-pass-1", groups="base.group_portal"
+        )
+        stranger.partner_id.parent_id = self.other
+        self.authenticate("stranger", "stranger-pass-1")
+        page = self._pay_page(self.line.ids)
+        route = re.search(r'data-transaction-route="([^"]+)"', page.text).group(1)
+        with mute_logger("odoo.addons.payment.models.payment_transaction"):
+            values = self._transaction(route, 800.0)
+        tx = (
+            self.env["payment.transaction"].sudo().search([("reference", "=", values["reference"])])
+        )
+        self.assertEqual(tx.partner_id, self.customer)

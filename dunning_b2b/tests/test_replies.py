@@ -173,6 +173,16 @@ class TestReplies(RepliesCommon):
         self.assertFalse(self._replies())
         self.assertFalse(self._reply_tasks())
 
+    def test_a_stranger_citing_a_reminder_pauses_nothing(self):
+        """Review finding: anyone could pause a customer's reminders by citing its reminder's
+        Message-ID. Only the customer's contacts or the reminder's recipients are heard."""
+        raw = self._reply_email(
+            self.message, "Stop chasing them", "stranger-1", sender="Mallory <mallory@evil.test>"
+        )
+        self._receive(raw)
+        self.assertFalse(self._replies())
+        self.assertFalse(self._reply_tasks())
+
     def test_reply_pause_days_validated_and_zero(self):
         with (
             self.assertRaisesRegex(ValidationError, "Pause after a Reply"),

@@ -21,6 +21,7 @@ class TestRepliesUnit(BaseCase):
             {"Precedence": ["auto_reply"]},
             {"Precedence": ["bulk"]},
             {"Precedence": ["junk"]},
+            {"Precedence": ["list"]},
         ):
             self.assertTrue(is_automatic_reply(headers, "Re: Payment reminder"), headers)
 
@@ -34,8 +35,14 @@ class TestRepliesUnit(BaseCase):
             "Réponse automatique : Rappel de paiement",
             "Respuesta automática: Recordatorio",
             "Automatisch antwoord: Betalingsherinnering",
+            "Delivery Status Notification (Failure)",
+            "Undeliverable: Payment reminder",
+            "Unzustellbar: Zahlungserinnerung",
         ):
             self.assertTrue(is_automatic_reply({}, subject), subject)
+        # Review finding: bounces from the mail system sent as plain emails.
+        for sender in ("postmaster@acme.test", "MAILER-DAEMON@mx.acme.test"):
+            self.assertTrue(is_automatic_reply({}, "Re: Payment reminder", sender), sender)
 
     def test_replies_written_by_a_person(self):
         for headers, subject in (
@@ -44,6 +51,7 @@ class TestRepliesUnit(BaseCase):
             ({"X-Auto-Response-Suppress": ["DR, RN"]}, "Re: Payment reminder"),
             ({"Precedence": ["first-class"]}, "Re: Payment reminder"),
             ({}, "Re: Out of Office: your question"),
+            ({}, "Absent-minded pricing on invoice 12"),
             ({}, ""),
         ):
             self.assertFalse(is_automatic_reply(headers, subject), (headers, subject))
