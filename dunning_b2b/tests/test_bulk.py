@@ -336,7 +336,9 @@ class TestBulkWriters(DunningCommon):
         self._run()
         message = self.env["dunning.message"].search([("partner_id", "=", self.customer.id)])
         bulk = self.env["mail.mail"].search([("mail_message_id", "=", message.mail_message_id.id)])
-        reply_to = f"{self.collector.email_formatted}, {self.company.catchall_formatted}"
+        # The collector, and the catchall where the company has one (issue 13).
+        catchall = self.company.catchall_formatted
+        reply_to = ", ".join(filter(None, [self.collector.email_formatted, catchall]))
         self.assertEqual(bulk.reply_to, reply_to)
         orm = self.env["mail.mail"].create(
             {

@@ -153,7 +153,7 @@ class TestMessageLines(DunningCommon):
         self._refund(self.customer, 200)
         body = self._body(self._message(self.follow_up, first))
         self.assertIn("échéance 1 sur 2", body)
-        self.assertIn("Vos avoirs ouverts", body)
+        self.assertIn("Vos crédits ouverts", body)
         self.assertIn(f"Montant net dû {self._amount(300, lang='fr_FR')}", body)
 
     # ------------------------------------------------------------ credits
