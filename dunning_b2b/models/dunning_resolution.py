@@ -75,7 +75,6 @@ class DunningResolution(models.Model):
     )
     owner_id = fields.Many2one(
         "res.users",
-        string="Owner",
         default=lambda self: self.env.user,
         tracking=True,
         domain=[("share", "=", False)],
