@@ -1,7 +1,7 @@
 {
     "name": "B2B Dunning",
     "summary": "Staged B2B collections: dunning ladder, grouped reminders, tasks and audit trail",
-    "version": "19.0.2.3.0",
+    "version": "19.0.2.4.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/dunning-b2b/dunning_b2b",
     "author": "dunning_b2b developers",
@@ -22,6 +22,7 @@
         "views/dunning_event_views.xml",
         "views/dunning_message_views.xml",
         "views/dunning_access_views.xml",
+        "views/dunning_resolution_views.xml",
         "views/dunning_portal_templates.xml",
         "views/account_move_views.xml",
         "views/dunning_line_views.xml",

@@ -54,3 +54,5 @@ from . import mail_thread
 from . import dunning_worklist_replies
 from . import res_partner_replies
 from . import res_partner_portal
+from . import dunning_resolution
+from . import dunning_resolution_ladder

@@ -184,6 +184,7 @@ class AccountMove(models.Model):
         self.env["dunning.reply"].flush_model(
             ["partner_id", "company_id", "reply_date", "pause_until"]
         )
+        self.env["dunning.resolution"].flush_model(["state", "line_ids", "date_open"])
         self.flush_recordset(["commercial_partner_id", "company_id"])
         rows = self.env.execute_query(
             SQL(
@@ -204,6 +205,13 @@ class AccountMove(models.Model):
                     WHERE m.id IN %(ids)s AND r.reply_date <= %(date)s
                       AND r.pause_until >= %(date)s
                  GROUP BY m.id
+                UNION ALL
+                   SELECT DISTINCT l.move_id, 'resolution', r.date_open, r.resolution_type
+                     FROM dunning_resolution r
+                     JOIN dunning_resolution_account_move_line_rel rel
+                          ON rel.resolution_id = r.id
+                     JOIN account_move_line l ON l.id = rel.line_id
+                    WHERE l.move_id IN %(ids)s AND r.state = 'open'
                  ORDER BY 1, 2, 3""",
                 ids=tuple(self.ids),
                 date=run_date,
@@ -211,6 +219,11 @@ class AccountMove(models.Model):
         )
         labels = dict(
             self.env["dunning.dispute"]._fields["reason"]._description_selection(self.env)
+        )
+        resolutions = dict(
+            self.env["dunning.resolution"]
+            ._fields["resolution_type"]
+            ._description_selection(self.env)
         )
         for move_id, kind, day, reason in rows:
             if kind == "promise":
@@ -220,6 +233,12 @@ class AccountMove(models.Model):
                     "customer replied on %(date)s, reminders paused until %(until)s",
                     date=format_date(self.env, fields.Date.to_date(reason)),
                     until=format_date(self.env, day),
+                )
+            elif kind == "resolution":
+                text = self.env._(
+                    "in final resolution (%(type)s) since %(date)s",
+                    type=resolutions.get(reason, reason),
+                    date=format_date(self.env, day),
                 )
             else:
                 text = self.env._("open dispute (%(reason)s)", reason=labels.get(reason, reason))

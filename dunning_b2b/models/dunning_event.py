@@ -49,6 +49,9 @@ EVENT_TYPES = [
     ("reply", "Customer replied"),
     ("online_payment", "Paid online"),
     ("link_revoked", "Customer page link revoked"),
+    ("resolution", "Final resolution"),
+    ("resolution_done", "Final resolution closed"),
+    ("resolution_cancelled", "Final resolution cancelled"),
 ]
 
 
@@ -113,6 +116,9 @@ class DunningEvent(models.Model):
     )
     dispute_id = fields.Many2one(
         "dunning.dispute", ondelete="set null", readonly=True, index="btree_not_null"
+    )
+    resolution_id = fields.Many2one(
+        "dunning.resolution", ondelete="set null", readonly=True, index="btree_not_null"
     )
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount_residual = fields.Monetary(

@@ -101,6 +101,11 @@ class DunningLevel(models.Model):
         required=True,
     )
     notify_salesperson = fields.Boolean()
+    propose_resolution = fields.Boolean(
+        string="Propose a Final Resolution",
+        help="Lines reaching this stage are proposed to a dunning manager as a final "
+        "resolution case (agency, legal action, settlement or write-off) to decide.",
+    )
     description = fields.Text(
         string="Guidance", translate=True, help="What the collector should do at this stage."
     )

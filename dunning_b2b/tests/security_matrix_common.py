@@ -46,6 +46,7 @@ ACCESS = {
     "dunning.message": _row("rw", "rw", billing="r"),
     # Links to the customer's page: issued and revoked by the system and its buttons only.
     "dunning.access": _row("r", "r"),
+    "dunning.resolution": _row("r", "rcw", billing="r"),
     "dunning.promise": _row("rcw", "rcwu", billing="r"),
     "dunning.dispute": _row("rcw", "rcwu", billing="r"),
     "dunning.dispute.reason": _row("r", "rcwu", billing="r"),
@@ -96,6 +97,9 @@ MANAGERS_AB = MANAGERS | {"manager_b"}
 METHODS = {
     ("account.move", "action_dunning_exclude"): COLLECTORS,
     ("dunning.access", "action_revoke"): MANAGERS,
+    ("dunning.resolution", "action_cancel"): MANAGERS,
+    ("dunning.resolution", "action_done"): MANAGERS,
+    ("dunning.resolution", "action_open"): MANAGERS,
     ("account.move", "action_dunning_include"): COLLECTORS,
     ("account.move", "action_dunning_log_call"): COLLECTORS,
     ("account.move", "action_dunning_log_response"): COLLECTORS,

@@ -109,7 +109,7 @@ class TestMenuPaths(TransactionCase):
         self.assertEqual(
             daily.child_id.mapped("name"),
             ["My Worklist", "Overdue", "Messages to Review", "Holds to Decide", "Promises",
-             "Disputes"],
+             "Disputes", "Final Resolutions"],
         )  # fmt: skip
         configuration = self.env.ref("dunning_b2b.dunning_configuration_menu")
         self.assertEqual(configuration.group_ids, self.env.ref("dunning_b2b.group_dunning_manager"))

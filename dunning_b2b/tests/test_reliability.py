@@ -252,6 +252,11 @@ class TestReliability(DunningCommon):
             {"partner_id": self.customer.id, "company_id": other.id,
              "date": "2026-03-02 10:00:00", "reply_date": "2026-03-02"}
         )  # fmt: skip
+        self.env["dunning.resolution"].sudo().create(
+            {"partner_id": self.customer.id, "company_id": other.id, "resolution_type": "legal",
+             "line_ids": [Command.set(move.line_ids.filtered(
+                 lambda line: line.account_type == "asset_receivable").ids)]}
+        )  # fmt: skip
         portal = new_test_user(self.env, login="portal_customer", groups="base.group_portal")
         for model in models:
             with self.subTest(model=model):

@@ -33,6 +33,29 @@ class TestSecurityMatrix(SecurityMatrixCommon):
         )
         cls.env["dunning.reevaluate.queue"].sudo()._enqueue({(cls.customer.id, cls.company.id)})
         cls.env["dunning.access"]._create_link(cls.customer, cls.company)
+        cls.resolutions = {
+            state: cls.env["dunning.resolution"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": cls.customer.id,
+                    "company_id": cls.company.id,
+                    "resolution_type": "agency",
+                    "line_ids": [Command.set(line.ids)],
+                }
+            )
+            for state, line in (
+                (
+                    "draft",
+                    cls.move.line_ids.filtered(lambda x: x.account_type == "asset_receivable"),
+                ),
+                (
+                    "open",
+                    cls.second.line_ids.filtered(lambda x: x.account_type == "asset_receivable"),
+                ),
+            )
+        }
+        cls.resolutions["open"].sudo().write({"state": "open", "date_open": cls.run_date})
         cls.env["dunning.reply"].sudo().create(
             {
                 "partner_id": cls.customer.id,
@@ -113,6 +136,8 @@ class TestSecurityMatrix(SecurityMatrixCommon):
             "dunning.promise": self.promise,
             "dunning.dispute": self.dispute,
             "dunning.credit.hold": self.proposal,
+            ("dunning.resolution", "action_open"): self.resolutions["draft"],
+            "dunning.resolution": self.resolutions["open"],
         }
         for key in ((model, method), model):
             if key in fixed:

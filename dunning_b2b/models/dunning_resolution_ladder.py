@@ -1,0 +1,82 @@
+from odoo import api, models
+from odoo.fields import Command
+
+from .dunning_resolution import OPEN_STATES
+
+
+class DunningResolution(models.Model):
+    """The ladder's part: lines that reach a stage calling for a final resolution are
+    proposed to a dunning manager as a case to decide (one draft per customer and company,
+    which gathers the customer's new lines until it is decided)."""
+
+    _inherit = "dunning.resolution"
+
+    @api.model
+    def _propose_from_ladder(self, company, run_date, user, stats):
+        """Daily step: a draft case for each customer with open lines at such a stage and
+        in no case yet, and a task for the manager who decides."""
+        levels = self.env["dunning.level"].search(
+            [("company_id", "in", (company.id, False)), ("propose_resolution", "=", True)]
+        )
+        if not levels:
+            return
+        lines = self.env["dunning.line"].search(
+            [
+                ("company_id", "=", company.id),
+                ("level_id", "in", levels.ids),
+                ("is_open", "=", True),
+            ]
+        )
+        taken = self.search(
+            [("company_id", "=", company.id), ("state", "in", OPEN_STATES),
+             ("line_ids", "in", lines.move_line_id.ids)]
+        ).line_ids  # fmt: skip
+        new = lines.move_line_id - taken
+        if not new:
+            return
+        drafts = {
+            case.partner_id.id: case
+            for case in self.search(
+                [("company_id", "=", company.id), ("state", "=", "draft"),
+                 ("partner_id", "in", new.partner_id.commercial_partner_id.ids)]
+            )
+        }  # fmt: skip
+        owner = self._get_default_owner(company)
+        created = self.browse()
+        for partner, partner_lines in new.grouped(
+            lambda line: line.partner_id.commercial_partner_id
+        ).items():
+            case = drafts.get(partner.id)
+            if case:
+                case.line_ids = [Command.link(line.id) for line in partner_lines]
+                continue
+            created |= self.with_company(company).create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "owner_id": owner.id,
+                    "line_ids": [Command.set(partner_lines.ids)],
+                    "origin": "ladder",
+                }
+            )
+        for case in created:
+            case.activity_schedule(
+                "dunning_b2b.mail_activity_type_dunning_todo",
+                date_deadline=run_date,
+                summary=self.env._("Decide the final resolution"),
+                note=self.env._(
+                    "Agency, legal action, negotiated settlement or write-off: choose the "
+                    "resolution and open the case."
+                ),
+                user_id=owner.id,
+            )
+        stats["resolutions_proposed"] = stats.get("resolutions_proposed", 0) + len(created)
+
+    @api.model
+    def _get_default_owner(self, company):
+        """Who decides proposed cases: the company's collections manager if set, else the
+        first dunning manager of the company."""
+        managers = self.env.ref("dunning_b2b.group_dunning_manager").user_ids.filtered(
+            lambda u: company in u.company_ids and not u.share and u.active
+        )
+        return managers.sorted("id")[:1]

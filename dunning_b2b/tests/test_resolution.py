@@ -1,0 +1,96 @@
+from datetime import timedelta
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import tagged
+
+from .common import RUN_DATE, DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestResolution(DunningCommon):
+    """Final resolution cases: proposed by the ladder, decided by a manager, pausing the
+    lines they cover (issue 14)."""
+
+    def _cases(self, partner=None):
+        return self.env["dunning.resolution"].search(
+            [("partner_id", "=", (partner or self.customer).id)]
+        )
+
+    def _receivable(self, move):
+        return move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+
+    def test_ladder_proposes_a_case_at_the_final_stage(self):
+        move = self._invoice(self.customer, 95, 4000.0)
+        self._invoice(self.customer, 20, 300.0)  # formal notice: not in the case
+        self._run()
+        case = self._cases()
+        self.assertEqual(len(case), 1)
+        self.assertEqual(
+            (case.state, case.origin, case.line_ids), ("draft", "ladder", self._receivable(move))
+        )
+        self.assertTrue(case.owner_id.has_group("dunning_b2b.group_dunning_manager"))
+        self.assertTrue(case.activity_ids.filtered(lambda a: a.user_id == case.owner_id))
+        self.assertTrue(self._events(move, "resolution"))
+        # The next day proposes nothing more.
+        self._run(run_date=RUN_DATE + timedelta(days=1))
+        self.assertEqual(len(self._cases()), 1)
+
+    def test_open_case_pauses_reminders_and_cancel_resumes(self):
+        move = self._invoice(self.customer, 50, 1000.0)
+        self._run()
+        self.assertEqual(move.dunning_level_id, self.escalation)
+        case = (
+            self.env["dunning.resolution"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "resolution_type": "legal",
+                    "line_ids": [Command.set(self._receivable(move).ids)],
+                }
+            )
+        )
+        case.action_open()
+        self.assertEqual((case.state, case.amount_open_start), ("open", 1000.0))
+        # 45 days later the line would reach the final stage: paused, it does not.
+        self._run(run_date=RUN_DATE + timedelta(days=45))
+        self.assertEqual(move.dunning_level_id, self.escalation)
+        self.assertIn("final resolution", move.dunning_paused_reason)
+        case.action_cancel()
+        self._run(run_date=RUN_DATE + timedelta(days=46))
+        self.assertEqual(move.dunning_level_id, self.final)
+
+    def test_close_counts_what_was_recovered(self):
+        move = self._invoice(self.customer, 95, 4000.0)
+        self._run()
+        case = self._cases()
+        case.with_user(self.manager).write({"resolution_type": "agency"})
+        case.with_user(self.manager).action_open()
+        self._pay(move, 1500.0)
+        case.with_user(self.manager).action_done()
+        self.assertEqual((case.state, case.amount_recovered), ("done", 1500.0))
+        self.assertEqual(len(self._events(move, "resolution_done")), 1)
+
+    def test_rights_and_bad_input(self):
+        move = self._invoice(self.customer, 95, 4000.0)
+        self._run()
+        case = self._cases()
+        with self.assertRaises(AccessError):
+            case.with_user(self.collector).action_open()
+        with self.assertRaisesRegex(UserError, "Resolution: choose"):
+            case.with_user(self.manager).action_open()
+        with self.assertRaises(AccessError):
+            case.with_user(self.manager).write({"state": "open"})
+        other = self._customer("Other", "o@x.test")
+        other_move = self._invoice(other, 95, 10.0)
+        with self.assertRaisesRegex(ValidationError, "Receivable Lines"):
+            case.with_user(self.manager).line_ids = [Command.link(self._receivable(other_move).id)]
+        with self.assertRaisesRegex(ValidationError, "already in the case"):
+            self.env["dunning.resolution"].with_user(self.manager).create(
+                {
+                    "partner_id": self.customer.id,
+                    "resolution_type": "write_off",
+                    "line_ids": [Command.set(self._receivable(move).ids)],
+                }
+            )
