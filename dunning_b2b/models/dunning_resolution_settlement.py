@@ -172,8 +172,9 @@ class DunningResolution(models.Model):
             domain.append(("partner_id", "in", partners.commercial_partner_id.ids))
         cases = self.search(domain)
         settled, unpaid = cases._check_settlement_cases(run_date)
-        stats["settlements_paid"] = stats.get("settlements_paid", 0) + len(settled)
-        stats["settlements_unpaid"] = stats.get("settlements_unpaid", 0) + len(unpaid)
+        for key, found in (("settlements_paid", settled), ("settlements_unpaid", unpaid)):
+            if found:
+                stats[key] = stats.get(key, 0) + len(found)
 
     def _check_settlement_cases(self, run_date):
         """Settle those of ``self`` that were paid, reopen those past their date.

@@ -305,9 +305,10 @@ class DunningResolution(models.Model):
             }
         )
         move.action_post()
-        counterparts = move.line_ids.filtered(lambda line: line.account_id != account)
+        counterparts = move.line_ids.filtered(lambda line: line.account_id != account).sorted("id")
         # The case's own settlement check must not run again inside this reconciliation.
         for line, counterpart in zip(lines, counterparts[: len(lines)], strict=True):
+            # sudo: matching the case's line with its write-off line, in the case's company
             (line | counterpart).sudo().with_context(dunning_writing_off=True).reconcile()
         return move
 

@@ -174,3 +174,30 @@ class TestSettlement(WriteOffCommon):
                 case.write({"settlement_amount": 100.0})
             with self.assertRaises(AccessError):
                 case.write({"settlement_state": "paid"})
+
+    def test_closed_agency_case_feeds_back_into_risk(self):
+        """Any closed case is an outcome: an agency case closed after 1,500.00 of 4,000.00
+        was recovered makes the customer high risk (large exposure kept) and asks a credit
+        review; the segment stays pinned through the next run."""
+        partner = self.customer.with_company(self.company)
+        partner.dunning_segment = "low_large"
+        move = self._invoice(self.customer, 95, 4000.0)
+        self._run()
+        case = self._cases().with_user(self.manager)
+        case.resolution_type = "agency"
+        case.action_open()
+        self._pay(move, 1500.0)
+        case.action_done()
+        self.assertEqual((case.state, case.amount_recovered), ("done", 1500.0))
+        self.assertEqual((partner.dunning_segment, partner.dunning_segment_pinned),
+                         ("high_large", True))  # fmt: skip
+        (review,) = self.env["dunning.event"].search(
+            [("partner_id", "=", self.customer.id), ("event_type", "=", "credit_review")]
+        )
+        self.assertRegex(
+            review.note, "Collection agency: .{1,3}0.00 written off, .{1,3}1,500.00 recovered"
+        )
+        self.assertIn("Low risk, large exposure → High risk, large exposure", review.note)
+        self._run(run_date=RUN_DATE + timedelta(days=1))
+        partner.invalidate_recordset()
+        self.assertEqual(partner.dunning_segment, "high_large")
