@@ -161,6 +161,8 @@ class DunningResolution(models.Model):
         self._check_write_off_setup()
         if not reason or not reason.strip():
             raise UserError(self.env._("Reason: say why these lines are written off."))
+        if self.state not in OPEN_STATES:
+            raise UserError(self.env._("Write Off: the case %s is already closed.", self.name))
         lines = self._get_open_lines()
         if not lines:
             raise UserError(

@@ -75,6 +75,14 @@ class TestWriteOff(WriteOffCommon):
                 [("partner_id", "=", self.customer.id), ("event_type", "=", "credit_review")]
             )
         )
+        # Lifted with a reason only (Lift Credit Hold), never by unticking the box.
+        with self.assertRaisesRegex(UserError, "written off. Use Lift Credit Hold"):
+            self.customer.with_user(self.manager).credit_hold = False
+        with self.assertRaises(AccessError):
+            self.customer.with_user(self.collector).credit_hold = False
+        # A closed case writes off nothing more.
+        with self.assertRaisesRegex(UserError, "already closed"):
+            self._wizard(case=case).action_confirm()
         # The daily run keeps the hold (lifted by a manager only) and the pinned segment.
         self._run(run_date=date(2026, 3, 3))
         partner.invalidate_recordset()
