@@ -113,6 +113,23 @@ class TestSettlement(WriteOffCommon):
         self._run(run_date=RUN_DATE + timedelta(days=30))
         self.assertEqual(len(self._bad_debt_lines()), 1)
 
+    def test_daily_step_settles_a_payment_matched_in_bulk(self):
+        """A payment matched without the at-once re-evaluation (a bank statement matched in
+        bulk is queued): 6,000.00 paid of the 5,600.00 agreed, the next daily run writes off
+        8,000.00 - 6,000.00 = 2,000.00."""
+        with freeze_time(RUN_DATE):
+            case = self._settlement()
+            case.action_accept_settlement()
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=self.move.ids, dunning_run_id=-1
+            ).create({"amount": 6000.0, "payment_date": RUN_DATE})._create_payments()
+            self.assertEqual((case.state, case.settlement_paid), ("open", 6000.0))
+        stats = self._run(run_date=date(2026, 3, 3))
+        self.assertEqual(stats["settlements_paid"], 1)
+        self.assertEqual((case.state, case.amount_written_off, case.amount_recovered),
+                         ("done", 2000.0, 6000.0))  # fmt: skip
+        self.assertEqual(self._bad_debt_lines().debit, 2000.0)
+
     def test_unpaid_settlement_reopens_and_the_ladder_resumes(self):
         """5,600.00 due by 16 March, 1,000.00 paid: on 17 March the case is back to decide
         (draft, a task for its owner), its lines no longer paused, nothing written off."""
