@@ -49,6 +49,9 @@
         "report/dunning_letter_pay_templates.xml",
         "wizards/dunning_worklist_call_views.xml",
         "wizards/dunning_worklist_assign_views.xml",
+        "views/res_config_settings_write_off_views.xml",
+        "views/dunning_resolution_settlement_views.xml",
+        "wizards/dunning_resolution_write_off_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -56,3 +56,9 @@ from . import res_partner_replies
 from . import res_partner_portal
 from . import dunning_resolution
 from . import dunning_resolution_ladder
+from . import res_company_write_off
+from . import res_config_settings_write_off
+from . import dunning_credit_hold_write_off
+from . import res_partner_write_off
+from . import dunning_resolution_write_off
+from . import dunning_resolution_settlement

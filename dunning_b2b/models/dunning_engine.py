@@ -173,6 +173,7 @@ class DunningEngine(models.AbstractModel):
             ("stage tasks", "mail.activity", "_dunning_close_obsolete_tasks"),
             ("hold lifts", "dunning.credit.hold", "_lift_cleared"),
             ("credit limits", "dunning.credit.hold", "_apply_credit_limits"),
+            ("settlements", "dunning.resolution", "_check_settlements"),
             ("resolutions", "dunning.resolution", "_propose_from_ladder"),
             ("worklist", "dunning.worklist", "_refresh_daily"),
             ("kpis", "dunning.engine", "_refresh_kpis"),

@@ -53,6 +53,10 @@ class DunningEngine(models.AbstractModel):
     def _reevaluate_steps(self, company, run_date, user, partners):
         """The daily steps that decide a customer's holds, tasks and row, for ``partners``."""
         stats = Counter()
+        # A payment may complete an agreed settlement: settled before the holds are decided.
+        self.env["dunning.resolution"]._check_settlements(
+            company, run_date, user, stats, partners=partners
+        )
         Hold = self.env["dunning.credit.hold"]
         Hold._lift_cleared(company, run_date, user, stats, partners=partners)
         Hold._apply_credit_limits(company, run_date, user, stats, partners=partners)

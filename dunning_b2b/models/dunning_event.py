@@ -52,6 +52,12 @@ EVENT_TYPES = [
     ("resolution", "Final resolution"),
     ("resolution_done", "Final resolution closed"),
     ("resolution_cancelled", "Final resolution cancelled"),
+    # Settlement and write-off (issue 14)
+    ("settlement", "Settlement agreed"),
+    ("settlement_unpaid", "Settlement unpaid"),
+    ("write_off_requested", "Write-off to approve"),
+    ("write_off_refused", "Write-off refused"),
+    ("write_off", "Written off"),
 ]
 
 

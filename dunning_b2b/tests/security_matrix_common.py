@@ -62,6 +62,7 @@ ACCESS = {
     # Wizards: each user reads and writes only the ones they made.
     "dunning.call.log": _row("rcw", "rcw", manager_b="rcw"),
     "dunning.credit.hold.decide": _row("", "rcwu", manager_b="rcwu"),
+    "dunning.resolution.write.off": _row("", "rcwu", manager_b="rcwu"),
     "dunning.dispute.close": _row(
         "rcw", "rcw", salesperson="rcw", contact_creator="rcw", billing="rcw", manager_b="rcw"
     ),
@@ -100,6 +101,12 @@ METHODS = {
     ("dunning.resolution", "action_cancel"): MANAGERS,
     ("dunning.resolution", "action_done"): MANAGERS,
     ("dunning.resolution", "action_open"): MANAGERS,
+    # Settlement and write-off (issue 14)
+    ("dunning.resolution", "action_accept_settlement"): MANAGERS,
+    ("dunning.resolution", "action_approve_write_off"): MANAGERS,
+    ("dunning.resolution", "action_refuse_write_off"): MANAGERS,
+    ("dunning.resolution", "action_write_off"): MANAGERS,
+    ("dunning.resolution.write.off", "action_confirm"): MANAGERS_AB,
     ("account.move", "action_dunning_include"): COLLECTORS,
     ("account.move", "action_dunning_log_call"): COLLECTORS,
     ("account.move", "action_dunning_log_response"): COLLECTORS,
@@ -154,7 +161,15 @@ METHODS = {
 }
 
 # (model, method, role) -> part of the business refusal an allowed role meets, and why.
-REFUSALS = {}
+REFUSALS = {
+    # The matrix's open case is an agency case without a write-off asked, and company A
+    # (like B) has no bad debt account: the rights pass, the business check refuses.
+    ("dunning.resolution", "action_accept_settlement", "manager_a"): "Negotiated settlement",
+    ("dunning.resolution", "action_approve_write_off", "manager_a"): "no write-off to approve",
+    ("dunning.resolution", "action_refuse_write_off", "manager_a"): "no write-off to approve",
+    ("dunning.resolution.write.off", "action_confirm", "manager_a"): "Bad Debt Account",
+    ("dunning.resolution.write.off", "action_confirm", "manager_b"): "Bad Debt Account",
+}
 
 
 class SecurityMatrixCommon(ConversationCommon):

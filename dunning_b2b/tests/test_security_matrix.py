@@ -173,6 +173,10 @@ class TestSecurityMatrix(SecurityMatrixCommon):
                 "collector_id": self.collector.id,
             },
             "dunning.worklist.call": {"worklist_ids": [Command.set(row.ids)]},
+            "dunning.resolution.write.off": {
+                "partner_id": self.customer.id,
+                "reason": "Customer insolvent",
+            },
         }[model]
         # sudo keeps the user as the wizard's creator, who alone may use it afterwards.
         return env[model].sudo().create(vals).sudo(False)

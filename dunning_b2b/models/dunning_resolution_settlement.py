@@ -1,0 +1,237 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .dunning_promise import dunning_today
+
+
+class DunningResolution(models.Model):
+    """A negotiated settlement: a manager accepts less than what is open, to be paid by a
+    date. Once the payments on the case's lines reach the agreed amount, the rest is written
+    off (one entry to the bad debt account) and the case is done; unpaid at its date, the
+    case goes back to its manager and the ladder resumes for its lines."""
+
+    _inherit = "dunning.resolution"
+
+    settlement_amount = fields.Monetary(
+        string="Agreed Amount",
+        tracking=True,
+        copy=False,
+        help="What the customer pays to settle the case (company currency), less than what "
+        "is open; the rest is written off once it is paid.",
+    )
+    settlement_date = fields.Date(
+        string="To Be Paid By",
+        tracking=True,
+        copy=False,
+        help="Unpaid by this date, the case goes back to its manager and the reminders resume.",
+    )
+    settlement_state = fields.Selection(
+        [("agreed", "Agreed"), ("paid", "Paid"), ("unpaid", "Unpaid")],
+        string="Settlement",
+        readonly=True,
+        copy=False,
+        tracking=True,
+    )
+    settlement_base = fields.Monetary(
+        string="Open When Agreed",
+        readonly=True,
+        copy=False,
+        help="What the lines owed when the settlement was agreed: payments since count "
+        "towards the agreed amount.",
+    )
+    settlement_paid = fields.Monetary(
+        string="Paid Towards Settlement",
+        compute="_compute_settlement_paid",
+        help="What the lines were paid since the settlement was agreed (company currency).",
+    )
+
+    @api.depends("settlement_base", "amount_open", "settlement_state")
+    def _compute_settlement_paid(self):
+        for case in self:
+            if case.settlement_state == "agreed":
+                case.settlement_paid = max(
+                    case.currency_id.round(case.settlement_base - case.amount_open), 0.0
+                )
+            else:
+                case.settlement_paid = 0.0
+
+    @api.constrains("settlement_amount")
+    def _check_settlement_amount(self):
+        for case in self:
+            if (
+                case.settlement_amount
+                and case.currency_id.compare_amounts(case.settlement_amount, 0.0) < 0
+            ):
+                raise ValidationError(
+                    self.env._("Agreed Amount: enter a positive amount the customer pays.")
+                )
+
+    def _get_guarded_fields(self):
+        guarded = super()._get_guarded_fields()
+        how = self.env._("Use Accept Settlement on the case.")
+        guarded.update(dict.fromkeys(("settlement_state", "settlement_base"), how))
+        return guarded
+
+    def write(self, vals):
+        if {"settlement_amount", "settlement_date"} & set(vals) and not self.env.su:
+            agreed = self.filtered(lambda c: c.settlement_state == "agreed")
+            for name in ("settlement_amount", "settlement_date"):
+                if name in vals and agreed.filtered(
+                    lambda c, n=name: c._fields[n].convert_to_cache(vals[n], c) != c[n]
+                ):
+                    raise UserError(
+                        self.env._(
+                            "%(field)s: the settlement of %(case)s is agreed; it changes only "
+                            "if it goes unpaid (the case then comes back to decide).",
+                            field=self._fields[name].string,
+                            case=agreed[0].name,
+                        )
+                    )
+        return super().write(vals)
+
+    # ------------------------------------------------------------------ actions
+    def action_accept_settlement(self):
+        """The manager accepts the agreed amount and date: the case is in progress, its
+        lines get no reminders, and paying the amount settles it."""
+        self._check_manager()
+        today = dunning_today(self.env)
+        for case in self:
+            case._check_settlement_terms(today)
+        self._check_write_off_setup()
+        for case in self.filtered(lambda c: c.state == "draft"):
+            case.action_open()
+        for case in self:
+            # sudo: the settlement's state and base are set by the system (guarded fields)
+            case.sudo().write({"settlement_state": "agreed", "settlement_base": case.amount_open})
+        self._log_step(
+            "settlement",
+            lambda c: self.env._(
+                "Settlement agreed by %(user)s: %(amount)s by %(date)s for %(open)s open; "
+                "the rest is written off once it is paid.",
+                user=self.env.user.name,
+                amount=c.currency_id.format(c.settlement_amount),
+                date=fields.Date.to_string(c.settlement_date),
+                open=c.currency_id.format(c.settlement_base),
+            ),
+        )
+        # Paid already (a payment before the click): settled at once.
+        self._check_settlement_cases(today)
+        return True
+
+    def _check_settlement_terms(self, today):
+        """Refuse, naming the field, a settlement that cannot be agreed."""
+        self.ensure_one()
+        if self.resolution_type != "settlement":
+            raise UserError(
+                self.env._(
+                    "Resolution: choose Negotiated settlement to accept a settlement on %s.",
+                    self.name,
+                )
+            )
+        if self.state not in ("draft", "open") or self.settlement_state == "agreed":
+            raise UserError(
+                self.env._("Accept Settlement: %s has no settlement to agree.", self.name)
+            )
+        currency = self.currency_id
+        if currency.compare_amounts(self.settlement_amount, 0.0) <= 0:
+            raise ValidationError(
+                self.env._("Agreed Amount: enter the amount the customer pays, more than zero.")
+            )
+        if currency.compare_amounts(self.settlement_amount, self.amount_open) > 0:
+            raise ValidationError(
+                self.env._(
+                    "Agreed Amount: %(amount)s is more than what is open (%(open)s). A "
+                    "settlement accepts less than what is owed.",
+                    amount=currency.format(self.settlement_amount),
+                    open=currency.format(self.amount_open),
+                )
+            )
+        if not self.settlement_date or self.settlement_date < today:
+            raise ValidationError(
+                self.env._(
+                    "To Be Paid By: choose a date from today (%(today)s) on.",
+                    today=fields.Date.to_string(today),
+                )
+            )
+
+    # ------------------------------------------------------------------ checks
+    @api.model
+    def _check_settlements(self, company, run_date, user, stats, partners=None):
+        """Daily step (and at a payment, for the paying customers): settle the agreed
+        settlements that were paid, send back to their managers those unpaid at their
+        date."""
+        if self.env.context.get("dunning_writing_off"):
+            return  # the write-off's own reconciliation
+        domain = [
+            ("company_id", "=", company.id),
+            ("state", "=", "open"),
+            ("resolution_type", "=", "settlement"),
+            ("settlement_state", "=", "agreed"),
+        ]
+        if partners is not None:
+            domain.append(("partner_id", "in", partners.commercial_partner_id.ids))
+        cases = self.search(domain)
+        settled, unpaid = cases._check_settlement_cases(run_date)
+        for key, found in (("settlements_paid", settled), ("settlements_unpaid", unpaid)):
+            if found:
+                stats[key] = stats.get(key, 0) + len(found)
+
+    def _check_settlement_cases(self, run_date):
+        """Settle those of ``self`` that were paid, reopen those past their date.
+
+        :return: (settled cases, reopened cases)
+        """
+        settled, unpaid = self.browse(), self.browse()
+        for case in self:
+            currency = case.currency_id
+            if currency.compare_amounts(case.settlement_paid, case.settlement_amount) >= 0:
+                case._settle()
+                settled |= case
+            elif case.settlement_date and case.settlement_date < run_date:
+                case._reopen_unpaid()
+                unpaid |= case
+        return settled, unpaid
+
+    def _settle(self):
+        """The agreed amount is paid: what is still open is written off."""
+        self.ensure_one()
+        paid = self.settlement_paid
+        # sudo: the settlement's state is set by the system (guarded field)
+        self.sudo().write({"settlement_state": "paid"})
+        reason = self.env._(
+            "settlement of %(amount)s paid (%(paid)s)",
+            amount=self.currency_id.format(self.settlement_amount),
+            paid=self.currency_id.format(paid),
+        )
+        if self._get_open_lines():
+            self._do_write_off(reason)
+        else:  # paid in full: nothing to write off
+            self.action_done()
+
+    def _reopen_unpaid(self):
+        """Unpaid at its date: back to decide for the manager, and the ladder resumes."""
+        self.ensure_one()
+        paid = self.settlement_paid
+        # sudo: the state is set by the system (guarded fields)
+        self.sudo().write({"state": "draft", "settlement_state": "unpaid", "date_open": False})
+        self._log_step(
+            "settlement_unpaid",
+            lambda c: self.env._(
+                "Settlement of %(amount)s unpaid by %(date)s (%(paid)s paid): the case is back "
+                "to decide and the reminders resume for its lines.",
+                amount=c.currency_id.format(c.settlement_amount),
+                date=fields.Date.to_string(c.settlement_date),
+                paid=c.currency_id.format(paid),
+            ),
+        )
+        self.activity_schedule(
+            "dunning_b2b.mail_activity_type_dunning_todo",
+            date_deadline=dunning_today(self.env),
+            summary=self.env._("Settlement unpaid: decide the case"),
+            note=self.env._(
+                "The customer did not pay the agreed settlement by its date. Agree a new one, "
+                "choose another resolution, or cancel the case."
+            ),
+            user_id=(self.owner_id or self.env.user).id,
+        )
+        self.env["dunning.engine"]._reevaluate(self)
