@@ -49,6 +49,10 @@
         "report/dunning_letter_pay_templates.xml",
         "wizards/dunning_worklist_call_views.xml",
         "wizards/dunning_worklist_assign_views.xml",
+        "security/dunning_provision_security.xml",
+        "views/dunning_provision_views.xml",
+        "views/res_config_settings_provision_views.xml",
+        "wizards/dunning_provision_book_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -56,3 +56,7 @@ from . import res_partner_replies
 from . import res_partner_portal
 from . import dunning_resolution
 from . import dunning_resolution_ladder
+from . import dunning_level_provision
+from . import res_company_provision
+from . import res_config_settings_provision
+from . import dunning_provision

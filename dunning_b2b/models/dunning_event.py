@@ -52,6 +52,8 @@ EVENT_TYPES = [
     ("resolution", "Final resolution"),
     ("resolution_done", "Final resolution closed"),
     ("resolution_cancelled", "Final resolution cancelled"),
+    # provision for doubtful debts (issue 14)
+    ("provision", "Doubtful debt provision"),
 ]
 
 
