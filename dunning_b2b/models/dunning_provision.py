@@ -151,9 +151,7 @@ class DunningProvision(models.Model):
                     date=date,
                 )
             )
-        entry = Provision._post_entry(
-            company, date, changes, allowance, expense, journal, currency
-        )
+        entry = Provision._post_entry(company, date, changes, allowance, expense, journal, currency)
         rows = Provision._write_rows(company, date, changes, lines, current, entry)
         rows._log_booking()
         return entry
@@ -170,8 +168,10 @@ class DunningProvision(models.Model):
             ]
         )
         return rows.entry_id.filtered(
-            lambda m: m.state == "posted"
-            and not m.reversal_move_ids.filtered(lambda r: r.state == "posted")
+            lambda m: (
+                m.state == "posted"
+                and not m.reversal_move_ids.filtered(lambda r: r.state == "posted")
+            )
         )[:1]
 
     def _compute_changes(self, company, date):

@@ -2,8 +2,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from ..tools import check_dunning_rights
 from ..models.dunning_promise import dunning_today
+from ..tools import check_dunning_rights
 
 
 def _last_month_end(today):
@@ -35,9 +35,7 @@ class DunningProvisionBook(models.TransientModel):
     def _compute_preview(self):
         for wizard in self:
             wizard.amount_increase = wizard.amount_release = wizard.line_count = 0
-            if not wizard.date or not self.env.user.has_group(
-                "dunning_b2b.group_dunning_manager"
-            ):
+            if not wizard.date or not self.env.user.has_group("dunning_b2b.group_dunning_manager"):
                 continue
             # sudo: a preview of the booking for the manager (no accounting rights needed)
             Provision = self.env["dunning.provision"].sudo().with_company(wizard.company_id)
