@@ -87,19 +87,31 @@ class DunningProvision(models.Model):
     def _get_current(self, company):
         """{receivable line id: row} of what is provided today: each line's latest row whose
         entry is posted and not reversed (a row without entry stands)."""
-        rows = self.search([("company_id", "=", company.id)], order="date desc, id desc")
-        current = {}
-        for row in rows:
-            if row.move_line_id.id in current:
-                continue
-            entry = row.entry_id
-            if entry and (
-                entry.state != "posted"
-                or entry.reversal_move_ids.filtered(lambda m: m.state == "posted")
-            ):
-                continue
-            current[row.move_line_id.id] = row
+        rows = self.search([("company_id", "=", company.id), ("is_current", "=", True)])
+        valid = rows.filtered(lambda r: r._is_booked())
+        current = {row.move_line_id.id: row for row in valid}
+        lost = (rows - valid).move_line_id
+        if lost:
+            # Their latest entry was reversed or reset: what stands is their booking before.
+            older = self.search(
+                [("company_id", "=", company.id), ("move_line_id", "in", lost.ids),
+                 ("is_current", "=", False)],
+                order="date desc, id desc",
+            )  # fmt: skip
+            for row in older:
+                if row.move_line_id.id not in current and row._is_booked():
+                    current[row.move_line_id.id] = row
         return current
+
+    def _is_booked(self):
+        """Whether the row's entry stands: posted and not reversed (a row without entry,
+        whose customer's changes cancelled out, stands)."""
+        self.ensure_one()
+        entry = self.entry_id
+        return not entry or (
+            entry.state == "posted"
+            and not entry.reversal_move_ids.filtered(lambda m: m.state == "posted")
+        )
 
     # ------------------------------------------------------------------ booking
     @api.model

@@ -173,6 +173,41 @@ class TestProvision(ProvisionCommon):
         with self.assertRaisesRegex(UserError, "nothing to book"):
             self._book(date(2026, 5, 31))
 
+    def test_released_when_settled_and_written_off(self):
+        """4,000.00 at the escalation stage: February provides 2,000.00. Settled at 70 %: the
+        customer pays 2,800.00 and the remaining 1,200.00 is written off to bad debts in an
+        entry reconciled with the invoice. The line is no longer open: March releases the
+        whole 2,000.00."""
+        move = self._invoice(self.customer, 60, 4000.0)
+        self._run()
+        self._book(FEB)
+        self._pay(move, 2800.0)
+        receivable = move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        bad_debt = self.env["account.account"].create(
+            {"code": "654900", "name": "Bad debts", "account_type": "expense"}
+        )
+        write_off = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "date": RUN_DATE,
+                "journal_id": self.company_data["default_journal_misc"].id,
+                "line_ids": [
+                    Command.create({"account_id": bad_debt.id, "balance": 1200.0,
+                                    "partner_id": self.customer.id}),
+                    Command.create({"account_id": receivable.account_id.id, "balance": -1200.0,
+                                    "partner_id": self.customer.id}),
+                ],
+            }
+        )  # fmt: skip
+        write_off.action_post()
+        (receivable | write_off.line_ids.filtered("account_id.reconcile")).reconcile()
+        self.assertTrue(receivable.reconciled)
+        self._book(MAR)
+        rows = self._provisions(move_id=move.id)
+        self.assertEqual(rows.mapped("amount"), [2000.0, -2000.0])
+        self.assertEqual(rows[1].amount_residual, 0.0)
+        self.assertEqual(self._balance(self.allowance), 0.0)
+
     def test_age_rule(self):
         """Age rule: 20 % from 30 days past due. At 28 February an invoice of 1,000.00 due
         21 January is 38 days late: its stage (formal notice) provides nothing, its age
@@ -191,7 +226,8 @@ class TestProvision(ProvisionCommon):
 
     def test_one_booking_a_month(self):
         """A second booking for February is refused while the first entry stands; once that
-        entry is reversed, February can be booked again (2,000.00 again)."""
+        entry is reversed, February can be booked again (2,000.00 again). A reversed entry's
+        rows no longer count: the booking before them stands."""
         move = self._invoice(self.customer, 60, 4000.0)
         self._run()
         self._book(FEB)
@@ -203,6 +239,17 @@ class TestProvision(ProvisionCommon):
         rows = self._provisions(move_id=move.id)
         self.assertEqual(rows.mapped("amount"), [2000.0, 2000.0])
         self.assertEqual(self._balance(self.allowance), -2000.0)
+        # Paid 1,000.00: March releases 500.00 (3,000.00 x 50 % = 1,500.00). That entry
+        # reversed, what stands is February's 2,000.00: April releases the 500.00 again, and
+        # the allowance holds 1,500.00.
+        self._pay(move, 1000.0)
+        self._book(MAR)
+        self._provisions(move_id=move.id)[-1:].entry_id._reverse_moves(cancel=True)
+        self._book(APR)
+        rows = self._provisions(move_id=move.id)
+        self.assertEqual(rows.mapped("amount"), [2000.0, 2000.0, -500.0, -500.0])
+        self.assertEqual(rows.mapped("is_current"), [False, False, False, True])
+        self.assertEqual(self._balance(self.allowance), -1500.0)
 
     def test_bad_input_posts_nothing(self):
         """No accounts set: the error names the settings and the path to them, and neither an
