@@ -60,3 +60,4 @@ from . import dunning_level_provision
 from . import res_company_provision
 from . import res_config_settings_provision
 from . import dunning_provision
+from . import dunning_provision_propose

@@ -174,6 +174,7 @@ class DunningEngine(models.AbstractModel):
             ("hold lifts", "dunning.credit.hold", "_lift_cleared"),
             ("credit limits", "dunning.credit.hold", "_apply_credit_limits"),
             ("resolutions", "dunning.resolution", "_propose_from_ladder"),
+            ("provisions", "dunning.provision", "_propose_booking"),
             ("worklist", "dunning.worklist", "_refresh_daily"),
             ("kpis", "dunning.engine", "_refresh_kpis"),
         ]

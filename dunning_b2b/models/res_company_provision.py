@@ -35,6 +35,12 @@ class ResCompany(models.Model):
         string="Provision at That Age (%)",
         help="Percentage of the open amount provided for lines past the age above.",
     )
+    dunning_provision_proposed_month = fields.Char(
+        readonly=True,
+        groups="base.group_system",
+        help="The last month (YYYY-MM) whose booking the daily run proposed to the "
+        "collections manager.",
+    )
 
     @api.constrains("dunning_provision_age_days", "dunning_provision_age_percent")
     def _check_dunning_provision_age(self):

@@ -208,6 +208,30 @@ class TestProvision(ProvisionCommon):
         self.assertEqual(rows[1].amount_residual, 0.0)
         self.assertEqual(self._balance(self.allowance), 0.0)
 
+    def test_daily_run_proposes_the_booking_once_a_month(self):
+        """On 2 March, February is not booked and 4,000.00 at the escalation stage calls for
+        2,000.00: the collections manager gets a note once, not again the next day. Once
+        February is booked, the run of 1 April proposes March only if it has a change."""
+        self.company.dunning_manager_id = self.manager
+        self._invoice(self.customer, 60, 4000.0)
+
+        def notes():
+            return self.env["mail.message"].search(
+                [("partner_ids", "in", self.manager.partner_id.ids),
+                 ("subject", "=", "Book the doubtful debt provisions")]
+            )  # fmt: skip
+
+        stats = self._run()
+        self.assertEqual(stats["provisions_proposed"], 1)
+        self.assertEqual(len(notes()), 1)
+        self.assertIn("2,000.00", notes().body)
+        self.assertIn("2026-02", notes().body)
+        self._run(run_date=RUN_DATE + timedelta(days=1))
+        self.assertEqual(len(notes()), 1)
+        self._book(FEB)
+        self._run(run_date=date(2026, 4, 1))
+        self.assertEqual(len(notes()), 1, "nothing changed in March: nothing to propose")
+
     def test_age_rule(self):
         """Age rule: 20 % from 30 days past due. At 28 February an invoice of 1,000.00 due
         21 January is 38 days late: its stage (formal notice) provides nothing, its age
