@@ -1,7 +1,7 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, LockError, UserError
 from odoo.fields import Domain
 
 from ..engine import ProvisionItem, decide_provisions, net_by_partner
@@ -138,6 +138,17 @@ class DunningProvision(models.Model):
         # sudo: the month's provision rows and entries of this company, read for the manager
         # who books (dunning managers need no accounting rights)
         Provision = self.sudo().with_company(company)
+        try:
+            # sudo: lock the company row, one booking at a time (a second one is refused)
+            company.sudo().lock_for_update(allow_referencing=True)
+        except LockError:
+            raise UserError(
+                self.env._(
+                    "Book Provisions: someone is booking %(company)s's provisions right now. "
+                    "Try again in a moment.",
+                    company=company.name,
+                )
+            ) from None
         booked = Provision._get_month_entry(company, date)
         if booked:
             raise UserError(
