@@ -31,16 +31,17 @@ class DunningProvision(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, readonly=True, index=True
     )
+    # A deleted line (its invoice reset to draft and deleted) leaves its rows, so that what
+    # was provided for it is released at the next booking.
     move_line_id = fields.Many2one(
         "account.move.line",
         string="Receivable Line",
-        required=True,
         readonly=True,
         index=True,
-        ondelete="cascade",
+        ondelete="set null",
     )
     move_id = fields.Many2one(
-        "account.move", string="Invoice", readonly=True, index=True, ondelete="cascade"
+        "account.move", string="Invoice", readonly=True, index=True, ondelete="set null"
     )
     level_id = fields.Many2one("dunning.level", string="Stage", readonly=True, ondelete="set null")
     entry_id = fields.Many2one(
@@ -86,10 +87,11 @@ class DunningProvision(models.Model):
     @api.model
     def _get_current(self, company):
         """{receivable line id: row} of what is provided today: each line's latest row whose
-        entry is posted and not reversed (a row without entry stands)."""
+        entry is posted and not reversed (a row without entry stands). A row whose line was
+        deleted is keyed by minus its own id."""
         rows = self.search([("company_id", "=", company.id), ("is_current", "=", True)])
         valid = rows.filtered(lambda r: r._is_booked())
-        current = {row.move_line_id.id: row for row in valid}
+        current = {row.move_line_id.id or -row.id: row for row in valid}
         lost = (rows - valid).move_line_id
         if lost:
             # Their latest entry was reversed or reset: what stands is their booking before.
@@ -277,9 +279,9 @@ class DunningProvision(models.Model):
         vals_list = []
         for change in changes:
             aml, state = lines.get(change.line_id, (None, None))
-            if aml is None:  # no longer open: paid, settled or written off
-                aml = Line.browse(change.line_id)
-                previous = current.get(change.line_id)
+            previous = current.get(change.line_id)
+            if aml is None:  # no longer open: paid, settled, written off or deleted
+                aml = Line.browse(change.line_id) if change.line_id > 0 else Line
                 level = previous.level_id if previous else False
             else:
                 level = state.level_id if state else False
@@ -289,10 +291,10 @@ class DunningProvision(models.Model):
                     "company_id": company.id,
                     "partner_id": change.partner_id,
                     "move_line_id": aml.id,
-                    "move_id": aml.move_id.id,
+                    "move_id": (aml.move_id or previous.move_id).id,
                     "level_id": level.id if level else False,
                     "entry_id": entry.id,
-                    "currency_id": aml.currency_id.id,
+                    "currency_id": (aml.currency_id or previous.currency_id).id,
                     "amount_residual_currency": aml.amount_residual_currency,
                     "amount_residual": change.residual,
                     "percent": change.percent,
@@ -302,9 +304,11 @@ class DunningProvision(models.Model):
                 }
             )
         # The lines' earlier rows are history from now on.
-        self.search(
-            [("move_line_id", "in", [c.line_id for c in changes]), ("is_current", "=", True)]
-        ).write({"is_current": False})
+        earlier = self.search(
+            [("move_line_id", "in", [c.line_id for c in changes if c.line_id > 0]),
+             ("is_current", "=", True)]
+        ) | self.browse([-c.line_id for c in changes if c.line_id < 0])  # fmt: skip
+        earlier.write({"is_current": False})
         return self.create(vals_list)
 
     def _log_booking(self):

@@ -208,6 +208,28 @@ class TestProvision(ProvisionCommon):
         self.assertEqual(rows[1].amount_residual, 0.0)
         self.assertEqual(self._balance(self.allowance), 0.0)
 
+    def test_released_when_the_invoice_is_deleted(self):
+        """4,000.00 provided 2,000.00 in February, then reset to draft and deleted: its
+        provision rows stay (without line) and March releases the 2,000.00."""
+        move = self._invoice(self.customer, 60, 4000.0)
+        self._run()
+        self._book(FEB)
+        row = self._provisions(move_id=move.id)
+        move.button_draft()
+        move.unlink()
+        self.assertTrue(row.exists())
+        self.assertFalse(row.move_line_id)
+        self._book(MAR)
+        release = self._provisions() - row
+        self.assertEqual(
+            (release.partner_id, release.level_id, release.amount, release.amount_provided),
+            (self.customer, self.escalation, -2000.0, 0.0),
+        )
+        self.assertFalse(row.is_current)
+        self.assertEqual(self._balance(self.allowance), 0.0)
+        with self.assertRaisesRegex(UserError, "nothing to book"):
+            self._book(APR)
+
     def test_daily_run_proposes_the_booking_once_a_month(self):
         """On 2 March, February is not booked and 4,000.00 at the escalation stage calls for
         2,000.00: the collections manager gets a note once, not again the next day. Once
