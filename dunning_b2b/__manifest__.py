@@ -52,6 +52,10 @@
         "views/res_config_settings_write_off_views.xml",
         "views/dunning_resolution_settlement_views.xml",
         "wizards/dunning_resolution_write_off_views.xml",
+        "security/dunning_provision_security.xml",
+        "views/dunning_provision_views.xml",
+        "views/res_config_settings_provision_views.xml",
+        "wizards/dunning_provision_book_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -60,3 +60,10 @@ from .segment import (
     segment,
     weighted_days_late,
 )
+from .provision import (
+    ProvisionChange,
+    ProvisionItem,
+    decide_provisions,
+    net_by_partner,
+    provision_percent,
+)

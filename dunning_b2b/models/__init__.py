@@ -62,3 +62,8 @@ from . import dunning_credit_hold_write_off
 from . import res_partner_write_off
 from . import dunning_resolution_write_off
 from . import dunning_resolution_settlement
+from . import dunning_level_provision
+from . import res_company_provision
+from . import res_config_settings_provision
+from . import dunning_provision
+from . import dunning_provision_propose

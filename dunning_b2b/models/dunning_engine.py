@@ -175,6 +175,7 @@ class DunningEngine(models.AbstractModel):
             ("credit limits", "dunning.credit.hold", "_apply_credit_limits"),
             ("settlements", "dunning.resolution", "_check_settlements"),
             ("resolutions", "dunning.resolution", "_propose_from_ladder"),
+            ("provisions", "dunning.provision", "_propose_booking"),
             ("worklist", "dunning.worklist", "_refresh_daily"),
             ("kpis", "dunning.engine", "_refresh_kpis"),
         ]

@@ -58,6 +58,8 @@ EVENT_TYPES = [
     ("write_off_requested", "Write-off to approve"),
     ("write_off_refused", "Write-off refused"),
     ("write_off", "Written off"),
+    # provision for doubtful debts (issue 14)
+    ("provision", "Doubtful debt provision"),
 ]
 
 

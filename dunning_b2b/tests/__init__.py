@@ -66,3 +66,4 @@ from . import test_languages
 from . import test_resolution
 from . import test_settlement
 from . import test_write_off
+from . import test_provision

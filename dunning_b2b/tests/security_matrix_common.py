@@ -68,6 +68,9 @@ ACCESS = {
     ),
     "dunning.worklist.assign": _row("rcw", "rcw", manager_b="rcw"),
     "dunning.worklist.call": _row("rcw", "rcw", manager_b="rcw"),
+    # Provisions for doubtful debts: written by the booking only; the wizard is managers'.
+    "dunning.provision": _row("r", "r", billing="r"),
+    "dunning.provision.book": _row("", "rcwu", manager_b="rcwu"),
 }
 ABSTRACT = {
     "dunning.bulk",
@@ -158,6 +161,7 @@ METHODS = {
     ("sale.order", "action_dunning_refuse"): MANAGERS,
     # Whoever may edit the order (its salesperson, invoicing users) may ask.
     ("sale.order", "action_dunning_request_approval"): {"salesperson", "billing"} | COLLECTORS,
+    ("dunning.provision.book", "action_book"): MANAGERS,
 }
 
 # (model, method, role) -> part of the business refusal an allowed role meets, and why.

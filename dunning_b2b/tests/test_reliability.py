@@ -257,6 +257,13 @@ class TestReliability(DunningCommon):
              "line_ids": [Command.set(move.line_ids.filtered(
                  lambda line: line.account_type == "asset_receivable").ids)]}
         )  # fmt: skip
+        # A doubtful debt provision of company B (issue 14).
+        receivable = move.line_ids.filtered(lambda x: x.account_type == "asset_receivable")
+        self.env["dunning.provision"].sudo().create(
+            {"date": "2026-02-28", "company_id": other.id, "partner_id": self.customer.id,
+             "move_line_id": receivable.id, "move_id": move.id, "amount_provided": 50.0,
+             "amount": 50.0, "is_current": True}
+        )  # fmt: skip
         portal = new_test_user(self.env, login="portal_customer", groups="base.group_portal")
         for model in models:
             with self.subTest(model=model):

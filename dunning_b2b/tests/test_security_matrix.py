@@ -1,3 +1,5 @@
+from datetime import date
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import call_kw
@@ -56,6 +58,22 @@ class TestSecurityMatrix(SecurityMatrixCommon):
             )
         }
         cls.resolutions["open"].sudo().write({"state": "open", "date_open": cls.run_date})
+        # Provisions: January booked at 10 % of the formal notice; 20 % from then on leaves
+        # February to book.
+        Account = cls.env["account.account"].with_company(cls.company)
+        cls.company.write(
+            {
+                "dunning_provision_allowance_account_id": Account.create(
+                    {"code": "129900", "name": "Allowance", "account_type": "asset_current"}
+                ).id,
+                "dunning_provision_expense_account_id": Account.create(
+                    {"code": "681900", "name": "Provision expense", "account_type": "expense"}
+                ).id,
+            }
+        )
+        cls.formal.provision_percent = 10.0
+        cls.env["dunning.provision"].sudo()._book(cls.company, date(2026, 1, 31))
+        cls.formal.provision_percent = 20.0
         cls.env["dunning.reply"].sudo().create(
             {
                 "partner_id": cls.customer.id,
@@ -177,6 +195,7 @@ class TestSecurityMatrix(SecurityMatrixCommon):
                 "partner_id": self.customer.id,
                 "reason": "Customer insolvent",
             },
+            "dunning.provision.book": {"company_id": self.company.id, "date": "2026-02-28"},
         }[model]
         # sudo keeps the user as the wizard's creator, who alone may use it afterwards.
         return env[model].sudo().create(vals).sudo(False)
