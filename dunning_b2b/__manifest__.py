@@ -49,6 +49,9 @@
         "report/dunning_letter_pay_templates.xml",
         "wizards/dunning_worklist_call_views.xml",
         "wizards/dunning_worklist_assign_views.xml",
+        "security/dunning_resolution_agency_security.xml",
+        "report/dunning_resolution_handover.xml",
+        "views/dunning_resolution_agency_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

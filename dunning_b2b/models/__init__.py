@@ -56,3 +56,11 @@ from . import res_partner_replies
 from . import res_partner_portal
 from . import dunning_resolution
 from . import dunning_resolution_ladder
+from . import res_partner_agency
+from . import res_company_agency
+from . import res_config_settings_agency
+from . import dunning_resolution_agency
+from . import dunning_resolution_commission
+from . import dunning_resolution_handover
+from . import dunning_resolution_outcome
+from . import account_move_line_agency

@@ -52,6 +52,9 @@ EVENT_TYPES = [
     ("resolution", "Final resolution"),
     ("resolution_done", "Final resolution closed"),
     ("resolution_cancelled", "Final resolution cancelled"),
+    # Agency and legal cases (issue 14, agency)
+    ("handover", "Hand-over pack"),
+    ("commission", "Agency commission posted"),
 ]
 
 

@@ -64,3 +64,4 @@ from . import test_replies_unit
 from . import test_message_tracking
 from . import test_languages
 from . import test_resolution
+from . import test_resolution_agency

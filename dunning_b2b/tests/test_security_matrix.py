@@ -56,6 +56,19 @@ class TestSecurityMatrix(SecurityMatrixCommon):
             )
         }
         cls.resolutions["open"].sudo().write({"state": "open", "date_open": cls.run_date})
+        # An agency case (issue 14, agency): its firm and a commission posted on a payment.
+        cls.resolutions["open"].sudo().agency_id = cls._customer("Recover & Co")
+        cls.env["dunning.resolution.commission"].sudo().create(
+            {
+                "resolution_id": cls.resolutions["open"].id,
+                "company_id": cls.company.id,
+                "date": cls.run_date,
+                "payment_line_id": cls.resolutions["open"].line_ids.id,
+                "amount_base": 100.0,
+                "rate": 25.0,
+                "amount": 25.0,
+            }
+        )
         cls.env["dunning.reply"].sudo().create(
             {
                 "partner_id": cls.customer.id,
