@@ -17,13 +17,17 @@ class AccountMoveLine(models.Model):
         if lines:
             # sudo: whoever registers a payment posts the firm's commission, as the system,
             # for the cases of the lines' own companies
-            cases = self.env["dunning.resolution"].sudo().search(
-                [
-                    ("state", "=", "open"),
-                    ("resolution_type", "in", AGENCY_TYPES),
-                    ("company_id", "in", lines.company_id.ids),
-                    ("line_ids", "in", lines.ids),
-                ]
+            cases = (
+                self.env["dunning.resolution"]
+                .sudo()
+                .search(
+                    [
+                        ("state", "=", "open"),
+                        ("resolution_type", "in", AGENCY_TYPES),
+                        ("company_id", "in", lines.company_id.ids),
+                        ("line_ids", "in", lines.ids),
+                    ]
+                )
             )
             cases._post_commissions()
         return result

@@ -161,8 +161,12 @@ class DunningResolution(models.Model):
         # sudo: the matching of the case's own lines, in its company
         lines = self.sudo().line_ids
         for partial in lines.matched_credit_ids | lines.matched_debit_ids:
-            other = partial.credit_move_id if partial.debit_move_id in lines else partial.debit_move_id
-            if other in lines or not (other.move_id.origin_payment_id or other.move_id.statement_line_id):
+            other = (
+                partial.credit_move_id if partial.debit_move_id in lines else partial.debit_move_id
+            )
+            if other in lines or not (
+                other.move_id.origin_payment_id or other.move_id.statement_line_id
+            ):
                 continue
             key = str(other.id)
             recovered[key] = recovered.get(key, 0.0) + partial.amount
@@ -213,7 +217,9 @@ class DunningResolution(models.Model):
             if not new:
                 continue
             commissions = Commission.create(new)
-            case.write({"amount_cost": currency.round(case.amount_cost + sum(c["amount"] for c in new))})
+            case.write(
+                {"amount_cost": currency.round(case.amount_cost + sum(c["amount"] for c in new))}
+            )
             case._log_step(
                 "commission",
                 lambda c, commissions=commissions: self.env._(

@@ -26,7 +26,6 @@ class DunningResolutionCommission(models.Model):
     date = fields.Date(required=True, readonly=True)
     payment_line_id = fields.Many2one(
         "account.move.line",
-        string="Payment Line",
         required=True,
         index=True,
         readonly=True,

@@ -1,4 +1,3 @@
-import base64
 import csv
 import io
 
@@ -46,8 +45,7 @@ class DunningResolution(models.Model):
             if case.state not in ("open", "done") or not case.agency_id:
                 raise UserError(
                     self.env._(
-                        "Hand-over Pack: open the case %(case)s with its agency or law firm "
-                        "first.",
+                        "Hand-over Pack: open the case %(case)s with its agency or law firm first.",
                         case=case.display_name,
                     )
                 )
@@ -78,14 +76,18 @@ class DunningResolution(models.Model):
     def _handover_keep(self, name, content, mimetype):
         """Attach ``content`` to the case, log the hand-over and download it."""
         # sudo: the pack is the case's record, attached for the manager checked above
-        attachment = self.env["ir.attachment"].sudo().create(
-            {
-                "name": name,
-                "raw": content,
-                "mimetype": mimetype,
-                "res_model": self._name,
-                "res_id": self.id,
-            }
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": name,
+                    "raw": content,
+                    "mimetype": mimetype,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
         )
         self._log_step(
             "handover",
@@ -155,22 +157,34 @@ class DunningResolution(models.Model):
         lines = case.line_ids
         moves = lines.move_id
         company = Domain("company_id", "=", case.company_id.id)
-        events = self.env["dunning.event"].sudo().search(
-            company
-            & (Domain("move_line_id", "in", lines.ids) | Domain("move_id", "in", moves.ids)),
-            order="date, id",
+        events = (
+            self.env["dunning.event"]
+            .sudo()
+            .search(
+                company
+                & (Domain("move_line_id", "in", lines.ids) | Domain("move_id", "in", moves.ids)),
+                order="date, id",
+            )
         )
-        messages = self.env["dunning.message"].sudo().search(
-            company
-            & Domain("state", "=", "queued")
-            & (Domain("line_ids", "in", lines.ids) | Domain("move_ids", "in", moves.ids)),
-            order="date, id",
+        messages = (
+            self.env["dunning.message"]
+            .sudo()
+            .search(
+                company
+                & Domain("state", "=", "queued")
+                & (Domain("line_ids", "in", lines.ids) | Domain("move_ids", "in", moves.ids)),
+                order="date, id",
+            )
         )
-        disputes = self.env["dunning.dispute"].sudo().search(
-            company & Domain("move_id", "in", moves.ids), order="date_opened, id"
+        disputes = (
+            self.env["dunning.dispute"]
+            .sudo()
+            .search(company & Domain("move_id", "in", moves.ids), order="date_opened, id")
         )
-        promises = self.env["dunning.promise"].sudo().search(
-            company & Domain("move_ids", "in", moves.ids), order="promise_date, id"
+        promises = (
+            self.env["dunning.promise"]
+            .sudo()
+            .search(company & Domain("move_ids", "in", moves.ids), order="promise_date, id")
         )
         rows = self._handover_lines()
         totals = {}

@@ -36,7 +36,9 @@ class ResCompany(models.Model):
     )
 
     @api.constrains(
-        "dunning_commission_posting", "dunning_commission_journal_id", "dunning_commission_account_id"
+        "dunning_commission_posting",
+        "dunning_commission_journal_id",
+        "dunning_commission_account_id",
     )
     def _check_dunning_commission_journal(self):
         for company in self:

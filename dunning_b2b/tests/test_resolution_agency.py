@@ -177,21 +177,23 @@ class TestResolutionAgency(DunningCommon):
             ]
         self._pay_as_billing(move, 4000.0)
         self.assertFalse(self.env["dunning.resolution.commission"].search([]))
-        self.assertFalse(
-            self.env["account.move"].search([("partner_id", "=", self.agency.id)])
-        )
+        self.assertFalse(self.env["account.move"].search([("partner_id", "=", self.agency.id)]))
 
     def test_rights(self):
         """Collectors neither open agency cases nor generate the pack; invoicing users read
         the case, its commissions and the pack kept on it."""
         move = self._invoice(self.customer, 95, 4000.0)
-        case = self.env["dunning.resolution"].with_user(self.manager).create(
-            {
-                "partner_id": self.customer.id,
-                "resolution_type": "agency",
-                "agency_id": self.agency.id,
-                "line_ids": [Command.set(self._receivable(move).ids)],
-            }
+        case = (
+            self.env["dunning.resolution"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "resolution_type": "agency",
+                    "agency_id": self.agency.id,
+                    "line_ids": [Command.set(self._receivable(move).ids)],
+                }
+            )
         )
         with self.assertRaises(AccessError):
             case.with_user(self.collector).action_open()
@@ -208,8 +210,10 @@ class TestResolutionAgency(DunningCommon):
         self._pay_as_billing(move, 400.0)
         as_billing = case.with_user(self.invoicing_user)
         self.assertEqual(as_billing.commission_ids.amount, 100.0)
-        attachment = self.env["ir.attachment"].with_user(self.invoicing_user).search(
-            [("res_model", "=", "dunning.resolution"), ("res_id", "=", case.id)]
+        attachment = (
+            self.env["ir.attachment"]
+            .with_user(self.invoicing_user)
+            .search([("res_model", "=", "dunning.resolution"), ("res_id", "=", case.id)])
         )
         self.assertEqual(len(attachment), 1)
         self.assertTrue(attachment.raw)
@@ -309,12 +313,16 @@ class TestResolutionAgency(DunningCommon):
 
     def test_handover_only_for_agency_and_legal(self):
         move = self._invoice(self.customer, 95, 4000.0)
-        case = self.env["dunning.resolution"].with_user(self.manager).create(
-            {
-                "partner_id": self.customer.id,
-                "resolution_type": "write_off",
-                "line_ids": [Command.set(self._receivable(move).ids)],
-            }
+        case = (
+            self.env["dunning.resolution"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "resolution_type": "write_off",
+                    "line_ids": [Command.set(self._receivable(move).ids)],
+                }
+            )
         )
         with self.assertRaisesRegex(UserError, "Hand-over Pack: .* is not an agency"):
             case.action_handover_csv()
@@ -330,17 +338,19 @@ class TestResolutionAgency(DunningCommon):
         case.with_user(self.manager).action_done()
         other = self._customer("Bolt Industries", "ap@bolt.test")
         lost = self._invoice(other, 95, 2400.0)
-        write_off = self.env["dunning.resolution"].sudo().create(
-            {
-                "partner_id": other.id,
-                "resolution_type": "write_off",
-                "line_ids": [Command.set(self._receivable(lost).ids)],
-            }
+        write_off = (
+            self.env["dunning.resolution"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": other.id,
+                    "resolution_type": "write_off",
+                    "line_ids": [Command.set(self._receivable(lost).ids)],
+                }
+            )
         )
         # The write-off itself is another part of issue 14: its outcome as it closes.
-        write_off.write(
-            {"state": "done", "date_done": RUN_DATE, "amount_written_off": 2400.0}
-        )
+        write_off.write({"state": "done", "date_done": RUN_DATE, "amount_written_off": 2400.0})
         groups = (
             self.env["dunning.resolution"]
             .with_user(self.invoicing_user)
