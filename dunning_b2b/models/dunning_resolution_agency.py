@@ -64,7 +64,7 @@ class DunningResolution(models.Model):
         return guarded
 
     def write(self, vals):
-        if "agency_id" in vals and self.filtered(lambda c: c.state != "draft"):
+        if "agency_id" in vals and not self.env.su and self.filtered(lambda c: c.state != "draft"):
             raise UserError(
                 self.env._(
                     "Agency / Law Firm: the firm of a case is fixed once it is opened. Cancel "
@@ -178,6 +178,7 @@ class DunningResolution(models.Model):
         Idempotent: a payment already commissioned posts nothing again. Runs as the system
         for whoever registered the payment."""
         today = dunning_today(self.env)
+        # sudo: commissions are written by the system only, in each case's own company
         Commission = self.env["dunning.resolution.commission"].sudo()
         # sudo: commissions are posted by the system for the case's own company
         for case in self.sudo().filtered(

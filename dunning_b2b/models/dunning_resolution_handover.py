@@ -157,34 +157,30 @@ class DunningResolution(models.Model):
         lines = case.line_ids
         moves = lines.move_id
         company = Domain("company_id", "=", case.company_id.id)
-        events = (
-            self.env["dunning.event"]
-            .sudo()
-            .search(
-                company
-                & (Domain("move_line_id", "in", lines.ids) | Domain("move_id", "in", moves.ids)),
-                order="date, id",
-            )
+        # sudo: the history of the case's own lines in its company, for the manager
+        Event = self.env["dunning.event"].sudo()
+        # sudo: the reminders of the case's own lines in its company, for the manager
+        Message = self.env["dunning.message"].sudo()
+        # sudo: the disputes of the case's own invoices in its company, for the manager
+        Dispute = self.env["dunning.dispute"].sudo()
+        # sudo: the promises of the case's own invoices in its company, for the manager
+        Promise = self.env["dunning.promise"].sudo()
+        events = Event.search(
+            company
+            & (Domain("move_line_id", "in", lines.ids) | Domain("move_id", "in", moves.ids)),
+            order="date, id",
         )
-        messages = (
-            self.env["dunning.message"]
-            .sudo()
-            .search(
-                company
-                & Domain("state", "=", "queued")
-                & (Domain("line_ids", "in", lines.ids) | Domain("move_ids", "in", moves.ids)),
-                order="date, id",
-            )
+        messages = Message.search(
+            company
+            & Domain("state", "=", "queued")
+            & (Domain("line_ids", "in", lines.ids) | Domain("move_ids", "in", moves.ids)),
+            order="date, id",
         )
-        disputes = (
-            self.env["dunning.dispute"]
-            .sudo()
-            .search(company & Domain("move_id", "in", moves.ids), order="date_opened, id")
+        disputes = Dispute.search(
+            company & Domain("move_id", "in", moves.ids), order="date_opened, id"
         )
-        promises = (
-            self.env["dunning.promise"]
-            .sudo()
-            .search(company & Domain("move_ids", "in", moves.ids), order="promise_date, id")
+        promises = Promise.search(
+            company & Domain("move_ids", "in", moves.ids), order="promise_date, id"
         )
         rows = self._handover_lines()
         totals = {}

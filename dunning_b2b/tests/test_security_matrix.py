@@ -57,7 +57,9 @@ class TestSecurityMatrix(SecurityMatrixCommon):
         }
         cls.resolutions["open"].sudo().write({"state": "open", "date_open": cls.run_date})
         # An agency case (issue 14, agency): its firm and a commission posted on a payment.
-        cls.resolutions["open"].sudo().agency_id = cls._customer("Recover & Co")
+        firm = cls._customer("Recover & Co")
+        for case in cls.resolutions.values():
+            case.sudo().agency_id = firm
         cls.env["dunning.resolution.commission"].sudo().create(
             {
                 "resolution_id": cls.resolutions["open"].id,
