@@ -29,5 +29,5 @@ class AccountMoveLine(models.Model):
                     ]
                 )
             )
-            cases._post_commissions()
+            cases._post_commissions(raise_errors=False)
         return result

@@ -172,67 +172,88 @@ class DunningResolution(models.Model):
             recovered[key] = recovered.get(key, 0.0) + partial.amount
         return recovered
 
-    def _post_commissions(self):
+    def _post_commissions(self, raise_errors=True):
         """Post the commission on what each payment recovered on the lines of these open
         agency and legal cases since it was last commissioned (or since the case opened).
         Idempotent: a payment already commissioned posts nothing again. Runs as the system
-        for whoever registered the payment."""
-        today = dunning_today(self.env)
-        # sudo: commissions are written by the system only, in each case's own company
-        Commission = self.env["dunning.resolution.commission"].sudo()
+        for whoever registered the payment. Without ``raise_errors`` (a payment being
+        matched), a commission that cannot be posted leaves a note on the case instead of
+        refusing the payment; closing the case posts it or says why not."""
         # sudo: commissions are posted by the system for the case's own company
         for case in self.sudo().filtered(
             lambda c: c.state == "open" and c.resolution_type in AGENCY_TYPES and c.agency_id
         ):
             if not case.commission_rate:
                 continue
-            currency = case.currency_id
-            baseline = case.commission_baseline or {}
-            done = {}
-            for commission in case.commission_ids:
-                key = str(commission.payment_line_id.id)
-                done[key] = done.get(key, 0.0) + commission.amount_base
-            new = []
-            for key, amount in case._get_recovered_by_payment().items():
-                base = currency.round(amount - baseline.get(key, 0.0) - done.get(key, 0.0))
-                if currency.compare_amounts(base, 0.0) <= 0:
-                    continue
-                commission = currency.round(base * case.commission_rate / 100.0)
-                if currency.is_zero(commission):
-                    continue
-                payment_line = case.env["account.move.line"].browse(int(key))
-                move = case._post_commission_move(payment_line, base, commission, today)
-                new.append(
-                    {
-                        "resolution_id": case.id,
-                        "company_id": case.company_id.id,
-                        "agency_id": case.agency_id.id,
-                        "date": today,
-                        "payment_line_id": payment_line.id,
-                        "amount_base": base,
-                        "rate": case.commission_rate,
-                        "amount": commission,
-                        "move_id": move.id,
-                    }
-                )
-            if not new:
+            if raise_errors:
+                case._post_case_commissions()
                 continue
-            commissions = Commission.create(new)
-            case.write(
-                {"amount_cost": currency.round(case.amount_cost + sum(c["amount"] for c in new))}
+            try:
+                with self.env.cr.savepoint():
+                    case._post_case_commissions()
+            except UserError as error:
+                case._message_log(
+                    body=self.env._(
+                        "Commission of %(firm)s not posted: %(error)s Closing the case posts it.",
+                        firm=case.agency_id.display_name,
+                        error=error.args[0],
+                    )
+                )
+
+    def _post_case_commissions(self):
+        """The commissions of one open case (as the system) not posted yet."""
+        self.ensure_one()
+        case = self
+        today = dunning_today(self.env)
+        # sudo: commissions are written by the system only, in the case's own company
+        Commission = self.env["dunning.resolution.commission"].sudo()
+        currency = case.currency_id
+        baseline = case.commission_baseline or {}
+        done = {}
+        for commission in case.commission_ids:
+            key = str(commission.payment_line_id.id)
+            done[key] = done.get(key, 0.0) + commission.amount_base
+        new = []
+        for key, amount in case._get_recovered_by_payment().items():
+            base = currency.round(amount - baseline.get(key, 0.0) - done.get(key, 0.0))
+            if currency.compare_amounts(base, 0.0) <= 0:
+                continue
+            commission = currency.round(base * case.commission_rate / 100.0)
+            if currency.is_zero(commission):
+                continue
+            payment_line = case.env["account.move.line"].browse(int(key))
+            move = case._post_commission_move(payment_line, base, commission, today)
+            new.append(
+                {
+                    "resolution_id": case.id,
+                    "company_id": case.company_id.id,
+                    "agency_id": case.agency_id.id,
+                    "date": today,
+                    "payment_line_id": payment_line.id,
+                    "amount_base": base,
+                    "rate": case.commission_rate,
+                    "amount": commission,
+                    "move_id": move.id,
+                }
             )
-            case._log_step(
-                "commission",
-                lambda c, commissions=commissions: self.env._(
-                    "Commission of %(firm)s posted: %(rate)s %% of %(base)s recovered = "
-                    "%(amount)s (%(moves)s).",
-                    firm=c.agency_id.display_name,
-                    rate=c._commission_rate_text(),
-                    base=c.currency_id.format(sum(commissions.mapped("amount_base"))),
-                    amount=c.currency_id.format(sum(commissions.mapped("amount"))),
-                    moves=", ".join(commissions.move_id.mapped("name")),
-                ),
-            )
+        if not new:
+            return
+        commissions = Commission.create(new)
+        case.write(
+            {"amount_cost": currency.round(case.amount_cost + sum(c["amount"] for c in new))}
+        )
+        case._log_step(
+            "commission",
+            lambda c, commissions=commissions: self.env._(
+                "Commission of %(firm)s posted: %(rate)s %% of %(base)s recovered = "
+                "%(amount)s (%(moves)s).",
+                firm=c.agency_id.display_name,
+                rate=c._commission_rate_text(),
+                base=c.currency_id.format(sum(commissions.mapped("amount_base"))),
+                amount=c.currency_id.format(sum(commissions.mapped("amount"))),
+                moves=", ".join(commissions.move_id.mapped("name")),
+            ),
+        )
 
     def _commission_rate_text(self):
         """The case's rate as people write it: 25, 12.5."""

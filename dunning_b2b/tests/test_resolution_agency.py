@@ -95,21 +95,62 @@ class TestResolutionAgency(DunningCommon):
             1,
         )
 
+    def _credit_note(self, move, amount):
+        """A 500.00-style credit note matched with ``move``: no money recovered."""
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_date": RUN_DATE,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Discount", "quantity": 1, "price_unit": amount,
+                         "tax_ids": [Command.clear()]}
+                    )
+                ],
+            }
+        )  # fmt: skip
+        refund.action_post()
+        (self._receivable(refund) | self._receivable(move)).reconcile()
+
     def test_only_payments_while_open_and_each_part_once(self):
         """A 4,000.00 invoice with 1,000.00 paid before the case opened (not recovered by
-        the firm): opened at 3,000.00. Paid 2,000.00, then 1,000.00 while open: commissions
-        500.00 and 250.00 (25 %), cost 750.00. A credit note is no recovery. Closed: 3,000.00
-        recovered, 750.00 cost."""
+        the firm): opened at 3,000.00. A 500.00 credit note is no recovery: no commission.
+        Paid 2,000.00, then 500.00 while open: commissions 2,000.00 x 25 % = 500.00 and
+        500.00 x 25 % = 125.00, cost 625.00. Closed: 3,000.00 no longer owed (recovered as
+        the case counts it), 625.00 cost."""
         move = self._invoice(self.customer, 95, 4000.0)
         self._pay(move, 1000.0)
         case = self._open_case(move)
         self.assertEqual(case.amount_open_start, 3000.0)
+        self._credit_note(move, 500.0)
+        self.assertFalse(case.commission_ids)
         self._pay_as_billing(move, 2000.0)
-        self._pay_as_billing(move, 1000.0)
-        self.assertEqual(sorted(case.commission_ids.mapped("amount")), [250.0, 500.0])
-        self.assertEqual(case.amount_cost, 750.0)
+        self._pay_as_billing(move, 500.0)
+        self.assertEqual(sorted(case.commission_ids.mapped("amount")), [125.0, 500.0])
+        self.assertEqual(sorted(case.commission_ids.mapped("amount_base")), [500.0, 2000.0])
+        self.assertEqual(case.amount_cost, 625.0)
         case.with_user(self.manager).action_done()
-        self.assertEqual((case.amount_recovered, case.amount_cost), (3000.0, 750.0))
+        self.assertEqual((case.amount_recovered, case.amount_cost), (3000.0, 625.0))
+
+    def test_payment_not_refused_when_the_commission_cannot_be_posted(self):
+        """The expense account is removed after the case opened: the 4,000.00 payment is
+        registered all the same, the case says why no commission was posted; closing the
+        case refuses until the account is back, then posts the 1,000.00 (25 %)."""
+        move = self._invoice(self.customer, 95, 4000.0)
+        case = self._open_case(move)
+        self.company.dunning_commission_account_id = False
+        self._pay_as_billing(move, 4000.0)
+        self.assertEqual(move.payment_state in ("paid", "in_payment"), True)
+        self.assertFalse(case.commission_ids)
+        self.assertIn("not posted", case.message_ids[0].body)
+        with self.assertRaisesRegex(UserError, "Agency Commission Expense Account"):
+            case.with_user(self.manager).action_done()
+        self.assertEqual(case.state, "open")
+        self.company.dunning_commission_account_id = self.expense
+        case.with_user(self.manager).action_done()
+        self.assertEqual((case.state, case.commission_ids.amount, case.amount_cost),
+                         ("done", 1000.0, 1000.0))  # fmt: skip
 
     def test_commission_as_journal_entry_in_foreign_currency(self):
         """The company posts commissions as journal entries. An 8,000.00 EUR invoice in a USD
