@@ -1,10 +1,13 @@
 import csv
 import io
 
+import lxml.html
+from markupsafe import Markup
+
 from odoo import models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import float_repr, format_date, html2plaintext
+from odoo.tools import float_repr, format_date
 
 from .dunning_promise import dunning_today
 from .dunning_resolution_agency import AGENCY_TYPES
@@ -19,6 +22,19 @@ CSV_COLUMNS = (
     "currency",
     "days_overdue",
 )
+
+
+def _handover_mail_body(html):
+    """A reminder's email as the customer read it, without its links (the customer's page
+    link is the customer's own) and images."""
+    if not html:
+        return ""
+    root = lxml.html.fragment_fromstring(str(html), create_parent="div")
+    for node in list(root.iter("img")):
+        node.drop_tree()
+    for node in root.iter("a"):
+        node.attrib.pop("href", None)
+    return Markup(lxml.html.tostring(root, encoding="unicode"))
 
 
 class DunningResolution(models.Model):
@@ -198,13 +214,18 @@ class DunningResolution(models.Model):
                 {
                     "message": message,
                     "subject": message.mail_message_id.subject or message.name,
-                    "text": html2plaintext(message.mail_message_id.body or ""),
+                    "body": _handover_mail_body(message.mail_message_id.body),
                     "to": ", ".join(p.email or p.name for p in message.recipient_ids),
                 }
                 for message in messages
             ],
             "disputes": disputes,
             "promises": promises,
+            "address": lambda partner: "\n".join(
+                line
+                for line in (partner._display_address(without_company=True) or "").split("\n")
+                if line.strip() and line.strip() != partner.name
+            ),
             "format_date": lambda value: format_date(self.env, value) if value else "",
             "selection": lambda record, name: dict(
                 record._fields[name]._description_selection(self.env)

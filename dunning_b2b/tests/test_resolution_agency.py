@@ -1,5 +1,6 @@
 import csv
 import io
+import os
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -325,6 +326,10 @@ class TestResolutionAgency(DunningCommon):
             [("res_model", "=", "dunning.resolution"), ("res_id", "=", case.id)]
         )
         self.assertEqual(attachment.mimetype, "application/pdf")
+        if os.environ.get("DUNNING_LETTER_PDF_DIR"):  # to look at it
+            path = os.path.join(os.environ["DUNNING_LETTER_PDF_DIR"], "handover_pack.pdf")
+            with open(path, "wb") as file:
+                file.write(attachment.raw)
         self.assertTrue(attachment.raw.startswith(b"%PDF"))
         self.assertEqual(len(self._events(first, "handover")), 1)
         # What the PDF says (the same template as HTML).
