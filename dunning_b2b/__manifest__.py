@@ -61,7 +61,7 @@
             "dunning_b2b/static/tests/tours/**/*",
         ],
     },
-    "demo": ["demo/dunning_demo.xml"],
+    "demo": ["demo/dunning_demo.xml", "demo/dunning_agency_demo.xml"],
     "installable": True,
     "application": False,
 }
