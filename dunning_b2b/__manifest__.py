@@ -56,6 +56,9 @@
         "views/dunning_provision_views.xml",
         "views/res_config_settings_provision_views.xml",
         "wizards/dunning_provision_book_views.xml",
+        "security/dunning_resolution_agency_security.xml",
+        "report/dunning_resolution_handover.xml",
+        "views/dunning_resolution_agency_views.xml",
     ],
     "assets": {
         "web.assets_backend": [
@@ -65,7 +68,7 @@
             "dunning_b2b/static/tests/tours/**/*",
         ],
     },
-    "demo": ["demo/dunning_demo.xml"],
+    "demo": ["demo/dunning_demo.xml", "demo/dunning_agency_demo.xml"],
     "installable": True,
     "application": False,
 }

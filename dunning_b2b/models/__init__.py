@@ -67,3 +67,11 @@ from . import res_company_provision
 from . import res_config_settings_provision
 from . import dunning_provision
 from . import dunning_provision_propose
+from . import res_partner_agency
+from . import res_company_agency
+from . import res_config_settings_agency
+from . import dunning_resolution_agency
+from . import dunning_resolution_commission
+from . import dunning_resolution_handover
+from . import dunning_resolution_outcome
+from . import account_move_line_agency

@@ -60,6 +60,9 @@ EVENT_TYPES = [
     ("write_off", "Written off"),
     # provision for doubtful debts (issue 14)
     ("provision", "Doubtful debt provision"),
+    # Agency and legal cases (issue 14, agency)
+    ("handover", "Hand-over pack"),
+    ("commission", "Agency commission posted"),
 ]
 
 

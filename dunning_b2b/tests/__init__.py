@@ -67,3 +67,4 @@ from . import test_resolution
 from . import test_settlement
 from . import test_write_off
 from . import test_provision
+from . import test_resolution_agency

@@ -59,6 +59,7 @@ ACCESS = {
     "dunning.daily.mark": _row("r", "r"),
     "dunning.reevaluate.queue": _row("r", "r"),
     "dunning.reply": _row("r", "r", billing="r"),
+    "dunning.resolution.commission": _row("r", "r", billing="r"),
     # Wizards: each user reads and writes only the ones they made.
     "dunning.call.log": _row("rcw", "rcw", manager_b="rcw"),
     "dunning.credit.hold.decide": _row("", "rcwu", manager_b="rcwu"),
@@ -110,6 +111,8 @@ METHODS = {
     ("dunning.resolution", "action_refuse_write_off"): MANAGERS,
     ("dunning.resolution", "action_write_off"): MANAGERS,
     ("dunning.resolution.write.off", "action_confirm"): MANAGERS_AB,
+    ("dunning.resolution", "action_handover_pdf"): MANAGERS,
+    ("dunning.resolution", "action_handover_csv"): MANAGERS,
     ("account.move", "action_dunning_include"): COLLECTORS,
     ("account.move", "action_dunning_log_call"): COLLECTORS,
     ("account.move", "action_dunning_log_response"): COLLECTORS,

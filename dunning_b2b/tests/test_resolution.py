@@ -47,6 +47,7 @@ class TestResolution(DunningCommon):
                 {
                     "partner_id": self.customer.id,
                     "resolution_type": "legal",
+                    "agency_id": self._customer("Law Firm LLP").id,
                     "line_ids": [Command.set(self._receivable(move).ids)],
                 }
             )
@@ -65,7 +66,9 @@ class TestResolution(DunningCommon):
         move = self._invoice(self.customer, 95, 4000.0)
         self._run()
         case = self._cases()
-        case.with_user(self.manager).write({"resolution_type": "agency"})
+        case.with_user(self.manager).write(
+            {"resolution_type": "agency", "agency_id": self._customer("Recover & Co").id}
+        )
         case.with_user(self.manager).action_open()
         self._pay(move, 1500.0)
         case.with_user(self.manager).action_done()

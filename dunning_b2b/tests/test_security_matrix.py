@@ -74,6 +74,21 @@ class TestSecurityMatrix(SecurityMatrixCommon):
         cls.formal.provision_percent = 10.0
         cls.env["dunning.provision"].sudo()._book(cls.company, date(2026, 1, 31))
         cls.formal.provision_percent = 20.0
+        # An agency case (issue 14, agency): its firm and a commission posted on a payment.
+        firm = cls._customer("Recover & Co")
+        for case in cls.resolutions.values():
+            case.sudo().agency_id = firm
+        cls.env["dunning.resolution.commission"].sudo().create(
+            {
+                "resolution_id": cls.resolutions["open"].id,
+                "company_id": cls.company.id,
+                "date": cls.run_date,
+                "payment_line_id": cls.resolutions["open"].line_ids.id,
+                "amount_base": 100.0,
+                "rate": 25.0,
+                "amount": 25.0,
+            }
+        )
         cls.env["dunning.reply"].sudo().create(
             {
                 "partner_id": cls.customer.id,
