@@ -49,6 +49,11 @@
         "report/dunning_letter_pay_templates.xml",
         "wizards/dunning_worklist_call_views.xml",
         "wizards/dunning_worklist_assign_views.xml",
+        "views/dunning_charge_views.xml",
+        "views/res_config_settings_charges_views.xml",
+        "views/dunning_message_charges_templates.xml",
+        "report/dunning_letter_charges_templates.xml",
+        "wizards/dunning_charge_decide_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

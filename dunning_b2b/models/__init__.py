@@ -56,3 +56,13 @@ from . import res_partner_replies
 from . import res_partner_portal
 from . import dunning_resolution
 from . import dunning_resolution_ladder
+from . import dunning_charge_band
+from . import dunning_reference_rate
+from . import dunning_policy_charges
+from . import dunning_charge
+from . import res_company_charges
+from . import res_config_settings_charges
+from . import res_partner_charges
+from . import dunning_worklist_charges
+from . import dunning_resolution_charges
+from . import dunning_message_charges

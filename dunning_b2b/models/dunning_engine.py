@@ -174,6 +174,7 @@ class DunningEngine(models.AbstractModel):
             ("hold lifts", "dunning.credit.hold", "_lift_cleared"),
             ("credit limits", "dunning.credit.hold", "_apply_credit_limits"),
             ("resolutions", "dunning.resolution", "_propose_from_ladder"),
+            ("charges", "dunning.charge", "_charge_from_ladder"),  # issue 14
             ("worklist", "dunning.worklist", "_refresh_daily"),
             ("kpis", "dunning.engine", "_refresh_kpis"),
         ]

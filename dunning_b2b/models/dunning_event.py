@@ -52,6 +52,9 @@ EVENT_TYPES = [
     ("resolution", "Final resolution"),
     ("resolution_done", "Final resolution closed"),
     ("resolution_cancelled", "Final resolution cancelled"),
+    # issue 14, late-payment charges
+    ("charge", "Late-payment charges invoiced"),
+    ("charge_waived", "Late-payment charges waived"),
 ]
 
 

@@ -64,3 +64,5 @@ from . import test_replies_unit
 from . import test_message_tracking
 from . import test_languages
 from . import test_resolution
+from . import test_charges_unit
+from . import test_charges

@@ -3,3 +3,4 @@ from . import dunning_dispute_close
 from . import dunning_credit_hold_decide
 from . import dunning_worklist_call
 from . import dunning_worklist_assign
+from . import dunning_charge_decide
