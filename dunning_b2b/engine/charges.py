@@ -12,6 +12,7 @@ up to and including its end, ``(start, end]``: 37 days from a due date of 24 Jan
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 DAYS_IN_YEAR = 365
 
@@ -76,7 +77,7 @@ def band_problem(bands, step=0.01):
             return Problem("order", index)
     if bands and _steps(bands[0].amount_from, step) != 0:
         return Problem("start", 0)
-    for index, (previous, band) in enumerate(zip(bands, bands[1:], strict=False)):
+    for index, (previous, band) in enumerate(pairwise(bands)):
         if previous.amount_to is None:
             return Problem("open", index, index + 1)
         expected = _steps(previous.amount_to, step) + 1
@@ -107,7 +108,7 @@ def period_problem(periods):
     for index, period in enumerate(periods):
         if period.date_to is not None and period.date_to < period.date_from:
             return Problem("order", index)
-    for index, (previous, period) in enumerate(zip(periods, periods[1:], strict=False)):
+    for index, (previous, period) in enumerate(pairwise(periods)):
         if previous.date_to is None:
             return Problem("open", index, index + 1)
         expected = previous.date_to + timedelta(days=1)

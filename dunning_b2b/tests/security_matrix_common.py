@@ -67,6 +67,11 @@ ACCESS = {
     ),
     "dunning.worklist.assign": _row("rcw", "rcw", manager_b="rcw"),
     "dunning.worklist.call": _row("rcw", "rcw", manager_b="rcw"),
+    # issue 14, late-payment charges: what was charged is written by the system only.
+    "dunning.charge": _row("r", "r", billing="r"),
+    "dunning.charge.band": _row("r", "rcwu", billing="r"),
+    "dunning.reference.rate": _row("r", "rcwu", billing="r"),
+    "dunning.charge.decide": _row("", "rcwu", manager_b="rcwu"),
 }
 ABSTRACT = {
     "dunning.bulk",
@@ -151,10 +156,20 @@ METHODS = {
     ("sale.order", "action_dunning_refuse"): MANAGERS,
     # Whoever may edit the order (its salesperson, invoicing users) may ask.
     ("sale.order", "action_dunning_request_approval"): {"salesperson", "billing"} | COLLECTORS,
+    # issue 14, late-payment charges
+    ("res.partner", "action_dunning_charges"): MANAGERS_AB,
+    ("res.partner", "action_view_dunning_charges"): COLLECTORS | {"manager_b"},
+    ("dunning.worklist", "action_dunning_charges"): MANAGERS,
+    ("dunning.resolution", "action_dunning_charges"): MANAGERS,
+    ("dunning.charge.decide", "action_confirm"): MANAGERS_AB,
 }
 
 # (model, method, role) -> part of the business refusal an allowed role meets, and why.
-REFUSALS = {}
+REFUSALS = {
+    # The matrix's customer owes no charges (its policy charges none): the decision says so.
+    ("dunning.charge.decide", "action_confirm", "manager_a"): "owes no late-payment charges",
+    ("dunning.charge.decide", "action_confirm", "manager_b"): "owes no late-payment charges",
+}
 
 
 class SecurityMatrixCommon(ConversationCommon):

@@ -81,7 +81,7 @@ class TestCharges(DunningCommon):
             wizard = (
                 self.env["dunning.charge.decide"]
                 .with_user(user)
-                .with_context(action["context"])
+                .with_context(**action["context"])
                 .create(vals)
             )
             wizard.action_confirm()
@@ -214,7 +214,7 @@ class TestCharges(DunningCommon):
         with freeze_time(RUN_DATE):
             action = self.customer.with_user(self.manager).action_dunning_charges()
             form = Form(self.env["dunning.charge.decide"].with_user(self.manager)
-                        .with_context(action["context"]))  # fmt: skip
+                        .with_context(**action["context"]))  # fmt: skip
             self.assertEqual(form.decision, "waive")
             self.assertIn("126.71", self._text(form.preview_html))
         with self.assertRaisesRegex(UserError, "Reason"):
@@ -347,7 +347,7 @@ class TestCharges(DunningCommon):
             wizard = (
                 self.env["dunning.charge.decide"]
                 .with_user(self.manager)
-                .with_context(action["context"])
+                .with_context(**action["context"])
                 .create({})
             )
             wizard.action_confirm()

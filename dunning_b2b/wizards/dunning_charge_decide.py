@@ -3,8 +3,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools import check_dunning_rights
 from ..models.dunning_promise import dunning_today
+from ..tools import check_dunning_rights
 
 
 class DunningChargeDecide(models.TransientModel):
