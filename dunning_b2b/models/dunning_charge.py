@@ -414,6 +414,7 @@ class DunningCharge(models.Model):
              ("is_open", "=", True)]
         )  # fmt: skip
         last = dict(
+            # sudo: the last charge of each of the company's lines, for the engine's step
             self.sudo()._read_group(
                 [("move_line_id", "in", states.move_line_id.ids)], ["move_line_id"], ["date:max"]
             )

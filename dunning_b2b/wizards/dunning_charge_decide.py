@@ -101,6 +101,7 @@ class DunningChargeDecide(models.TransientModel):
                     customer=self.partner_id.display_name,
                 )
             )
+        # sudo: the invoices just made for this decision, shown if the user may read them
         invoices = charges.sudo().invoice_id
         if invoices and self.env["account.move"].has_access("read"):
             return {
