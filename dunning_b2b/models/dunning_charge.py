@@ -3,7 +3,7 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import LockError, UserError
 from odoo.fields import Command
 from odoo.tools import format_date
 
@@ -223,11 +223,20 @@ class DunningCharge(models.Model):
         due = self._get_due_charges(company, on_date, partners, lines=lines)
         if not due:
             return self.browse()
-        # Two managers charging the same customer at once: the second waits, then finds
-        # what the first charged (and the unique indexes refuse anything charged twice).
-        self.env["account.move.line"].browse(
-            [p["line"].id for props in due.values() for p in props]
-        ).lock_for_update()
+        # Two managers (or a manager and the daily run) charging the same lines at once: the
+        # second is refused until the first is done, then finds what the first charged (and
+        # the unique indexes refuse anything charged twice).
+        try:
+            self.env["account.move.line"].browse(
+                [p["line"].id for props in due.values() for p in props]
+            ).lock_for_update(allow_referencing=True)
+        except LockError as error:
+            raise UserError(
+                self.env._(
+                    "These invoices' late-payment charges are being decided by someone else "
+                    "right now. Try again in a moment."
+                )
+            ) from error
         self.env.invalidate_all()
         due = self._get_due_charges(company, on_date, partners, lines=lines)
         keys = (
