@@ -166,3 +166,26 @@ def interest_amount(amount, start, end, periods, margin, step=0.01):
     """
     parts = interest_parts(amount, start, end, periods, margin)
     return round_amount(sum(part.interest for part in parts), step), parts
+
+
+def interest_on_balance(amount, payments, start, end, periods, margin, step=0.01):
+    """Interest for the days ``(start, end]`` on what was open each day: ``amount`` open now,
+    plus each payment ``(date, paid)`` for the days up to its date (a payment made on day p
+    stops the interest on what it paid from the day after p). Payments on or before
+    ``start`` change nothing. Summed, then rounded once to ``step``.
+
+    10,000.00 due 24 January, 4,000.00 paid on 11 February, charged on 2 March (6,000.00
+    open): 10,000 x 12.5 % x 18 / 365 = 61.6438 and 6,000 x 12.5 % x 19 / 365 = 39.0411;
+    100.6849 -> 100.68.
+
+    :return: (rounded interest, InterestPart list, the amount open at ``start``)
+    """
+    later = sorted((day, paid) for day, paid in payments if day > start)
+    opening = amount + sum(paid for _day, paid in later)
+    parts = []
+    day = start
+    for stop in sorted({d for d, _paid in later if d < end} | {end}):
+        open_amount = amount + sum(paid for d, paid in later if d >= stop)
+        parts += interest_parts(open_amount, day, stop, periods, margin)
+        day = stop
+    return round_amount(sum(part.interest for part in parts), step), parts, opening

@@ -7,7 +7,7 @@ from odoo.exceptions import LockError, UserError
 from odoo.fields import Command
 from odoo.tools import format_date
 
-from ..engine.charges import MissingRate, band_fee, interest_amount
+from ..engine.charges import MissingRate, band_fee, interest_on_balance
 
 CHARGE_TYPES = [("compensation", "Fixed compensation"), ("interest", "Interest")]
 
@@ -123,6 +123,7 @@ class DunningCharge(models.Model):
                 ["interest_to:max"],
             )
         }
+        payments = self._get_payments(line_ids)
         Partner = self.env["res.partner"]
         policies = self.env["dunning.engine"]._get_partner_policies(
             company, Partner.browse({item.partner_id for item in items})
@@ -153,8 +154,9 @@ class DunningCharge(models.Model):
             if policy.charge_interest:
                 start = max(item.due_date, interest_to.get(item.line_id) or item.due_date)
                 try:
-                    amount, parts = interest_amount(
+                    amount, parts, opening = interest_on_balance(
                         item.amount,
+                        payments.get(item.line_id, []),
                         start,
                         on_date,
                         policy._get_rate_periods(),
@@ -180,7 +182,7 @@ class DunningCharge(models.Model):
                             base,
                             charge_type="interest",
                             amount=amount,
-                            base=item.amount,
+                            base=opening,
                             date_from=start,
                             date_to=on_date,
                             days=sum(part.days for part in parts),
@@ -188,6 +190,24 @@ class DunningCharge(models.Model):
                         )
                     )
         return dict(result)
+
+    @api.model
+    def _get_payments(self, line_ids):
+        """What was paid (or credited) on each receivable line and when: the partial
+        reconciliations of the lines, in the line's currency.
+
+        :return: dict line id -> list of (date, amount)
+        """
+        # sudo: the reconciliations of these receivable lines (dates and amounts only)
+        partials = (
+            self.env["account.partial.reconcile"].sudo().search([("debit_move_id", "in", line_ids)])
+        )
+        result = defaultdict(list)
+        for partial in partials:
+            result[partial.debit_move_id.id].append(
+                (partial.max_date, partial.debit_amount_currency)
+            )
+        return result
 
     @api.model
     def _get_compensation_fee(self, policy, move, currency, on_date):

@@ -175,6 +175,20 @@ class TestCharges(DunningCommon):
         self._run(run_date=RUN_DATE + timedelta(days=45))
         self.assertEqual(len(self._charges().filtered(lambda c: c.move_id == late)), 4)
 
+    def test_interest_on_what_was_open_each_day(self):
+        """10,000.00 due 24 January, 4,000.00 paid on 11 February: on 2 March the interest is
+        10,000 x 12.5 % x 18 / 365 = 61.6438 + 6,000 x 12.5 % x 19 / 365 = 39.0411 =
+        100.6849 -> 100.68 (not 6,000 x 12.5 % x 37 / 365 = 76.03 on what is open now)."""
+        self.policy.charge_compensation = False
+        late = self._invoice(self.customer, 37, 10000.0)
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=late.ids
+        ).create({"amount": 4000.0, "payment_date": date(2026, 2, 11)})._create_payments()
+        self._decide()
+        charge = self._charges()
+        self.assertEqual(charge.amount, 100.68)
+        self.assertEqual((charge.base_amount, charge.days), (10000.0, 37))
+
     def test_uk_bands_at_their_edges(self):
         """GBP invoices of 999.99, 1,000.00, 9,999.99 and 10,000.00 owe 40, 70, 70 and 100
         GBP (the UK bands); one charge invoice in GBP of 280.00 (interest off here)."""

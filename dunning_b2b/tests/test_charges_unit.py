@@ -9,6 +9,7 @@ from ..engine.charges import (
     band_fee,
     band_problem,
     interest_amount,
+    interest_on_balance,
     interest_parts,
     period_problem,
     round_amount,
@@ -103,3 +104,17 @@ class TestChargesUnit(BaseCase):
             period_problem([RatePeriod(H1, None, 2), RatePeriod(H2, None, 3)]).kind, "open"
         )
         self.assertEqual(period_problem([RatePeriod(H2, H1, 2)]).kind, "order")
+
+    def test_interest_on_what_was_open_each_day(self):
+        """10,000.00 due 24 January, 4,000.00 paid on 11 February, 6,000.00 open on 2 March:
+        10,000 x 12.5 % x 18 / 365 = 61.6438 (25 Jan - 11 Feb) + 6,000 x 12.5 % x 19 / 365
+        = 39.0411 (12 Feb - 2 Mar) = 100.6849 -> 100.68. A payment before the start (the end
+        of the last interest charged) changes nothing."""
+        periods = [RatePeriod(H1, None, 4.5)]
+        start, end = date(2026, 1, 24), date(2026, 3, 2)
+        paid = [(date(2026, 2, 11), 4000.0), (date(2026, 1, 10), 500.0)]
+        amount, parts, opening = interest_on_balance(6000.0, paid, start, end, periods, 8.0)
+        self.assertEqual(amount, 100.68)
+        self.assertEqual(opening, 10000.0)
+        self.assertEqual([p.days for p in parts], [18, 19])
+        self.assertEqual(interest_on_balance(10000.0, [], start, end, periods, 8.0)[0], 126.71)
