@@ -60,6 +60,7 @@ from . import dunning_charge_band
 from . import dunning_reference_rate
 from . import dunning_policy_charges
 from . import dunning_charge
+from . import dunning_charge_ladder
 from . import res_company_charges
 from . import res_config_settings_charges
 from . import res_partner_charges
