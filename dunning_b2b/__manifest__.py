@@ -59,6 +59,11 @@
         "security/dunning_resolution_agency_security.xml",
         "report/dunning_resolution_handover.xml",
         "views/dunning_resolution_agency_views.xml",
+        "views/dunning_charge_views.xml",
+        "views/res_config_settings_charges_views.xml",
+        "views/dunning_message_charges_templates.xml",
+        "report/dunning_letter_charges_templates.xml",
+        "wizards/dunning_charge_decide_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -75,3 +75,14 @@ from . import dunning_resolution_commission
 from . import dunning_resolution_handover
 from . import dunning_resolution_outcome
 from . import account_move_line_agency
+from . import dunning_charge_band
+from . import dunning_reference_rate
+from . import dunning_policy_charges
+from . import dunning_charge
+from . import dunning_charge_ladder
+from . import res_company_charges
+from . import res_config_settings_charges
+from . import res_partner_charges
+from . import dunning_worklist_charges
+from . import dunning_resolution_charges
+from . import dunning_message_charges

@@ -176,6 +176,7 @@ class DunningEngine(models.AbstractModel):
             ("settlements", "dunning.resolution", "_check_settlements"),
             ("resolutions", "dunning.resolution", "_propose_from_ladder"),
             ("provisions", "dunning.provision", "_propose_booking"),
+            ("charges", "dunning.charge", "_charge_from_ladder"),  # issue 14
             ("worklist", "dunning.worklist", "_refresh_daily"),
             ("kpis", "dunning.engine", "_refresh_kpis"),
         ]

@@ -63,6 +63,9 @@ EVENT_TYPES = [
     # Agency and legal cases (issue 14, agency)
     ("handover", "Hand-over pack"),
     ("commission", "Agency commission posted"),
+    # issue 14, late-payment charges
+    ("charge", "Late-payment charges invoiced"),
+    ("charge_waived", "Late-payment charges waived"),
 ]
 
 

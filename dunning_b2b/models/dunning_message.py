@@ -199,6 +199,7 @@ class DunningMessage(models.Model):
                     "summary": data[message.id]["summary"],
                     "disputed": data[message.id]["disputed"],
                     "promises": data[message.id]["promises"],
+                    "charges": data[message.id].get("charges"),
                     "format_amount": format_amount,
                     "format_date": format_day,
                 },

@@ -1,1 +1,2 @@
 from . import dunning_letter
+from . import dunning_letter_charges

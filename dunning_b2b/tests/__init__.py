@@ -68,3 +68,5 @@ from . import test_settlement
 from . import test_write_off
 from . import test_provision
 from . import test_resolution_agency
+from . import test_charges_unit
+from . import test_charges

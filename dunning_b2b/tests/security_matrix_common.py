@@ -72,6 +72,11 @@ ACCESS = {
     # Provisions for doubtful debts: written by the booking only; the wizard is managers'.
     "dunning.provision": _row("r", "r", billing="r"),
     "dunning.provision.book": _row("", "rcwu", manager_b="rcwu"),
+    # issue 14, late-payment charges: what was charged is written by the system only.
+    "dunning.charge": _row("r", "r", billing="r"),
+    "dunning.charge.band": _row("r", "rcwu", billing="r"),
+    "dunning.reference.rate": _row("r", "rcwu", billing="r"),
+    "dunning.charge.decide": _row("", "rcwu", manager_b="rcwu"),
 }
 ABSTRACT = {
     "dunning.bulk",
@@ -165,6 +170,12 @@ METHODS = {
     # Whoever may edit the order (its salesperson, invoicing users) may ask.
     ("sale.order", "action_dunning_request_approval"): {"salesperson", "billing"} | COLLECTORS,
     ("dunning.provision.book", "action_book"): MANAGERS,
+    # issue 14, late-payment charges
+    ("res.partner", "action_dunning_charges"): MANAGERS_AB,
+    ("res.partner", "action_view_dunning_charges"): COLLECTORS | {"manager_b"},
+    ("dunning.worklist", "action_dunning_charges"): MANAGERS,
+    ("dunning.resolution", "action_dunning_charges"): MANAGERS,
+    ("dunning.charge.decide", "action_confirm"): MANAGERS_AB,
 }
 
 # (model, method, role) -> part of the business refusal an allowed role meets, and why.
@@ -176,6 +187,9 @@ REFUSALS = {
     ("dunning.resolution", "action_refuse_write_off", "manager_a"): "no write-off to approve",
     ("dunning.resolution.write.off", "action_confirm", "manager_a"): "Bad Debt Account",
     ("dunning.resolution.write.off", "action_confirm", "manager_b"): "Bad Debt Account",
+    # The matrix's customer owes no charges (its policy charges none): the decision says so.
+    ("dunning.charge.decide", "action_confirm", "manager_a"): "owes no late-payment charges",
+    ("dunning.charge.decide", "action_confirm", "manager_b"): "owes no late-payment charges",
 }
 
 

@@ -89,6 +89,28 @@ class TestSecurityMatrix(SecurityMatrixCommon):
                 "amount": 25.0,
             }
         )
+        # issue 14, late-payment charges: a band, a reference rate and a charge in company A.
+        cls.policy.sudo().write(
+            {
+                "charge_band_ids": [Command.create({"amount_from": 0, "fee": 40})],
+                "charge_rate_ids": [Command.create({"date_from": "2026-01-01", "rate": 4.5})],
+            }
+        )
+        receivable = cls.move.line_ids.filtered(lambda x: x.account_type == "asset_receivable")
+        cls.env["dunning.charge"].sudo().create(
+            {
+                "move_line_id": receivable.id,
+                "move_id": cls.move.id,
+                "partner_id": cls.customer.id,
+                "company_id": cls.company.id,
+                "currency_id": cls.move.currency_id.id,
+                "charge_type": "compensation",
+                "state": "waived",
+                "amount": 40,
+                "date": cls.run_date,
+                "reason": "Matrix",
+            }
+        )
         cls.env["dunning.reply"].sudo().create(
             {
                 "partner_id": cls.customer.id,
@@ -211,6 +233,7 @@ class TestSecurityMatrix(SecurityMatrixCommon):
                 "reason": "Customer insolvent",
             },
             "dunning.provision.book": {"company_id": self.company.id, "date": "2026-02-28"},
+            "dunning.charge.decide": {"partner_id": self.customer.id, "decision": "charge"},
         }[model]
         # sudo keeps the user as the wizard's creator, who alone may use it afterwards.
         return env[model].sudo().create(vals).sudo(False)

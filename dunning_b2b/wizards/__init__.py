@@ -5,3 +5,4 @@ from . import dunning_worklist_call
 from . import dunning_worklist_assign
 from . import dunning_resolution_write_off
 from . import dunning_provision_book
+from . import dunning_charge_decide
