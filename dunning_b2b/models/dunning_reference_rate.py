@@ -19,8 +19,10 @@ class DunningReferenceRate(models.Model):
         "dunning.policy", required=True, index=True, ondelete="cascade", check_company=True
     )
     company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
-    date_from = fields.Date(string="From", required=True)
-    date_to = fields.Date(string="To", help="Leave empty on the latest rate: until changed.")
+    date_from = fields.Date(string="Valid From", required=True)
+    date_to = fields.Date(
+        string="Valid Until", help="Leave empty on the latest rate: until changed."
+    )
     rate = fields.Float(string="Reference Rate (%)", digits=(16, 4), required=True)
 
     @api.constrains("date_from", "date_to", "rate", "policy_id")
@@ -49,25 +51,25 @@ class DunningReferenceRate(models.Model):
         day = lambda value: format_date(self.env, value)  # noqa: E731
         texts = {
             "order": self.env._(
-                "To: the rate from %(start)s ends on %(end)s, before it starts. Enter an "
+                "Valid Until: the rate from %(start)s ends on %(end)s, before it starts. Enter an "
                 "end after the start.",
                 start=day(first.date_from),
                 end=day(first.date_to),
             ),
             "open": self.env._(
-                "To: only the latest rate may be left without an end; enter the end of the "
-                "rate from %(start)s (the day before %(next)s).",
+                "Valid Until: only the latest rate may be left without an end; enter the end of "
+                "the rate from %(start)s (the day before %(next)s).",
                 start=day(first.date_from),
                 next=day(second.date_from),
             ),
             "overlap": self.env._(
-                "From: the rates overlap. The rate from %(start)s must start on the day "
+                "Valid From: the rates overlap. The rate from %(start)s must start on the day "
                 "after %(end)s, the end of the rate before it.",
                 start=day(second.date_from),
                 end=day(first.date_to),
             ),
             "gap": self.env._(
-                "From: there is a gap between the rates. The rate from %(start)s must "
+                "Valid From: there is a gap between the rates. The rate from %(start)s must "
                 "start on the day after %(end)s, the end of the rate before it.",
                 start=day(second.date_from),
                 end=day(first.date_to),

@@ -223,7 +223,7 @@ class DunningResolution(models.Model):
         self._check_manager()
         for case in self:
             if case.state != "draft":
-                raise UserError(self.env._("Open: the case %s is not to decide.", case.name))
+                raise UserError(self.env._("Open Case: the case %s is not to decide.", case.name))
             if not case.line_ids:
                 raise UserError(
                     self.env._("Receivable Lines: add the lines the case covers, then open it.")

@@ -264,6 +264,23 @@ class TestReliability(DunningCommon):
              "move_line_id": receivable.id, "move_id": move.id, "amount_provided": 50.0,
              "amount": 50.0, "is_current": True}
         )  # fmt: skip
+        # Late-payment charges and an agency commission of company B (issue 14).
+        case_b = self.env["dunning.resolution"].sudo().search([("company_id", "=", other.id)])
+        self.env["dunning.resolution.commission"].sudo().create(
+            {"resolution_id": case_b.id, "company_id": other.id, "date": "2026-03-02",
+             "payment_line_id": receivable.id, "amount_base": 100.0, "rate": 25.0,
+             "amount": 25.0}
+        )  # fmt: skip
+        other._dunning_get_default_policy().sudo().write(
+            {"charge_band_ids": [Command.create({"amount_from": 0, "fee": 40})],
+             "charge_rate_ids": [Command.create({"date_from": "2026-01-01", "rate": 4.5})]}
+        )  # fmt: skip
+        self.env["dunning.charge"].sudo().create(
+            {"move_line_id": receivable.id, "move_id": move.id, "partner_id": self.customer.id,
+             "company_id": other.id, "currency_id": move.currency_id.id,
+             "charge_type": "compensation", "state": "waived", "amount": 40,
+             "date": "2026-03-02", "reason": "Isolation test"}
+        )  # fmt: skip
         portal = new_test_user(self.env, login="portal_customer", groups="base.group_portal")
         for model in models:
             with self.subTest(model=model):

@@ -201,7 +201,9 @@ class TestSettlement(WriteOffCommon):
         move = self._invoice(self.customer, 95, 4000.0)
         self._run()
         case = self._cases().with_user(self.manager)
-        case.resolution_type = "agency"
+        # A firm working without commission: no commission accounts needed.
+        firm = self._customer("Recover & Co")
+        case.write({"resolution_type": "agency", "agency_id": firm.id})
         case.action_open()
         self._pay(move, 1500.0)
         case.action_done()
