@@ -86,3 +86,4 @@ from . import res_partner_charges
 from . import dunning_worklist_charges
 from . import dunning_resolution_charges
 from . import dunning_message_charges
+from . import dunning_charge_kpi

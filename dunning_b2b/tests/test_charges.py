@@ -218,6 +218,35 @@ class TestCharges(DunningCommon):
         self.assertEqual(invoice.amount_total, 208.39)
         self.assertAlmostEqual(invoice.amount_total_signed, 166.71)
 
+    def test_kpis_billed_collected_waived(self):
+        """The KPIs in EUR: 208.39 USD billed = 40 + 126.71... in EUR at 1.25: 50.00 USD is
+        40.00 EUR and 158.39 USD is 126.712 -> 126.71 EUR, 166.71 EUR billed. The customer
+        pays half the charge invoice (104.195 -> 104.20 USD of 208.39): each charge counts
+        half as collected, 20.00 + 63.355 -> 63.36 EUR. Nothing waived."""
+        self._invoice(self.customer, 37, 12500.0, currency=self.usd)
+        self._decide()
+        charges = self._charges()
+        self.assertEqual(charges.mapped("amount_billed"), [40.0, 126.71])
+        self.assertEqual(charges.mapped("amount_collected"), [0.0, 0.0])
+        invoice = charges.invoice_id
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"amount": 104.195, "payment_date": RUN_DATE})._create_payments()
+        share = 1 - invoice.amount_residual / invoice.amount_total
+        self.assertAlmostEqual(share, 0.5, places=2)
+        self.assertEqual(
+            charges.mapped("amount_collected"),
+            [
+                self.company.currency_id.round(40.0 * share),
+                self.company.currency_id.round(126.71 * share),
+            ],
+        )
+        self.assertEqual(charges.mapped("amount_waived"), [0.0, 0.0])
+        # Invoicing users read the report.
+        self.assertTrue(
+            self.env["dunning.charge"].with_user(self.invoicing_user).search_count([]) >= 2
+        )
+
     # ------------------------------------------------------------------ waivers
     def test_key_account_waived_by_default_with_a_reason(self):
         """A key account: the decision form proposes to waive; without a reason nothing is
