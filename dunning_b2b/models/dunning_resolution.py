@@ -160,6 +160,22 @@ class DunningResolution(models.Model):
                     )
                 )
             if case.state in OPEN_STATES:
+                not_open = case.line_ids.filtered(
+                    lambda line: (
+                        line.parent_state != "posted"
+                        or line.reconciled
+                        or line.company_currency_id.compare_amounts(line.balance, 0.0) <= 0
+                    )
+                )
+                if not_open:
+                    raise ValidationError(
+                        self.env._(
+                            "Receivable Lines: %(lines)s are no open debts (credits, payments, "
+                            "paid or unposted lines). A case covers what the customer owes: "
+                            "remove them.",
+                            lines=", ".join(not_open.mapped("move_name")),
+                        )
+                    )
                 busy = self.search(
                     [("id", "!=", case.id), ("state", "in", OPEN_STATES),
                      ("line_ids", "in", case.line_ids.ids)], limit=1,
@@ -203,13 +219,13 @@ class DunningResolution(models.Model):
 
     def write(self, vals):
         check_state_write(self, vals, self._get_guarded_fields())
-        if {"partner_id", "company_id", "line_ids"} & set(vals) and self.filtered(
-            lambda c: c.state not in ("draft",)
-        ):
+        if {"partner_id", "company_id", "line_ids", "resolution_type"} & set(
+            vals
+        ) and self.filtered(lambda c: c.state not in ("draft",)):
             raise UserError(
                 self.env._(
-                    "Customer, company and lines of a case are fixed once it is opened. Cancel "
-                    "it and open another."
+                    "Customer, company, lines and resolution of a case are fixed once it is "
+                    "opened. Cancel it and open another."
                 )
             )
         return super().write(vals)

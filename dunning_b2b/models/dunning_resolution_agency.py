@@ -213,14 +213,18 @@ class DunningResolution(models.Model):
         for commission in case.commission_ids:
             key = str(commission.payment_line_id.id)
             done[key] = done.get(key, 0.0) + commission.amount_base
+        # What the firm recovered in all, less what was already commissioned: a payment
+        # unmatched and matched again, or replaced by another, is commissioned once
+        # (review finding: per payment, an unmatched payment's commission stayed).
+        recovered = case._get_recovered_by_payment()
+        net = {key: amount - baseline.get(key, 0.0) for key, amount in recovered.items()}
+        base = currency.round(sum(max(amount, 0.0) for amount in net.values()) - sum(done.values()))
         new = []
-        for key, amount in case._get_recovered_by_payment().items():
-            base = currency.round(amount - baseline.get(key, 0.0) - done.get(key, 0.0))
-            if currency.compare_amounts(base, 0.0) <= 0:
-                continue
-            commission = currency.round(base * case.commission_rate / 100.0)
-            if currency.is_zero(commission):
-                continue
+        commission = currency.round(base * case.commission_rate / 100.0) if base > 0 else 0.0
+        if net and currency.compare_amounts(base, 0.0) > 0 and not currency.is_zero(commission):
+            # The payment the new recovery is booked against: the one with most left
+            # uncommissioned.
+            key = max(net, key=lambda k: net[k] - done.get(k, 0.0))
             payment_line = case.env["account.move.line"].browse(int(key))
             move = case._post_commission_move(payment_line, base, commission, today)
             new.append(

@@ -37,6 +37,27 @@ def _handover_mail_body(html):
     return Markup(lxml.html.tostring(root, encoding="unicode"))
 
 
+# What the firm receives of the history: what the customer was told, said and did; never
+# internal notes (waivers, settlement offers, write-off requests, tasks, errors).
+HANDOVER_EVENT_TYPES = (
+    "stage",
+    "email",
+    "letter",
+    "call",
+    "response",
+    "promise",
+    "promise_kept",
+    "promise_broken",
+    "promise_cancelled",
+    "dispute",
+    "dispute_resolved",
+    "dispute_rejected",
+    "reply",
+    "online_payment",
+    "charge",
+)
+
+
 class DunningResolution(models.Model):
     """The hand-over pack of an agency or legal case: one PDF (the statement of the covered
     lines, their reminder history, the correspondence sent, their disputes and promises) and
@@ -183,6 +204,7 @@ class DunningResolution(models.Model):
         Promise = self.env["dunning.promise"].sudo()
         events = Event.search(
             company
+            & Domain("event_type", "in", HANDOVER_EVENT_TYPES)
             & (Domain("move_line_id", "in", lines.ids) | Domain("move_id", "in", moves.ids)),
             order="date, id",
         )

@@ -31,7 +31,18 @@ class DunningResolution(models.Model):
             [("company_id", "=", company.id), ("state", "in", OPEN_STATES),
              ("line_ids", "in", lines.move_line_id.ids)]
         ).line_ids  # fmt: skip
-        new = lines.move_line_id - taken
+        # A case a manager cancelled is not proposed again while its lines stay where they
+        # were: only lines that reached their stage after it was cancelled come back.
+        cancelled = self.search(
+            [("company_id", "=", company.id), ("state", "=", "cancelled"),
+             ("line_ids", "in", lines.move_line_id.ids)]
+        )  # fmt: skip
+        declined = self.env["account.move.line"]
+        for line in lines:
+            cases = cancelled.filtered(lambda c, ml=line.move_line_id: ml in c.line_ids)
+            if any(c.date_done and c.date_done >= (line.level_date or c.date_done) for c in cases):
+                declined |= line.move_line_id
+        new = lines.move_line_id - taken - declined
         if not new:
             return
         drafts = {

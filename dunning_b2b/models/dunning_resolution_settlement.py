@@ -98,6 +98,57 @@ class DunningResolution(models.Model):
         for case in self:
             case._check_settlement_terms(today)
         self._check_write_off_setup()
+        to_approve = self.filtered(lambda c: c._settlement_needs_approval())
+        for case in to_approve:
+            case._request_settlement_approval()
+        (self - to_approve)._agree_settlement()
+        return True
+
+    def _settlement_needs_approval(self):
+        """A settlement writes off what is open beyond the agreed amount: above the company's
+        threshold (with what the customer had written off in the last 12 months), a second
+        dunning manager approves it, as for a write-off."""
+        self.ensure_one()
+        remainder = self.currency_id.round(self.amount_open - self.settlement_amount)
+        return self._above_write_off_threshold(remainder)
+
+    def _request_settlement_approval(self):
+        remainder = self.currency_id.round(self.amount_open - self.settlement_amount)
+        reason = self.env._(
+            "Settlement of %(amount)s by %(date)s for %(open)s open",
+            amount=self.currency_id.format(self.settlement_amount),
+            date=fields.Date.to_string(self.settlement_date),
+            open=self.currency_id.format(self.amount_open),
+        )
+        if self.state == "draft":
+            self.action_open()
+        # sudo: the request is recorded by the system (guarded fields)
+        self.sudo().write(
+            {
+                "approval_state": "requested",
+                "approval_requested_by_id": self.env.uid,
+                "approval_amount": remainder,
+                "approval_reason": reason,
+                "approved_by_id": False,
+            }
+        )
+        self._schedule_approval(remainder)
+        self._log_step(
+            "write_off_requested",
+            lambda c: self.env._(
+                "%(reason)s asked by %(user)s: %(amount)s would be written off, above the "
+                "approval threshold; a second dunning manager approves it.",
+                reason=reason,
+                user=self.env.user.name,
+                amount=c.currency_id.format(remainder),
+            ),
+        )
+
+    def _agree_settlement(self):
+        """Agree the settlements of ``self`` (checked, and approved where needed)."""
+        if not self:
+            return
+        today = dunning_today(self.env)
         for case in self.filtered(lambda c: c.state == "draft"):
             case.action_open()
         for case in self:
@@ -116,7 +167,6 @@ class DunningResolution(models.Model):
         )
         # Paid already (a payment before the click): settled at once.
         self._check_settlement_cases(today)
-        return True
 
     def _check_settlement_terms(self, today):
         """Refuse, naming the field, a settlement that cannot be agreed."""
@@ -125,6 +175,14 @@ class DunningResolution(models.Model):
             raise UserError(
                 self.env._(
                     "Resolution: choose Negotiated settlement to accept a settlement on %s.",
+                    self.name,
+                )
+            )
+        if self.approval_state == "requested":
+            raise UserError(
+                self.env._(
+                    "Accept Settlement: the settlement of %s waits for a second dunning "
+                    "manager's approval.",
                     self.name,
                 )
             )

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -78,6 +80,9 @@ class DunningResolution(models.Model):
             # sudo: the decision is recorded by the system (guarded fields)
             case.sudo().write({"approval_state": "approved", "approved_by_id": self.env.uid})
             case._close_approval_tasks(self.env._("Approved"))
+            if case.resolution_type == "settlement":
+                case._agree_settlement()
+                continue
             case._do_write_off(
                 self.env._(
                     "%(reason)s (approved by %(user)s)",
@@ -106,6 +111,27 @@ class DunningResolution(models.Model):
             ),
         )
         return True
+
+    def _above_write_off_threshold(self, amount):
+        """Whether writing off ``amount`` needs a second dunning manager: above the
+        company's threshold, counting what the customer had written off in the company in
+        the last 12 months (a write-off split in parts needs the approval of the whole)."""
+        self.ensure_one()
+        threshold = self.company_id.dunning_write_off_threshold
+        if threshold <= 0:
+            return False
+        since = dunning_today(self.env) - timedelta(days=365)
+        earlier = self.search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("partner_id", "=", self.partner_id.id),
+                ("id", "!=", self.id),
+                ("state", "=", "done"),
+                ("date_done", ">=", since),
+            ]
+        )
+        total = amount + sum(earlier.mapped("amount_written_off"))
+        return self.currency_id.compare_amounts(total, threshold) > 0
 
     def _check_approval_pending(self):
         self.ensure_one()
@@ -176,7 +202,7 @@ class DunningResolution(models.Model):
             self.action_open()
         amount = self.currency_id.round(sum(lines.mapped("amount_residual")))
         threshold = self.company_id.dunning_write_off_threshold
-        if threshold > 0 and self.currency_id.compare_amounts(amount, threshold) > 0:
+        if self._above_write_off_threshold(amount):
             # sudo: the request is recorded by the system (guarded fields)
             self.sudo().write(
                 {
@@ -380,7 +406,11 @@ class DunningResolution(models.Model):
             hold._log("hold_set", today, self.env.user, {hold.id: text})
         # sudo: the credit limit of this customer in the case's company (accounting field)
         partner = self.partner_id.sudo().with_company(company)
-        partner.credit_limit = 0.0
+        # Odoo reads a limit of 0 as "the company's default" (often none): the smallest
+        # amount of the currency with the partner's own limit on blocks every order.
+        partner.write(
+            {"credit_limit": company.currency_id.rounding, "use_partner_credit_limit": True}
+        )
         partner._message_log(
             body=Markup("%s")
             % self.env._(

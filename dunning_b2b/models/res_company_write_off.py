@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -29,3 +30,40 @@ class ResCompany(models.Model):
         return self.dunning_write_off_journal_id or self.env["account.journal"].search(
             [("company_id", "=", self.id), ("type", "=", "general")], order="sequence, id", limit=1
         )
+
+    @api.constrains(
+        "dunning_bad_debt_account_id", "dunning_write_off_threshold", "dunning_charge_account_id"
+    )
+    def _check_write_off_settings(self):
+        """Settings that would post a write-off or a charge somewhere else than meant are
+        refused (a receivable "bad debt" account only moves the debt)."""
+        for company in self:
+            account = company.dunning_bad_debt_account_id
+            if account and (
+                account.account_type not in ("expense", "expense_other")
+                or (account.company_ids and company not in account.company_ids)
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Bad Debt Account: %(account)s is no expense account of %(company)s. "
+                        "Choose the expense account bad debts are booked to.",
+                        account=account.display_name,
+                        company=company.name,
+                    )
+                )
+            if company.currency_id.compare_amounts(company.dunning_write_off_threshold, 0) < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Write-off Approval Above: enter 0 (no second approval) or a positive "
+                        "amount."
+                    )
+                )
+            income = company.dunning_charge_account_id
+            if income and income.account_type not in ("income", "income_other"):
+                raise ValidationError(
+                    self.env._(
+                        "Late-Payment Charge Income Account: %(account)s is no income account. "
+                        "Choose the income account of late-payment charges.",
+                        account=income.display_name,
+                    )
+                )

@@ -70,3 +70,4 @@ from . import test_provision
 from . import test_resolution_agency
 from . import test_charges_unit
 from . import test_charges
+from . import test_resolution_review

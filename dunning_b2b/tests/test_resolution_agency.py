@@ -96,6 +96,25 @@ class TestResolutionAgency(DunningCommon):
             1,
         )
 
+    def test_a_recovery_is_commissioned_once_when_its_payment_is_replaced(self):
+        """Review finding: 4,000.00 paid and commissioned (1,000.00), then unmatched and
+        replaced by another payment of 4,000.00 (the first one goes elsewhere): 4,000.00 was
+        recovered once, the commission stays 1,000.00 (not 2,000.00)."""
+        move = self._invoice(self.customer, 95, 4000.0)
+        self._run()
+        case = self.env["dunning.resolution"].search([("partner_id", "=", self.customer.id)])
+        case.with_user(self.manager).write(
+            {"resolution_type": "agency", "agency_id": self.agency.id}
+        )
+        case.with_user(self.manager).action_open()
+        self._pay_as_billing(move, 4000.0)
+        first = case.commission_ids.payment_line_id
+        first.remove_move_reconcile()
+        self._pay_as_billing(move, 4000.0)
+        self.assertEqual(sum(case.commission_ids.mapped("amount")), 1000.0)
+        self.assertEqual(case.amount_cost, 1000.0)
+        self.assertFalse(first.reconciled)
+
     def _credit_note(self, move, amount):
         """A 500.00-style credit note matched with ``move``: no money recovered."""
         refund = self.env["account.move"].create(

@@ -67,7 +67,10 @@ class TestWriteOff(WriteOffCommon):
         self.assertTrue(partner.credit_hold)
         self.assertEqual(partner.credit_hold_origin, "write_off")
         self.assertIn("Written off: Customer insolvent", partner.credit_hold_banner)
-        self.assertEqual(partner.credit_limit, 0.0)
+        # Zero in effect: the smallest amount, with the customer's own limit on (Odoo reads 0
+        # as "the company's default", often no limit at all; review finding).
+        self.assertEqual(partner.credit_limit, self.company.currency_id.rounding)
+        self.assertTrue(partner.use_partner_credit_limit)
         self.assertEqual((partner.dunning_segment, partner.dunning_segment_pinned),
                          ("high_small", True))  # fmt: skip
         self.assertTrue(
@@ -247,4 +250,7 @@ class TestWriteOffMultiCurrency(WriteOffCommon):
         # Held in the EUR company only.
         self.assertTrue(self.customer.with_company(self.company_eur).credit_hold)
         self.assertFalse(self.customer.with_company(self.company).credit_hold)
-        self.assertEqual(self.customer.with_company(self.company_eur).credit_limit, 0.0)
+        self.assertEqual(
+            self.customer.with_company(self.company_eur).credit_limit,
+            self.company_eur.currency_id.rounding,
+        )

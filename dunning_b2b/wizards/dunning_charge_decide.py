@@ -59,8 +59,11 @@ class DunningChargeDecide(models.TransientModel):
                 wizard.preview_html = Markup("<p>%s</p>") % self.env._("Nothing is due.")
                 continue
             items = Markup("").join(
-                Markup("<li>%s</li>") % self.env["dunning.charge"]._get_charge_label(row)
-                + Markup(": <strong>%s</strong>") % row["currency"].format(row["amount"])
+                Markup("<li>%s: <strong>%s</strong></li>")
+                % (
+                    self.env["dunning.charge"]._get_charge_label(row),
+                    row["currency"].format(row["amount"]),
+                )
                 for row in rows
             )
             wizard.preview_html = Markup("<ul>%s</ul>") % items
