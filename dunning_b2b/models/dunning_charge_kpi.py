@@ -7,7 +7,9 @@ class DunningCharge(models.Model):
 
     _inherit = "dunning.charge"
 
-    company_currency_id = fields.Many2one(related="company_id.currency_id")
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
     amount_billed = fields.Monetary(
         string="Billed",
         compute="_compute_kpi_amounts",
