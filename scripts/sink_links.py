@@ -29,7 +29,7 @@ def main(path):
         body = message.get_body(("html", "plain"))
         content = body.get_content() if body else ""
         for link in LINK.findall(content):
-            found.setdefault(message["To"], (message["Subject"], link))
+            found[message["To"]] = (message["Subject"], link)  # the latest reminder wins
     if not found:
         print("   no reminder with a link to the customer's page in the mail sink yet")
         return
