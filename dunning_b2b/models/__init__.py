@@ -87,3 +87,4 @@ from . import dunning_worklist_charges
 from . import dunning_resolution_charges
 from . import dunning_message_charges
 from . import dunning_charge_kpi
+from . import account_move_charges

@@ -66,6 +66,7 @@ EVENT_TYPES = [
     # issue 14, late-payment charges
     ("charge", "Late-payment charges invoiced"),
     ("charge_waived", "Late-payment charges waived"),
+    ("charge_cancelled", "Late-payment charge released"),
 ]
 
 

@@ -247,6 +247,22 @@ class TestCharges(DunningCommon):
             self.env["dunning.charge"].with_user(self.invoicing_user).search_count([]) >= 2
         )
 
+    def test_cancelled_charge_invoice_releases_its_charges(self):
+        """Review finding: 10,000.00 EUR 37 days late, charged 166.71 (40.00 + 126.71); the
+        charge invoice is cancelled: the charges are released (an event each) and the same
+        166.71 is due again, then charged on a new invoice."""
+        late = self._invoice(self.customer, 37, 10000.0)
+        self._decide()
+        invoice = self._charges().invoice_id
+        invoice.button_draft()
+        invoice.button_cancel()
+        self.assertFalse(self._charges())
+        self.assertEqual(len(self._events(late, "charge_cancelled")), 2)
+        self._decide()
+        charges = self._charges()
+        self.assertEqual(charges.mapped("amount"), [40.0, 126.71])
+        self.assertNotEqual(charges.invoice_id, invoice)
+
     # ------------------------------------------------------------------ waivers
     def test_key_account_waived_by_default_with_a_reason(self):
         """A key account: the decision form proposes to waive; without a reason nothing is
