@@ -242,6 +242,9 @@ class DunningResolution(models.Model):
         settled, unpaid = self.browse(), self.browse()
         for case in self:
             currency = case.currency_id
+            case._apply_open_credits()
+            if case.settlement_state != "agreed":
+                continue  # settled while its credits were applied
             if currency.compare_amounts(case.settlement_paid, case.settlement_amount) >= 0:
                 case._settle()
                 settled |= case
@@ -249,6 +252,39 @@ class DunningResolution(models.Model):
                 case._reopen_unpaid()
                 unpaid |= case
         return settled, unpaid
+
+    def _apply_open_credits(self):
+        """What the customer paid beyond one of the case's lines (a payment larger than its
+        invoice) counts towards the settlement: the customer's open credits in the case's
+        company are matched with the case's other open lines before the agreed amount is
+        compared (review finding: an overpayment left the case "unpaid")."""
+        self.ensure_one()
+        lines = self._get_open_lines()
+        if (
+            not lines
+            or self.currency_id.compare_amounts(self.settlement_paid, self.settlement_amount) >= 0
+        ):
+            return
+        # sudo: the customer's own receivable credits in the case's company
+        credits = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("partner_id", "child_of", self.partner_id.id),
+                    ("account_id", "in", lines.account_id.ids),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                    ("balance", "<", 0),
+                    ("date", ">=", self.date_open or fields.Date.today()),
+                ]
+            )
+        )
+        if not credits:
+            return
+        (credits + lines).reconcile()
+        self.invalidate_recordset(["amount_open", "settlement_paid"])
 
     def _settle(self):
         """The agreed amount is paid: what is still open is written off."""

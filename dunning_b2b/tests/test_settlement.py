@@ -113,6 +113,28 @@ class TestSettlement(WriteOffCommon):
         self._run(run_date=RUN_DATE + timedelta(days=30))
         self.assertEqual(len(self._bad_debt_lines()), 1)
 
+    def test_an_overpayment_of_one_line_counts_towards_the_settlement(self):
+        """Review finding: lines of 1,000.00 and 500.00 (both at the final stage), 1,200.00
+        agreed. The customer pays 1,300.00 against the first invoice: 1,000.00 settles it,
+        300.00 is left as a credit, applied to the second line: 1,300.00 paid, the rest
+        500.00 - 300.00 = 200.00 is written off; the case is done."""
+        with freeze_time(RUN_DATE):
+            first = self._invoice(self.customer, 95, 1000.0)
+            second = self._invoice(self.customer, 95, 500.0)
+            self._run()
+            case = self._cases().with_user(self.manager)
+            case.write(
+                {"resolution_type": "settlement", "settlement_amount": 1200.0,
+                 "settlement_date": date(2026, 3, 16)}
+            )  # fmt: skip
+            case.action_accept_settlement()
+            self.assertEqual(case.line_ids.move_id, first | second)
+            self._pay_on(first, 1300.0, RUN_DATE)
+        self.assertEqual((case.state, case.settlement_state), ("done", "paid"))
+        self.assertEqual(case.amount_written_off, 200.0)
+        self.assertEqual(self._bad_debt_lines().debit, 200.0)
+        self.assertIn(second.payment_state, ("paid", "in_payment"))
+
     def test_daily_step_settles_a_payment_matched_in_bulk(self):
         """A payment matched without the at-once re-evaluation (a bank statement matched in
         bulk is queued): 6,000.00 paid of the 5,600.00 agreed, the next daily run writes off
