@@ -12,12 +12,26 @@ class DunningResolution(models.Model):
 
     _inherit = "dunning.resolution"
 
+    settlement_currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_settlement_currency_id",
+        store=True,
+        help="The currency of the case's invoices when they share one, else the company's: "
+        "the settlement is agreed and paid in it.",
+    )
+    settlement_open = fields.Monetary(
+        string="Open (Settlement Currency)",
+        compute="_compute_settlement_open",
+        currency_field="settlement_currency_id",
+        help="What the lines owe now, in the settlement's currency.",
+    )
     settlement_amount = fields.Monetary(
         string="Agreed Amount",
         tracking=True,
         copy=False,
-        help="What the customer pays to settle the case (company currency), less than what "
-        "is open; the rest is written off once it is paid.",
+        currency_field="settlement_currency_id",
+        help="What the customer pays to settle the case (in the invoices' currency), less "
+        "than what is open; the rest is written off once it is paid.",
     )
     settlement_date = fields.Date(
         string="To Be Paid By",
@@ -34,6 +48,7 @@ class DunningResolution(models.Model):
     )
     settlement_base = fields.Monetary(
         string="Open When Agreed",
+        currency_field="settlement_currency_id",
         readonly=True,
         copy=False,
         help="What the lines owed when the settlement was agreed: payments since count "
@@ -41,26 +56,55 @@ class DunningResolution(models.Model):
     )
     settlement_paid = fields.Monetary(
         string="Paid Towards Settlement",
+        currency_field="settlement_currency_id",
         compute="_compute_settlement_paid",
-        help="What the lines were paid since the settlement was agreed (company currency).",
+        help="What the lines were paid since the settlement was agreed (settlement currency).",
     )
 
-    @api.depends("settlement_base", "amount_open", "settlement_state")
+    @api.depends("line_ids.currency_id", "company_id")
+    def _compute_settlement_currency_id(self):
+        for case in self:
+            currencies = case.line_ids.currency_id
+            case.settlement_currency_id = (
+                currencies if len(currencies) == 1 else case.company_id.currency_id
+            )
+
+    @api.depends("line_ids.amount_residual", "line_ids.amount_residual_currency")
+    def _compute_settlement_open(self):
+        # In the invoices' own currency: what a customer paying in that currency settles,
+        # whatever the day's rate (review finding: measured at booked rates in the company's
+        # currency, paying the agreed amount could leave it "unpaid").
+        for case in self:
+            if case.settlement_currency_id == case.company_id.currency_id:
+                case.settlement_open = case.amount_open
+            else:
+                case.settlement_open = sum(case.line_ids.mapped("amount_residual_currency"))
+
+    @api.depends("settlement_base", "settlement_open", "settlement_state")
     def _compute_settlement_paid(self):
         for case in self:
+            currency = case.settlement_currency_id
             if case.settlement_state == "agreed":
                 case.settlement_paid = max(
-                    case.currency_id.round(case.settlement_base - case.amount_open), 0.0
+                    currency.round(case.settlement_base - case.settlement_open), 0.0
                 )
             else:
                 case.settlement_paid = 0.0
+
+    def _settlement_remainder_company(self):
+        """What the settlement writes off, in the company's currency (for the threshold)."""
+        self.ensure_one()
+        remainder = self.settlement_currency_id.round(self.settlement_open - self.settlement_amount)
+        return self.settlement_currency_id._convert(
+            remainder, self.company_id.currency_id, self.company_id, dunning_today(self.env)
+        )
 
     @api.constrains("settlement_amount")
     def _check_settlement_amount(self):
         for case in self:
             if (
                 case.settlement_amount
-                and case.currency_id.compare_amounts(case.settlement_amount, 0.0) < 0
+                and case.settlement_currency_id.compare_amounts(case.settlement_amount, 0.0) < 0
             ):
                 raise ValidationError(
                     self.env._("Agreed Amount: enter a positive amount the customer pays.")
@@ -109,16 +153,15 @@ class DunningResolution(models.Model):
         threshold (with what the customer had written off in the last 12 months), a second
         dunning manager approves it, as for a write-off."""
         self.ensure_one()
-        remainder = self.currency_id.round(self.amount_open - self.settlement_amount)
-        return self._above_write_off_threshold(remainder)
+        return self._above_write_off_threshold(self._settlement_remainder_company())
 
     def _request_settlement_approval(self):
-        remainder = self.currency_id.round(self.amount_open - self.settlement_amount)
+        remainder = self._settlement_remainder_company()
         reason = self.env._(
             "Settlement of %(amount)s by %(date)s for %(open)s open",
-            amount=self.currency_id.format(self.settlement_amount),
+            amount=self.settlement_currency_id.format(self.settlement_amount),
             date=fields.Date.to_string(self.settlement_date),
-            open=self.currency_id.format(self.amount_open),
+            open=self.settlement_currency_id.format(self.settlement_open),
         )
         if self.state == "draft":
             self.action_open()
@@ -153,16 +196,18 @@ class DunningResolution(models.Model):
             case.action_open()
         for case in self:
             # sudo: the settlement's state and base are set by the system (guarded fields)
-            case.sudo().write({"settlement_state": "agreed", "settlement_base": case.amount_open})
+            case.sudo().write(
+                {"settlement_state": "agreed", "settlement_base": case.settlement_open}
+            )
         self._log_step(
             "settlement",
             lambda c: self.env._(
                 "Settlement agreed by %(user)s: %(amount)s by %(date)s for %(open)s open; "
                 "the rest is written off once it is paid.",
                 user=self.env.user.name,
-                amount=c.currency_id.format(c.settlement_amount),
+                amount=c.settlement_currency_id.format(c.settlement_amount),
                 date=fields.Date.to_string(c.settlement_date),
-                open=c.currency_id.format(c.settlement_base),
+                open=c.settlement_currency_id.format(c.settlement_base),
             ),
         )
         # Paid already (a payment before the click): settled at once.
@@ -190,18 +235,18 @@ class DunningResolution(models.Model):
             raise UserError(
                 self.env._("Accept Settlement: %s has no settlement to agree.", self.name)
             )
-        currency = self.currency_id
+        currency = self.settlement_currency_id
         if currency.compare_amounts(self.settlement_amount, 0.0) <= 0:
             raise ValidationError(
                 self.env._("Agreed Amount: enter the amount the customer pays, more than zero.")
             )
-        if currency.compare_amounts(self.settlement_amount, self.amount_open) > 0:
+        if currency.compare_amounts(self.settlement_amount, self.settlement_open) > 0:
             raise ValidationError(
                 self.env._(
                     "Agreed Amount: %(amount)s is more than what is open (%(open)s). A "
                     "settlement accepts less than what is owed.",
                     amount=currency.format(self.settlement_amount),
-                    open=currency.format(self.amount_open),
+                    open=currency.format(self.settlement_open),
                 )
             )
         if not self.settlement_date or self.settlement_date < today:
@@ -241,7 +286,7 @@ class DunningResolution(models.Model):
         """
         settled, unpaid = self.browse(), self.browse()
         for case in self:
-            currency = case.currency_id
+            currency = case.settlement_currency_id
             case._apply_open_credits()
             if case.settlement_state != "agreed":
                 continue  # settled while its credits were applied
@@ -262,7 +307,10 @@ class DunningResolution(models.Model):
         lines = self._get_open_lines()
         if (
             not lines
-            or self.currency_id.compare_amounts(self.settlement_paid, self.settlement_amount) >= 0
+            or self.settlement_currency_id.compare_amounts(
+                self.settlement_paid, self.settlement_amount
+            )
+            >= 0
         ):
             return
         # sudo: the customer's own receivable credits in the case's company
@@ -284,7 +332,7 @@ class DunningResolution(models.Model):
         if not credits:
             return
         (credits + lines).reconcile()
-        self.invalidate_recordset(["amount_open", "settlement_paid"])
+        self.invalidate_recordset(["amount_open", "settlement_open", "settlement_paid"])
 
     def _settle(self):
         """The agreed amount is paid: what is still open is written off."""
@@ -294,8 +342,8 @@ class DunningResolution(models.Model):
         self.sudo().write({"settlement_state": "paid"})
         reason = self.env._(
             "settlement of %(amount)s paid (%(paid)s)",
-            amount=self.currency_id.format(self.settlement_amount),
-            paid=self.currency_id.format(paid),
+            amount=self.settlement_currency_id.format(self.settlement_amount),
+            paid=self.settlement_currency_id.format(paid),
         )
         if self._get_open_lines():
             self._do_write_off(reason)
@@ -313,9 +361,9 @@ class DunningResolution(models.Model):
             lambda c: self.env._(
                 "Settlement of %(amount)s unpaid by %(date)s (%(paid)s paid): the case is back "
                 "to decide and the reminders resume for its lines.",
-                amount=c.currency_id.format(c.settlement_amount),
+                amount=c.settlement_currency_id.format(c.settlement_amount),
                 date=fields.Date.to_string(c.settlement_date),
-                paid=c.currency_id.format(paid),
+                paid=c.settlement_currency_id.format(paid),
             ),
         )
         self.activity_schedule(

@@ -135,6 +135,31 @@ class TestSettlement(WriteOffCommon):
         self.assertEqual(self._bad_debt_lines().debit, 200.0)
         self.assertIn(second.payment_state, ("paid", "in_payment"))
 
+    def test_a_foreign_currency_settlement_is_agreed_and_paid_in_that_currency(self):
+        """Review finding: 1,000.00 EUR booked at 0.9 EUR per company unit (1,111.11), 800.00
+        EUR agreed. The customer pays 800.00 EUR when the rate is 0.8 (1,000.00 company):
+        the settlement is paid, the remaining 200.00 EUR are written off."""
+        eur = self.setup_other_currency("EUR", rates=[("2020-01-01", 0.9), ("2026-03-01", 0.8)])
+        with freeze_time(RUN_DATE):
+            move = self._invoice(self.customer, 95, 1000.0, currency=eur)
+            self._run()
+            case = self._cases().with_user(self.manager)
+            self.assertEqual(case.settlement_currency_id, eur)
+            case.write(
+                {"resolution_type": "settlement", "settlement_amount": 800.0,
+                 "settlement_date": date(2026, 3, 16)}
+            )  # fmt: skip
+            case.action_accept_settlement()
+            self.assertEqual(case.settlement_base, 1000.0)
+            self._pay_on(move, 800.0, RUN_DATE, currency=eur)
+        self.assertEqual((case.state, case.settlement_state), ("done", "paid"))
+        self.assertTrue(self._receivable(move).reconciled)
+        written = self.env["account.move.line"].search(
+            [("move_id", "=", case.write_off_move_id.id), ("currency_id", "=", eur.id),
+             ("credit", ">", 0)]
+        )  # fmt: skip
+        self.assertEqual(written.amount_currency, -200.0)
+
     def test_daily_step_settles_a_payment_matched_in_bulk(self):
         """A payment matched without the at-once re-evaluation (a bank statement matched in
         bulk is queued): 6,000.00 paid of the 5,600.00 agreed, the next daily run writes off
