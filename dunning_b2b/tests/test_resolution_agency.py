@@ -334,6 +334,8 @@ class TestResolutionAgency(DunningCommon):
         """One PDF with the statement, the reminder history, the correspondence, the
         dispute and the promise; kept on the case; an event."""
         case, first, second = self._handover_case()
+        # An internal note of the case (review finding): not for the firm's eyes.
+        case.sudo()._log_step("settlement", lambda c: "Our floor is 60 percent, internal only")
         sent = self.env["dunning.message"].search([("partner_id", "=", self.customer.id)])
         self.assertTrue(sent)
         sent.filtered(lambda m: m.state == "draft").with_user(self.collector).action_send()
@@ -371,6 +373,7 @@ class TestResolutionAgency(DunningCommon):
             "95",
         ):
             self.assertIn(text, html)
+        self.assertNotIn("Our floor is 60 percent", html)
         with self.assertRaises(AccessError):
             self.env["ir.actions.report"].with_user(self.collector)._render_qweb_html(
                 "dunning_b2b.action_report_resolution_handover", case.ids
