@@ -257,6 +257,8 @@ class DunningResolution(models.Model):
             case.sudo().write(
                 {"state": "open", "date_open": today, "amount_open_start": case.amount_open}
             )
+        # The proposal's task ("Decide the final resolution") is done.
+        self.activity_ids.action_feedback(feedback=self.env._("Case opened."))
         self._log_step(
             "resolution",
             lambda c: self.env._(
@@ -306,6 +308,7 @@ class DunningResolution(models.Model):
             raise UserError(self.env._("Cancel: the case is already closed."))
         # sudo: the state is set by the system (guarded field)
         self.sudo().write({"state": "cancelled", "date_done": dunning_today(self.env)})
+        self.activity_ids.action_feedback(feedback=self.env._("Case cancelled."))
         self._log_step(
             "resolution_cancelled",
             lambda c: self.env._(

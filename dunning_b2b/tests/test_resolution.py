@@ -35,6 +35,10 @@ class TestResolution(DunningCommon):
         # The next day proposes nothing more.
         self._run(run_date=RUN_DATE + timedelta(days=1))
         self.assertEqual(len(self._cases()), 1)
+        # Opened, the case's task to decide is done.
+        case.with_user(self.manager).write({"resolution_type": "write_off"})
+        case.with_user(self.manager).action_open()
+        self.assertFalse(case.activity_ids)
 
     def test_open_case_pauses_reminders_and_cancel_resumes(self):
         move = self._invoice(self.customer, 50, 1000.0)
