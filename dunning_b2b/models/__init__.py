@@ -61,6 +61,7 @@ from . import res_config_settings_write_off
 from . import dunning_credit_hold_write_off
 from . import res_partner_write_off
 from . import dunning_resolution_write_off
+from . import dunning_resolution_feedback
 from . import dunning_resolution_settlement
 from . import dunning_level_provision
 from . import res_company_provision

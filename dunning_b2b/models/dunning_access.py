@@ -95,20 +95,11 @@ class DunningAccess(models.Model):
 
         :return: (the access record, the page's URL with the token: shown once, never stored)
         """
-        partner = partner.commercial_partner_id
         token = secrets.token_urlsafe(32)
-        days = company.dunning_link_days or 60
         # sudo: the system issues the link of a document the user may send or print; the
         # token's hash is readable by administrators only.
         access = self.sudo().create(
-            {
-                "partner_id": partner.id,
-                "company_id": company.id,
-                "message_id": message and message.id,
-                "origin": origin,
-                "token_hash": self._hash_token(token),
-                "date_expires": fields.Datetime.now() + timedelta(days=days),
-            }
+            self._prepare_link_vals(partner, company, token, message, origin)
         )
         return access.sudo(False), access._get_url(token)
 
@@ -119,25 +110,30 @@ class DunningAccess(models.Model):
         :return: dict message id -> the page's URL with the token
         """
         tokens = {message.id: secrets.token_urlsafe(32) for message in messages}
-        now = fields.Datetime.now()
         # sudo: the system issues the links of the messages it sends (see _create_link)
         accesses = self.sudo().create(
             [
-                {
-                    "partner_id": message.partner_id.commercial_partner_id.id,
-                    "company_id": message.company_id.id,
-                    "message_id": message.id,
-                    "origin": "email",
-                    "token_hash": self._hash_token(tokens[message.id]),
-                    "date_expires": now
-                    + timedelta(days=message.company_id.dunning_link_days or 60),
-                }
+                self._prepare_link_vals(
+                    message.partner_id, message.company_id, tokens[message.id], message
+                )
                 for message in messages
             ]
         )
         return {
             access.message_id.id: access._get_url(tokens[access.message_id.id])
             for access in accesses
+        }
+
+    @api.model
+    def _prepare_link_vals(self, partner, company, token, message=None, origin="email"):
+        days = company.dunning_link_days or 60
+        return {
+            "partner_id": partner.commercial_partner_id.id,
+            "company_id": company.id,
+            "message_id": message and message.id,
+            "origin": origin,
+            "token_hash": self._hash_token(token),
+            "date_expires": fields.Datetime.now() + timedelta(days=days),
         }
 
     def _get_url(self, token):
