@@ -59,7 +59,11 @@ class DunningResolution(models.Model):
         ).items():
             case = drafts.get(partner.id)
             if case:
-                case.line_ids = [Command.link(line.id) for line in partner_lines]
+                # The draft gathers the new lines and lets go of those paid since.
+                paid = case.line_ids.filtered(lambda line: line.reconciled)
+                case.line_ids = [Command.unlink(line.id) for line in paid] + [
+                    Command.link(line.id) for line in partner_lines
+                ]
                 continue
             created |= self.with_company(company).create(
                 {

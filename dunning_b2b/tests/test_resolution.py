@@ -40,6 +40,21 @@ class TestResolution(DunningCommon):
         case.with_user(self.manager).action_open()
         self.assertFalse(case.activity_ids)
 
+    def test_a_draft_lets_go_of_a_paid_line_when_it_gathers_a_new_one(self):
+        """Found by the 100,000-line benchmark (issue 15): a line of a draft case paid in
+        full, then another line of the customer reaching the final stage: the daily step
+        failed ("are no open debts") instead of moving the draft on."""
+        first = self._invoice(self.customer, 95, 4000.0)
+        second = self._invoice(self.customer, 85, 1000.0)
+        self._run()
+        case = self._cases()
+        self.assertEqual(case.line_ids, self._receivable(first))
+        self._pay(first, 4000.0)
+        stats = self._run(run_date=RUN_DATE + timedelta(days=10))
+        self.assertFalse(stats["failed_steps"])
+        self.assertEqual(self._cases(), case)
+        self.assertEqual(case.line_ids, self._receivable(second))
+
     def test_open_case_pauses_reminders_and_cancel_resumes(self):
         move = self._invoice(self.customer, 50, 1000.0)
         self._run()
