@@ -89,3 +89,8 @@ from . import dunning_resolution_charges
 from . import dunning_message_charges
 from . import dunning_charge_kpi
 from . import account_move_charges
+from . import dunning_engine_run
+from . import dunning_run
+
+# Last: its triggers are installed on the tables of every model above.
+from . import dunning_change

@@ -1,6 +1,7 @@
 import logging
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 
 from markupsafe import Markup
 
@@ -32,7 +33,8 @@ class DunningEngine(models.AbstractModel):
 
     @api.model
     def _cron_run(self):
-        """Daily job: every company, every open customer invoice, committed per batch."""
+        """Daily job: every company, every open receivable line, committed per batch; the
+        extra worker crons join the run (as many as Odoo has cron threads to run them)."""
         self._run(commit=True)
 
     @api.model
@@ -107,49 +109,40 @@ class DunningEngine(models.AbstractModel):
         """
         run_date = run_date or dunning_today(self.env)
         user = user or self.env.user
-        # The audit trail is the engine's own events: no tracking or creation logs on top.
-        run_id = uuid.uuid4().hex
-        self = self.with_context(
-            tracking_disable=True,
-            mail_create_nolog=True,
-            mail_create_nosubscribe=True,
-            dunning_run_id=run_id,
-        )
+        with self._running() as engine:
+            return engine._run_plan(run_date, moves, partners, companies, commit, user)
+
+    @contextmanager
+    def _running(self):
+        """The engine as a run uses it: the audit trail is the engine's own events (no
+        tracking or creation logs on top), and what a run memoises is forgotten after it."""
+        run_id = self.env.context.get("dunning_run_id") or uuid.uuid4().hex
         try:
-            return self._run_plan(run_date, moves, partners, companies, commit, user)
+            yield self.with_context(
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+                dunning_run_id=run_id,
+            )
         finally:
             forget_run_memo(run_id)
 
     def _run_plan(self, run_date, moves, partners, companies, commit, user):
+        if moves is None and partners is None:
+            # The full run: batches shared by every worker taking part (dunning.run).
+            return self._run_worker(run_date, commit=commit, companies=companies, user=user)
         if companies is None:
             companies = moves.company_id if moves else self.env["res.company"].search([])
         batch_size = self._get_batch_size()
-        plan = []
+        stats = Counter()
         for company in companies:
             partner_ids = self._get_candidate_partner_ids(company, run_date, moves, partners)
-            plan += [
-                (company, partner_ids[start : start + batch_size])
-                for start in range(0, len(partner_ids), batch_size)
-            ]
-        stats = Counter()
-        remaining = sum(len(batch) for _company, batch in plan)
-        if commit:
-            self.env["ir.cron"]._commit_progress(remaining=remaining)
-        for company, batch in plan:
-            self._in_company(company)._run_batch_safely(
-                company, batch, run_date, moves, user, stats
-            )
-            remaining -= len(batch)
-            stats["customers"] += len(batch)
-            if commit:
-                if not self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining):
-                    break
-                # Committed: drop the batch's records from the cache, so that memory stays
-                # bounded by the batch size rather than growing with the ledger.
-                self.env.invalidate_all()
-        else:  # not reached when the cron ran out of time: the next call resumes
-            if moves is None and partners is None:
-                self._run_all_daily_steps(companies, run_date, user, stats, commit)
+            for start in range(0, len(partner_ids), batch_size):
+                batch = partner_ids[start : start + batch_size]
+                self._in_company(company)._run_batch_safely(
+                    company, batch, run_date, moves, user, stats
+                )
+                stats["customers"] += len(batch)
         _logger.info("Dunning run of %s: %s", run_date, dict(stats))
         return stats
 
@@ -181,53 +174,22 @@ class DunningEngine(models.AbstractModel):
             ("kpis", "dunning.engine", "_refresh_kpis"),
         ]
 
-    def _run_all_daily_steps(self, companies, run_date, user, stats, commit):
-        """The daily checks of each company, unless they already ran today and nothing they
-        read changed since (``dunning.daily.mark``): a second run on the same day then costs
-        the ladder alone.
-
-        The checks of all companies and their marks are one transaction: the fingerprint
-        recorded is what the checks read (the cursor sees one snapshot) plus their own
-        writes, never a change another user committed while they ran, which the next run
-        then sees as a change.
-        """
-        Mark = self.env["dunning.daily.mark"].sudo()  # sudo: the engine's own bookkeeping
-        fingerprint = Mark._get_fingerprint()
-        done = self.env["res.company"]
-        for company in companies:
-            if Mark._is_current(company, run_date, fingerprint):
-                stats["daily_steps_skipped"] += 1
-                done |= company
-                continue
-            # Each company's checks in a savepoint of their own, in that company alone: what
-            # fails in one (even the report of a failure) does not undo another's results.
-            try:
-                with self.env.cr.savepoint():
-                    succeeded = self._in_company(company)._run_daily_steps(
-                        company, run_date, user, stats
-                    )
-            except Exception:  # reported in the log; the next company still runs
-                _logger.exception("Dunning daily checks failed for %s", company.name)
-                stats["failed_companies"] += 1
-                succeeded = False
-            if succeeded:
-                done |= company
-        if done:
-            Mark._record(done, run_date, Mark._get_fingerprint())
-        if commit:
-            self.env["ir.cron"]._commit_progress()
-
-    def _run_daily_steps(self, company, run_date, user, stats):
-        """Run the company's daily checks, each in a savepoint of its own: a failing step is
-        rolled back alone and reported, and the next step and the next company still run.
+    def _run_daily_steps(self, company, run_date, user, stats, steps=None, partners=None):
+        """Run the company's daily ``steps`` (default: all of :meth:`_get_daily_steps`), each
+        in a savepoint of its own: a failing step is rolled back alone and reported, and the
+        next step still runs. ``partners``: the customers the customer steps work on.
 
         :return: whether every step succeeded
         """
         succeeded = True
-        for label, model, method in self._get_daily_steps():
+        for label, model, method in steps if steps is not None else self._get_daily_steps():
+            args = (company, run_date, user, stats)
             try:
                 with self.env.cr.savepoint():
-                    getattr(self.env[model], method)(company, run_date, user, stats)
+                    if partners is not None:
+                        getattr(self.env[model], method)(*args, partners=partners)
+                    else:
+                        getattr(self.env[model], method)(*args)
                 # Each step reads what it needs: what the last one read is not kept in memory.
                 self.env.invalidate_all()
             except Exception as error:  # reported, and the other steps go on

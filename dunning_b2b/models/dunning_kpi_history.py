@@ -9,6 +9,9 @@ from ..engine import kpi
 from ..engine.worklist import OpenFigures, customer_figures
 from .dunning_kpi import STORY_DAYS, month_start
 
+# The sums of kpi.resolution_by_stage, added up over the chunks of customers.
+ANALYSIS_SUMS = ("entered", "resolved", "written_off_count", "moved_on", "open",
+                 "entered_amount", "recovered", "written_off")  # fmt: skip
 # The columns of _gather_invoices, in order.
 LINE_FIELDS = ("id", "move_id", "partner_id", "currency_id", "due", "residual", "open",
                "level_id", "total")  # fmt: skip
@@ -36,32 +39,65 @@ class DunningKpi(models.AbstractModel):
     _inherit = "dunning.kpi"
 
     @api.model
-    def _gather_invoices(self, company, first, run_date):
+    def _gather_invoices(self, company, first, run_date, partner_ids=None):
         """The receivable debit lines the history KPIs look at, each instalment with its own
         due date: lines of customer invoices that entered a stage since ``first`` or fall due
         in the last twelve months, and every open one (the selector's).
 
+        :param partner_ids: these customers only (default: all)
         :return: dict line id -> _Line(id, move_id, partner_id, currency_id, due, residual
             (company currency), open, level_id (the line's stage), total (company currency))
         """
+        query = self._get_history_lines_query(company, first, run_date, partner_ids)
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT l.id, l.move_id, p.commercial_partner_id, l.currency_id,
+                          l.date_maturity, l.amount_residual, l.is_open, dl.level_id, l.balance
+                     FROM (%s) l
+                     JOIN res_partner p ON p.id = l.partner_id
+                LEFT JOIN dunning_line dl ON dl.move_line_id = l.id""",
+                query,
+            )
+        )
+        return {row[0]: _Line(*row) for row in rows}
+
+    @api.model
+    def _get_history_customer_ids(self, company, first, run_date):
+        """The customers :meth:`_gather_invoices` reads lines of."""
+        query = self._get_history_lines_query(company, first, run_date)
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT DISTINCT p.commercial_partner_id FROM (%s) l
+                     JOIN res_partner p ON p.id = l.partner_id ORDER BY 1""",
+                query,
+            )
+        )
+        return [row[0] for row in rows]
+
+    @api.model
+    def _get_history_lines_query(self, company, first, run_date, partner_ids=None):
         year_ago = run_date - relativedelta(years=1)
         self.env["dunning.event"].flush_model(["move_id", "move_line_id", "event_type", "date"])
         Line = self.env["dunning.line"]
         Line.flush_model(["move_line_id", "level_id"])
-        rows = self.env.execute_query(
-            SQL(
-                """WITH open_items AS (%(open)s)
-                   SELECT l.id, l.move_id, p.commercial_partner_id, l.currency_id,
+        partner_filter = SQL("TRUE")
+        if partner_ids is not None:
+            partner_filter = SQL(
+                """l.partner_id IN (SELECT id FROM res_partner
+                                     WHERE commercial_partner_id = ANY(%s))""",
+                list(partner_ids),
+            )
+        return SQL(
+            """WITH open_items AS (%(open)s)
+                   SELECT l.id, l.move_id, l.partner_id, l.currency_id,
                           l.date_maturity, l.amount_residual,
-                          l.id IN (SELECT line_id FROM open_items), dl.level_id, l.balance
+                          l.id IN (SELECT line_id FROM open_items) AS is_open, l.balance
                      FROM account_move_line l
                      JOIN account_account a
                        ON a.id = l.account_id AND a.account_type = 'asset_receivable'
                      JOIN account_move m ON m.id = l.move_id
-                     JOIN res_partner p ON p.id = l.partner_id
-                LEFT JOIN dunning_line dl ON dl.move_line_id = l.id
                     WHERE l.company_id = %(company)s AND l.parent_state = 'posted'
-                      AND l.balance > 0
+                      AND l.balance > 0 AND %(partners)s
                       AND (l.id IN (SELECT line_id FROM open_items)
                            OR (m.move_type = 'out_invoice' AND m.invoice_date <= %(run_date)s
                                AND (l.date_maturity >= %(year_ago)s
@@ -74,14 +110,15 @@ class DunningKpi(models.AbstractModel):
                                                         AND e.event_type = 'stage'
                                                         AND e.move_line_id IS NULL
                                                         AND e.date >= %(first)s))))""",
-                open=Line._get_open_items_query(company, run_date, credits=False),
-                company=company.id,
-                run_date=run_date,
-                year_ago=min(year_ago, first),
-                first=first,
-            )
+            open=Line._get_open_items_query(
+                company, run_date, partner_ids=partner_ids, credits=False
+            ),
+            company=company.id,
+            run_date=run_date,
+            year_ago=min(year_ago, first),
+            first=first,
+            partners=partner_filter,
         )
-        return {row[0]: _Line(*row) for row in rows}
 
     @api.model
     def _gather_events(self, company, lines, run_date):
@@ -181,46 +218,66 @@ class DunningKpi(models.AbstractModel):
 
     @api.model
     def _refresh_history(self, company, first, run_date):
-        invoices = self._gather_invoices(company, first, run_date)
-        events = self._gather_events(company, invoices, run_date)
-        settlements = self._gather_settlements(company, invoices, run_date)
-        settled_on = self._get_settled_on(company, invoices, settlements)
+        """Stage outcomes and customer profiles, a chunk of customers at a time: memory is
+        bounded by the chunk, not the ledger; the stage outcomes are sums, added up over the
+        chunks and written once."""
         ranks = self._get_stage_ranks(company)
         convert = self._get_converter(company)
-        amounts = {}
-        # Stage entries, settlements and outcomes are per receivable line: the engine's
-        # "move id" of a StageEntry or Settlement is a line id here.
-        for line_id, level_id, day, _offset, amount, currency_id in events:
-            amounts[line_id, level_id] = convert(amount or 0.0, currency_id, day)
-        entries = kpi.stage_entries(
-            (line_id, level_id, day, offset, amounts[line_id, level_id])
-            for line_id, level_id, day, offset, _amount, _currency in events
+        Line = self.env["dunning.line"]
+        open_items = Line._get_open_items_query(company, run_date)
+        partner_ids = sorted(
+            set(self._get_history_customer_ids(company, first, run_date))
+            | {
+                row[0]
+                for row in self.env.execute_query(
+                    SQL("SELECT DISTINCT partner_id FROM (%s) items", open_items)
+                )
+            }
         )
-        # Open figures per customer, net of open credits of the same currency, a chunk of
-        # customers at a time (their open items are not all held at once).
-        figures = {}
-        for items in self.env["dunning.line"]._iter_open_items(company, run_date):
-            figures.update(
-                customer_figures(items, run_date, precision=company.currency_id.rounding)
+        groups = {}
+        self._replace_rows("dunning.customer.kpi", SQL("company_id = %s", company.id), [])
+        size = self.env["dunning.engine"]._get_chunk_size()
+        for start in range(0, len(partner_ids), size):
+            chunk = partner_ids[start : start + size]
+            invoices = self._gather_invoices(company, first, run_date, partner_ids=chunk)
+            events = self._gather_events(company, invoices, run_date)
+            settlements = self._gather_settlements(company, invoices, run_date)
+            settled_on = self._get_settled_on(company, invoices, settlements)
+            amounts = {}
+            # Stage entries, settlements and outcomes are per receivable line: the engine's
+            # "move id" of a StageEntry or Settlement is a line id here.
+            for line_id, level_id, day, _offset, amount, currency_id in events:
+                amounts[line_id, level_id] = convert(amount or 0.0, currency_id, day)
+            entries = kpi.stage_entries(
+                (line_id, level_id, day, offset, amounts[line_id, level_id])
+                for line_id, level_id, day, offset, _amount, _currency in events
             )
-        partners = (
-            self.env["res.partner"]
-            .with_company(company)
-            .browse({invoice["partner_id"] for invoice in invoices.values()} | set(figures))
-        )
-        # The collector who actually gets the customer's tasks: its own, else the company's.
+            # Open figures per customer, net of open credits of the same currency.
+            figures = customer_figures(
+                Line._get_open_items(company, run_date, partner_ids=chunk),
+                run_date,
+                precision=company.currency_id.rounding,
+            )
+            profile = self._get_profiles(company, chunk)
+            self._add_analysis(groups, first, invoices, entries, settlements, settled_on,
+                               profile)  # fmt: skip
+            self._write_customers(company, run_date, invoices, entries, settled_on, profile,
+                                  ranks, figures)  # fmt: skip
+            self.env.invalidate_all()
+        self._write_analysis(company, first, groups, ranks)
+
+    @api.model
+    def _get_profiles(self, company, partner_ids):
+        """Segment and collector (its own, else the company's) of each customer."""
         fallback = company.dunning_collector_id.id
-        profile = {
+        partners = self.env["res.partner"].with_company(company).browse(partner_ids)
+        return {
             partner.id: (
                 partner.dunning_segment or False,
                 partner.dunning_collector_id.id or fallback,
             )
             for partner in partners
         }
-        self._write_analysis(company, first, run_date, invoices, entries, settlements,
-                             settled_on, profile, ranks)  # fmt: skip
-        self._write_customers(company, run_date, invoices, entries, settled_on, profile,
-                              ranks, figures)  # fmt: skip
 
     @api.model
     def _replace_rows(self, model, where, vals_list):
@@ -281,9 +338,11 @@ class DunningKpi(models.AbstractModel):
         return convert
 
     @api.model
-    def _write_analysis(self, company, first, run_date, invoices, entries, settlements,
-                        settled_on, profile, ranks):  # fmt: skip
-        groups = defaultdict(list)
+    def _add_analysis(self, groups, first, invoices, entries, settlements, settled_on,
+                      profile):  # fmt: skip
+        """Add a chunk's stage entries since ``first`` to ``groups``: per month, currency,
+        segment, collector and stage, the sums of :func:`kpi.resolution_by_stage`."""
+        by_key = defaultdict(list)
         for entry in entries:
             if entry.entered_on < first:
                 continue
@@ -291,10 +350,17 @@ class DunningKpi(models.AbstractModel):
             segment, collector_id = profile.get(invoice["partner_id"], (False, False))
             key = (month_start(entry.entered_on), invoice["currency_id"], segment, collector_id,
                    entry.stage_id)  # fmt: skip
-            groups[key].append(entry)
+            by_key[key].append(entry)
+        for key, group in by_key.items():
+            stats = kpi.resolution_by_stage(group, settlements, settled_on)[key[-1]]
+            total = groups.setdefault(key, dict.fromkeys(ANALYSIS_SUMS, 0))
+            for name in ANALYSIS_SUMS:
+                total[name] += stats[name]
+
+    @api.model
+    def _write_analysis(self, company, first, groups, ranks):
         vals_list = []
-        for (month, currency_id, segment, collector_id, level_id), group in groups.items():
-            stats = kpi.resolution_by_stage(group, settlements, settled_on)[level_id]
+        for (month, currency_id, segment, collector_id, level_id), stats in groups.items():
             vals_list.append(
                 {
                     "company_id": company.id,
@@ -312,8 +378,8 @@ class DunningKpi(models.AbstractModel):
                     "entered_amount": stats["entered_amount"],
                     "recovered_amount": stats["recovered"],
                     "written_off_amount": stats["written_off"],
-                    "resolution_rate": stats["rate"] or 0.0,
-                    "recovery_rate": stats["recovery_rate"] or 0.0,
+                    "resolution_rate": kpi.ratio(stats["resolved"], stats["entered"]) or 0.0,
+                    "recovery_rate": kpi.ratio(stats["recovered"], stats["entered_amount"]) or 0.0,
                 }
             )
         self._replace_rows(
@@ -393,7 +459,8 @@ class DunningKpi(models.AbstractModel):
                     "escalation_trend": trend,
                 }
             )
-        self._replace_rows("dunning.customer.kpi", SQL("company_id = %s", company.id), vals_list)
+        # The company's rows were deleted before the first chunk (_refresh_history).
+        self._replace_rows("dunning.customer.kpi", SQL("FALSE"), vals_list)
 
     @api.model
     def _count_by_partner(self, company, model, date_field, since, states=None):

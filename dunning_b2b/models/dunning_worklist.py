@@ -103,6 +103,9 @@ class DunningWorklist(models.Model):
         help="Position in the ladder (1 = first stage) of the highest stage reached; 0: none.",
     )
     refresh_date = fields.Date(string="Computed On", readonly=True)
+    recompute_date = fields.Date(
+        readonly=True, index=True, help="The first day on which the row moves with the date."
+    )
 
     _partner_company_uniq = models.Constraint(
         "UNIQUE(partner_id, company_id)",

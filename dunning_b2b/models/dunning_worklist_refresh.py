@@ -27,22 +27,16 @@ class DunningWorklist(models.Model):
     _inherit = "dunning.worklist"
 
     @api.model
-    def _refresh_daily(self, company, run_date, user, stats):
-        """Daily step: every customer's row, a chunk of customers at a time (memory bounded
-        by the chunk): those with an open receivable item and those with a row, whose row
-        goes when nothing is open any more."""
-        query = self.env["dunning.line"]._get_open_items_query(company, run_date)
-        self.flush_model(["partner_id", "company_id"])
-        rows = self.env.execute_query(
-            SQL(
-                """SELECT partner_id FROM (%s) items
-                    UNION SELECT partner_id FROM dunning_worklist WHERE company_id = %s
-                    ORDER BY 1""",
-                query,
-                company.id,
+    def _refresh_daily(self, company, run_date, user, stats, partners=None):
+        """Daily step: the rows of ``partners`` (the customers whose data changed, default:
+        every customer with an open receivable item or a row), a chunk of customers at a
+        time (memory bounded by the chunk); a row goes when nothing is open any more."""
+        if partners is None:
+            partner_ids = sorted(
+                self.env["dunning.engine"]._get_all_customer_ids(company, run_date)
             )
-        )
-        partner_ids = [row[0] for row in rows]
+        else:
+            partner_ids = partners.ids
         size = self.env["dunning.engine"]._get_chunk_size()
         Partner = self.env["res.partner"]
         for start in range(0, len(partner_ids), size):
@@ -54,6 +48,23 @@ class DunningWorklist(models.Model):
                 partners=Partner.browse(partner_ids[start : start + size]),
             )
             self.env.invalidate_all()
+
+    @api.model
+    def _get_date_driven_ids(self, company, run_date):
+        """Customers whose row moves with the date alone by ``run_date``: something
+        overdue (days late grow), an item falling due, a task, promise or contact interval
+        reaching its date (``recompute_date``)."""
+        self.flush_model(["recompute_date"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT partner_id FROM dunning_worklist
+                    WHERE company_id = %s
+                      AND (recompute_date IS NULL OR recompute_date <= %s)""",
+                company.id,
+                run_date,
+            )
+        )
+        return {row[0] for row in rows}
 
     @api.model
     def _refresh(self, company, run_date, user=None, stats=None, partners=None, checks=True):
@@ -209,6 +220,9 @@ class DunningWorklist(models.Model):
                 "credit_review": deteriorated,
                 "rank_this_quarter": current_rank or 0,
                 "rank_last_quarter": previous_rank or 0,
+                "recompute_date": self._get_recompute_date(
+                    run_date, partner, open_figures, task, promise_date, contact, company
+                ),
             }
         if checks:
             self._write_segments(company, new_segments, run_date, user)
@@ -239,6 +253,30 @@ class DunningWorklist(models.Model):
         rows = existing | created
         rows.filtered(lambda r: r.refresh_date != run_date).write({"refresh_date": run_date})
         return rows
+
+    @api.model
+    def _get_recompute_date(self, run_date, partner, open_figures, task, promise_date,
+                            contact, company):  # fmt: skip
+        """The first day on which the row changes with the date alone: tomorrow when
+        something is overdue (days late grow), else the next due date, task, promise,
+        contact interval or quarter; at the latest a week on (spread over the week by
+        customer) for what else moves with time (pauses ending, paid invoices leaving the
+        12 months of the payment history)."""
+        if open_figures.overdue_items:
+            return run_date + timedelta(days=1)
+        dates = [run_date + timedelta(days=1 + partner.id % 7)]
+        if open_figures.first_due:
+            dates.append(open_figures.first_due + timedelta(days=1))
+        if task:
+            dates.append(task[1])
+        if promise_date:
+            dates.append(promise_date)
+        if contact:
+            dates.append(contact[0] + timedelta(days=company.dunning_contact_interval))
+        quarter = quarter_start(run_date)
+        dates.append(quarter.replace(year=quarter.year + 1) if quarter.month == 10
+                     else quarter.replace(month=quarter.month + 3))  # fmt: skip
+        return max(min(dates), run_date + timedelta(days=1))
 
     def _get_changed_values(self, vals):
         """The part of ``vals`` that differs from what the row holds: empty values are

@@ -71,3 +71,5 @@ from . import test_resolution_agency
 from . import test_charges_unit
 from . import test_charges
 from . import test_resolution_review
+from . import test_change_journal
+from . import test_run_workers

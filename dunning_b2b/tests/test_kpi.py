@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError
@@ -209,6 +210,32 @@ class TestKpiResolution(KpiCommon):
         cls._pay_on(cls.p2, 1000, date(2026, 1, 20))
         runner._run(run_date=date(2026, 1, 26), companies=cls.company)
         cls.env["dunning.kpi"]._refresh_company(cls.company, date(2026, 1, 31), months=1)
+
+    def test_chunks_of_one_customer_give_the_same_figures(self):
+        """The history is gathered a chunk of customers at a time (issue 15: memory flat
+        with the ledger); the stage outcomes are sums over the chunks, so chunks of one
+        customer give the figures of one chunk of all."""
+
+        def snapshot():
+            fields_a = ["month", "currency_id", "level_id", "entered_count", "resolved_count",
+                        "open_count", "entered_amount", "recovered_amount", "resolution_rate",
+                        "recovery_rate"]  # fmt: skip
+            analysis = self.env["dunning.analysis"].search_read(
+                [("company_id", "=", self.company.id)], fields_a, order="month, level_id"
+            )
+            customers = self.env["dunning.customer.kpi"].search_read(
+                [("company_id", "=", self.company.id)],
+                ["partner_id", "open_amount", "paid_count", "usual_paying_level_id"],
+                order="partner_id",
+            )
+            return [{k: v for k, v in row.items() if k != "id"} for row in analysis + customers]
+
+        whole = snapshot()
+        self.assertTrue(whole)
+        Engine = type(self.env["dunning.engine"])
+        with patch.object(Engine, "_get_chunk_size", lambda engine: 1):
+            self.env["dunning.kpi"]._refresh_company(self.company, date(2026, 1, 31), months=1)
+        self.assertEqual(snapshot(), whole)
 
     def _by_stage(self, domain=()):
         groups = self.env["dunning.analysis"]._read_group(

@@ -1,0 +1,202 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# Tables whose rows name a customer and a company: (table, customer column, company column).
+# A change to a row journals its customer (the commercial partner) in its company.
+CUSTOMER_TABLES = (
+    ("account_move_line", "partner_id", "company_id"),
+    ("dunning_line", "partner_id", "company_id"),
+    ("dunning_promise", "partner_id", "company_id"),
+    ("dunning_dispute", "partner_id", "company_id"),
+    ("dunning_credit_hold", "partner_id", "company_id"),
+    ("dunning_message", "partner_id", "company_id"),
+    ("dunning_event", "partner_id", "company_id"),
+    ("dunning_resolution", "partner_id", "company_id"),
+    ("dunning_reply", "partner_id", "company_id"),
+)
+# Tables whose changes can move every customer's figures: a change journals all customers
+# (of the row's company when the table has one).
+SETTING_TABLES = (
+    ("res_company", "id"),
+    ("dunning_policy", "company_id"),
+    ("dunning_level", None),
+    ("dunning_segment_rule", "company_id"),
+    ("res_currency_rate", "company_id"),
+    ("ir_default", None),
+    ("ir_config_parameter", None),
+    ("dunning_dispute_reason", None),
+    ("mail_activity_type", None),
+    ("res_groups_users_rel", None),
+)
+# A session setting the daily checks set while they write what they derive from the
+# journal (worklist rows, segments, lifted holds): their own writes are no news.
+QUIET = "dunning.journal_quiet"
+
+
+class DunningChange(models.Model):
+    """The change journal: which customer, in which company, has data the daily checks read
+    that changed since they last looked. Written by PostgreSQL triggers the engine installs
+    (one statement-level trigger per table and operation, so one INSERT per statement
+    whatever the number of rows): the ledger is written by the ORM, the reconciliation, bank
+    imports and plain SQL alike, and a trigger sees all of them. An entry without customer
+    stands for every customer (a setting changed), without company for every company.
+
+    The daily checks read the entries after their company's last mark
+    (``dunning.daily.mark.change_id``) and work on those customers only."""
+
+    _name = "dunning.change"
+    _description = "Dunning Change Journal"
+    _log_access = False
+    _order = "id"
+
+    company_id = fields.Integer(index=True, readonly=True)
+    partner_id = fields.Integer(readonly=True)
+
+    def init(self):
+        # The writing transaction: the entries of a transaction that was still running when
+        # the checks last read the journal are read next time, whatever their id.
+        self.env.cr.execute(
+            "ALTER TABLE dunning_change "
+            "ADD COLUMN IF NOT EXISTS xid xid8 NOT NULL DEFAULT pg_current_xact_id()"
+        )
+        for table, partner, company in CUSTOMER_TABLES:
+            self._install_trigger(table, self._customer_rows_sql(partner, company))
+        for table, company in SETTING_TABLES:
+            company_sql = SQL.identifier(company) if company else SQL("NULL::int")
+            self._install_trigger(
+                table, SQL("SELECT DISTINCT %s, NULL::int FROM dunning_rows", company_sql)
+            )
+        self._install_trigger("res_partner", self._partner_rows_sql())
+        self._install_trigger("mail_activity", self._activity_rows_sql())
+
+    @api.model
+    def _customer_rows_sql(self, partner, company):
+        return SQL(
+            """SELECT DISTINCT r.%s, COALESCE(p.commercial_partner_id, r.%s)
+                 FROM dunning_rows r JOIN res_partner p ON p.id = r.%s""",
+            SQL.identifier(company),
+            SQL.identifier(partner),
+            SQL.identifier(partner),
+        )
+
+    @api.model
+    def _partner_rows_sql(self):
+        # The customer's own settings (collector, policy, credit limit, pinned segment) and
+        # its contacts' (recipients): every company.
+        return SQL(
+            """SELECT DISTINCT NULL::int, COALESCE(r.commercial_partner_id, r.id)
+                 FROM dunning_rows r"""
+        )
+
+    @api.model
+    def _activity_rows_sql(self):
+        return SQL(
+            """SELECT DISTINCT COALESCE(r.dunning_company_id, m.company_id),
+                               COALESCE(m.commercial_partner_id, p.commercial_partner_id)
+                 FROM dunning_rows r
+            LEFT JOIN account_move m ON r.res_model = 'account.move' AND m.id = r.res_id
+            LEFT JOIN res_partner p ON r.res_model = 'res.partner' AND p.id = r.res_id
+                WHERE r.res_model IN ('account.move', 'res.partner')"""
+        )
+
+    @api.model
+    def _install_trigger(self, table, rows_sql):
+        """A function per table and side (new rows, old rows) and statement-level triggers:
+        after an insert (new rows), an update (new rows; old ones too in the ledger, where a
+        line can change customer) and a delete (old rows). Each names its rows
+        ``dunning_rows``."""
+        cr = self.env.cr
+        for suffix, rows_name in (("", "dunning_rows"), ("_old", "dunning_old_rows")):
+            # The body is a literal: the transition table is named in its text.
+            body = SQL(
+                """BEGIN
+                       IF current_setting(%s, true) = '1' THEN RETURN NULL; END IF;
+                       INSERT INTO dunning_change (company_id, partner_id)
+                       SELECT * FROM (%s) changed;
+                       RETURN NULL;
+                   END""",
+                QUIET,
+                rows_sql,
+            )
+            text = cr.mogrify(body.code, body.params).decode()
+            cr.execute(
+                SQL(
+                    "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %s",
+                    SQL.identifier(f"dunning_journal_{table}{suffix}"),
+                    text.replace("dunning_rows", rows_name),
+                )
+            )
+        for operation, side, suffix in (
+            ("INSERT", "NEW", ""),
+            ("UPDATE", "NEW", ""),
+            ("UPDATE", "OLD", "_old"),
+            ("DELETE", "OLD", "_old"),
+        ):
+            name = SQL.identifier(f"dunning_journal_{operation.lower()}{suffix}")
+            cr.execute(SQL("DROP TRIGGER IF EXISTS %s ON %s", name, SQL.identifier(table)))
+            if operation == "UPDATE" and suffix and table != "account_move_line":
+                continue
+            cr.execute(
+                SQL(
+                    "CREATE TRIGGER %s AFTER %s ON %s REFERENCING %s TABLE AS %s "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION %s()",
+                    name,
+                    SQL(operation),
+                    SQL.identifier(table),
+                    SQL(side),
+                    SQL.identifier("dunning_rows" if side == "NEW" else "dunning_old_rows"),
+                    SQL.identifier(f"dunning_journal_{table}{suffix}"),
+                )
+            )
+
+    # ------------------------------------------------------------- reading
+    @api.model
+    def _get_position(self):
+        """Where the journal stands for this transaction: its last entry and the other
+        transactions still running (whose entries may have lower ids and appear later)."""
+        self.env.flush_all()
+        row = self.env.execute_query(
+            SQL(
+                """SELECT COALESCE(MAX(id), 0),
+                          (SELECT array_agg(x)::text FROM pg_snapshot_xip(pg_current_snapshot()) x)
+                     FROM dunning_change"""
+            )
+        )[0]
+        return {"change_id": row[0], "change_running": row[1]}
+
+    @api.model
+    def _read_changes(self, company, mark):
+        """Customers of ``company`` journaled since ``mark`` (a ``dunning.daily.mark``) and
+        whether every customer is (a setting changed)."""
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT DISTINCT partner_id FROM dunning_change
+                    WHERE (id > %s OR xid = ANY(%s::xid8[]))
+                      AND (company_id = %s OR company_id IS NULL)""",
+                mark.change_id,
+                mark.change_running or "{}",
+                company.id,
+            )
+        )
+        partner_ids = {row[0] for row in rows}
+        return partner_ids - {None}, None in partner_ids
+
+    @api.model
+    def _quiet(self, quiet=True):
+        """Stop (or resume) journaling this transaction's own writes."""
+        self.env.flush_all()
+        self.env.cr.execute(SQL("SELECT set_config(%s, %s, true)", QUIET, "1" if quiet else "0"))
+
+    @api.model
+    def _vacuum(self):
+        """Forget the entries every company's checks have read."""
+        self.env.cr.execute(
+            SQL(
+                """DELETE FROM dunning_change
+                    WHERE id <= (SELECT COALESCE(MIN(change_id), 0) FROM dunning_daily_mark)
+                      AND NOT EXISTS (SELECT 1 FROM dunning_daily_mark m
+                                       WHERE dunning_change.xid = ANY(m.change_running::xid8[]))
+                      AND (SELECT COUNT(*) FROM dunning_daily_mark)
+                          = (SELECT COUNT(*) FROM res_company)"""
+            )
+        )

@@ -1,0 +1,184 @@
+import logging
+
+from odoo import api, models
+from odoo.tools import SQL
+
+from .dunning_promise import dunning_today
+
+_logger = logging.getLogger(__name__)
+
+# The daily steps that work on the customers whose data changed (``partners=``), a chunk at a
+# time; the others read a company's own records; "kpis" closes the company.
+CUSTOMER_STEPS = ("hold lifts", "credit limits", "worklist")
+CLOSING_STEPS = ("kpis",)
+
+
+class DunningEngine(models.AbstractModel):
+    """The full daily run as batches shared by workers (``dunning.run``): what each phase
+    plans for a company and what a batch of each phase does."""
+
+    _inherit = "dunning.engine"
+
+    @api.model
+    def _run_worker(self, run_date=None, commit=True, companies=None, user=None, join_only=False):
+        """One worker of the daily run of ``run_date``: joins the run under way (or starts
+        it, unless ``join_only``) and processes its batches until none is left. Any number
+        of workers (cron threads, Odoo processes, machines on one database) may call it at
+        once: each batch is processed by one of them.
+
+        :return: Counter of what this worker did
+        """
+        run_date = run_date or dunning_today(self.env)
+        if companies is None:
+            companies = self.env["res.company"].search([])
+        with self._running() as engine:
+            stats = engine.env["dunning.run"]._work(
+                run_date, companies, user or self.env.user, commit, join_only
+            )
+        _logger.info("Dunning worker on the run of %s: %s", run_date, dict(stats))
+        return stats
+
+    @api.model
+    def _cron_join(self):
+        """Extra worker cron: helps the run under way, if any."""
+        self._run_worker(join_only=True)
+
+    @api.model
+    def _get_worker_crons(self):
+        """The extra worker crons: ours and every copy an administrator made of it (one more
+        worker each, run by any Odoo process's cron threads on this database)."""
+        # sudo: scheduled actions are read by the engine whoever started the run
+        return (
+            self.env["ir.cron"]
+            .sudo()
+            .search(
+                [
+                    ("model_id.model", "=", "dunning.engine"),
+                    ("code", "=", "model._cron_join()"),
+                    ("active", "=", True),
+                ]
+            )
+        )
+
+    # ---------------------------------------------------------------- plans
+    @api.model
+    def _plan_ladder(self, company, run, stats):
+        size = self._get_batch_size()
+        partner_ids = self._get_candidate_partner_ids(company, run.run_date)
+        return [
+            {"partner_ids": partner_ids[start : start + size]}
+            for start in range(0, len(partner_ids), size)
+        ]
+
+    @api.model
+    def _plan_company(self, company, run, stats):
+        """The company's checks, unless they ran on this day and nothing was journaled
+        since: a second run on the same day then costs the ladder alone."""
+        mark = self.env["dunning.daily.mark"]._get_mark(company)
+        if mark and mark.run_date == run.run_date:
+            partner_ids, everyone = self.env["dunning.change"]._read_changes(company, mark)
+            if not partner_ids and not everyone:
+                stats["daily_steps_skipped"] += 1
+                return []
+        return [{}]
+
+    @api.model
+    def _plan_customers(self, company, run, stats):
+        """Chunks of the customers whose data changed since the company's mark (every
+        customer the first time or after a setting changed), with, on a new day, those whose
+        figures move with the date; and the company's closing batch."""
+        if not run._get_batches(company, phase="company"):
+            return []  # skipped: nothing changed since today's checks
+        Change = self.env["dunning.change"]
+        position = Change._get_position()
+        mark = self.env["dunning.daily.mark"]._get_mark(company)
+        everyone = not mark
+        partner_ids = set()
+        if mark:
+            partner_ids, everyone = Change._read_changes(company, mark)
+        if everyone:
+            partner_ids = self._get_all_customer_ids(company, run.run_date)
+        elif mark.run_date != run.run_date:
+            partner_ids |= self.env["dunning.worklist"]._get_date_driven_ids(company, run.run_date)
+        ids = sorted(partner_ids)
+        size = self._get_chunk_size()
+        stats["customers_checked"] += len(ids)
+        chunks = [{"partner_ids": ids[start : start + size]} for start in range(0, len(ids), size)]
+        return [*chunks, dict(position, phase="close")]
+
+    @api.model
+    def _get_all_customer_ids(self, company, run_date):
+        """Customers with an open receivable item or a worklist row in ``company``."""
+        query = self.env["dunning.line"]._get_open_items_query(company, run_date)
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT partner_id FROM (%s) items
+                    UNION SELECT partner_id FROM dunning_worklist WHERE company_id = %s""",
+                query,
+                company.id,
+            )
+        )
+        return {row[0] for row in rows}
+
+    # ------------------------------------------------------------- batches
+    @api.model
+    def _process_ladder(self, company, run, partner_ids, batch, stats):
+        self._run_batch_safely(company, partner_ids, run.run_date, None, run.user_id, stats)
+        stats["customers"] += len(partner_ids)
+        return True
+
+    @api.model
+    def _process_company(self, company, run, partner_ids, batch, stats):
+        steps = [
+            step
+            for step in self._get_daily_steps()
+            if step[0] not in CUSTOMER_STEPS + CLOSING_STEPS
+        ]
+        return self._run_steps_safely(company, run, steps, stats)
+
+    @api.model
+    def _process_customers(self, company, run, partner_ids, batch, stats):
+        steps = [step for step in self._get_daily_steps() if step[0] in CUSTOMER_STEPS]
+        partners = self.env["res.partner"].browse(partner_ids)
+        # What these checks write derives from what they read: it is not news for the
+        # journal (else an unchanged day would check them again).
+        self.env["dunning.change"]._quiet()
+        try:
+            return self._run_steps_safely(company, run, steps, stats, partners=partners)
+        finally:
+            self.env["dunning.change"]._quiet(False)
+
+    @api.model
+    def _process_close(self, company, run, partner_ids, batch, stats):
+        """The company's KPIs, then its mark, unless one of its batches failed today (its
+        checks then run again on every customer journaled since the last mark)."""
+        Change = self.env["dunning.change"]
+        Change._quiet()
+        try:
+            steps = [step for step in self._get_daily_steps() if step[0] in CLOSING_STEPS]
+            succeeded = self._run_steps_safely(company, run, steps, stats)
+        finally:
+            Change._quiet(False)
+        failed = run._get_batches(company, failed=True)
+        if succeeded and not failed:
+            # sudo: the engine's own bookkeeping
+            self.env["dunning.daily.mark"].sudo()._record(
+                company,
+                run.run_date,
+                {"change_id": batch.change_id, "change_running": batch.change_running},
+            )
+            Change._vacuum()
+        return succeeded
+
+    def _run_steps_safely(self, company, run, steps, stats, partners=None):
+        """The company's ``steps`` in a savepoint: whatever fails, even the report of a
+        failure, leaves the other companies' results and the run itself standing."""
+        try:
+            with self.env.cr.savepoint():
+                return self._run_daily_steps(
+                    company, run.run_date, run.user_id, stats, steps=steps, partners=partners
+                )
+        except Exception:  # reported in the log; the next batch still runs
+            _logger.exception("Dunning daily checks failed for %s", company.name)
+            stats["failed_companies"] += 1
+            return False

@@ -1,0 +1,127 @@
+from datetime import timedelta
+
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from .common import DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestChangeJournal(DunningCommon):
+    """The daily checks work on the customers the change journal names since their last
+    run, not on every customer (issue 15: "only on customers whose data changed since their
+    last computation ... a change journal the engine writes, not write_date guesses")."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other = cls._customer("Bolt Supplies", "ap@bolt.test")
+        cls.move = cls._invoice(cls.customer, 20, 500.0)
+        cls.other_move = cls._invoice(cls.other, 20, 800.0)
+
+    def _row(self, partner):
+        return self.env["dunning.worklist"].search(
+            [("partner_id", "=", partner.id), ("company_id", "=", self.company.id)]
+        )
+
+    def _journaled(self):
+        mark = self.env["dunning.daily.mark"]._get_mark(self.company)
+        return self.env["dunning.change"]._read_changes(self.company, mark)
+
+    def _run_company(self, run_date=None):
+        return self._run(run_date=run_date, companies=self.company)
+
+    def test_a_payment_journals_its_customer_alone(self):
+        self._run_company()
+        self.assertEqual(self._journaled(), (set(), False), "the checks read everything")
+        self._pay(self.move, 200.0)
+        partner_ids, everyone = self._journaled()
+        self.assertEqual(partner_ids, {self.customer.id})
+        self.assertFalse(everyone)
+
+    def test_only_the_changed_customer_is_checked_again(self):
+        """Same day, one customer paid part: the second run recomputes that customer's row
+        and leaves the other's as it was (not rewritten: same write date and values)."""
+        self._run_company()
+        other_row = self._row(self.other)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("UPDATE dunning_worklist SET overdue_amount = 1 WHERE id = %s", other_row.id)
+        )
+        other_row.invalidate_recordset()
+        self._pay(self.move, 200.0)
+        stats = self._run_company()
+        self.assertEqual(stats["customers_checked"], 1)
+        self.assertEqual(self._row(self.customer).overdue_amount, 300.0)
+        self.assertEqual(
+            self._row(self.other).overdue_amount, 1.0, "the unchanged customer was not read"
+        )
+
+    def test_a_change_in_sql_is_journaled(self):
+        self._run_company()
+        line = self.move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("UPDATE dunning_line SET pause_reason = 'test' WHERE move_line_id = %s", line.id)
+        )
+        self.assertEqual(self._journaled(), ({self.customer.id}, False))
+
+    def test_a_setting_journals_every_customer(self):
+        self._run_company()
+        self.company.dunning_contact_interval = 3
+        stats = self._run_company()
+        self.assertEqual(stats["customers_checked"], 2)
+
+    def test_the_checks_own_writes_are_not_news(self):
+        """The worklist writes segments on customers (res_partner) and events: a second run
+        the same day finds nothing to do."""
+        first = self._run_company()
+        self.assertTrue(first["segments_changed"], "segments were written")
+        second = self._run_company()
+        self.assertEqual(second["daily_steps_skipped"], 1)
+        self.assertFalse(second["customers_checked"])
+
+    def test_the_next_day_rechecks_what_moves_with_the_date(self):
+        """Next day: the overdue customer's row moves (one more day late); a customer whose
+        invoice falls due in ten days is not recomputed until it falls due."""
+        later = self._customer("Cedar Works", "ap@cedar.test")
+        self._invoice(later, -10, 300.0)
+        self._run_company()
+        row = self._row(later)
+        # When it falls due, or on its day of the week's check (by customer id), if earlier.
+        weekly = self.run_date + timedelta(days=1 + later.id % 7)
+        self.assertEqual(row.recompute_date, min(self.run_date + timedelta(days=11), weekly))
+        self.assertEqual(self._row(self.customer).max_days_overdue, 20)
+        if row.recompute_date > self.run_date + timedelta(days=1):
+            stats = self._run_company(self.run_date + timedelta(days=1))
+            self.assertEqual(stats["customers_checked"], 2, "the two overdue customers")
+            self.assertEqual(row.refresh_date, self.run_date, "not recomputed")
+        else:
+            stats = self._run_company(self.run_date + timedelta(days=1))
+        self.assertEqual(self._row(self.customer).max_days_overdue, 21)
+        stats = self._run_company(self.run_date + timedelta(days=11))
+        self.assertEqual(stats["customers_checked"], 3)
+        self.assertEqual(row.overdue_amount, 300.0)
+        self.assertEqual(row.max_days_overdue, 1)
+
+    def test_a_failed_check_reads_the_journal_again(self):
+        """A chunk that fails leaves the mark where it was: the next run checks the same
+        customers again."""
+        self._run_company()
+        self._pay(self.move, 100.0)
+        Worklist = type(self.env["dunning.worklist"])
+        original = Worklist._refresh
+
+        def failing(*args, **kwargs):
+            raise RuntimeError("simulated failure")
+
+        Worklist._refresh = failing
+        try:
+            with self.assertLogs("odoo.addons.dunning_b2b.models.dunning_engine", "ERROR"):
+                self._run_company()
+        finally:
+            Worklist._refresh = original
+        self.assertEqual(self._journaled()[0], {self.customer.id})
+        stats = self._run_company()
+        self.assertEqual(stats["customers_checked"], 1)
+        self.assertEqual(self._row(self.customer).overdue_amount, 400.0)

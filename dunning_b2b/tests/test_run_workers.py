@@ -1,0 +1,113 @@
+from contextlib import nullcontext
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from .common import DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRunWorkers(DunningCommon):
+    """The daily run as batches any number of workers share (issue 15: "each taking
+    disjoint batches under row locks"); the concurrency itself is measured by
+    ``bench/run_bench.py`` and ``bench/crash.py`` with two processes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].sudo().set_param("dunning_b2b.batch_size", 1)
+        cls.others = [cls._customer(f"Customer {i}", f"ap{i}@c.test") for i in range(3)]
+        for partner in [cls.customer, *cls.others]:
+            cls._invoice(partner, 20, 100.0)
+
+    def _runs(self):
+        return self.env["dunning.run"].search([], order="id")
+
+    def test_one_batch_per_customer_each_done_once(self):
+        stats = self._run(companies=self.company)
+        run = self._runs()[-1]
+        run.invalidate_recordset()
+        self.assertEqual(run.state, "done")
+        ladder = run.batch_ids.filtered(lambda b: b.phase == "ladder")
+        customers = [p for b in ladder for p in b._get_partner_ids()]
+        self.assertEqual(len(customers), 4)
+        self.assertEqual(len(set(customers)), 4, "no customer in two batches")
+        self.assertEqual(set(run.batch_ids.mapped("state")), {"done"})
+        self.assertEqual(set(run.batch_ids.mapped("phase")), {"ladder", "company", "customers",
+                                                              "close"})  # fmt: skip
+        self.assertEqual(stats["customers"], 4)
+
+    def test_a_killed_worker_batch_is_taken_by_the_next(self):
+        """A worker killed in a batch leaves it to do (its transaction rolled back): the next
+        worker on that day resumes the same run and does the batch once."""
+        Batch = type(self.env["dunning.run.batch"])
+        original = Batch._process
+        calls = []
+
+        def dying(batch, stats, commit):
+            if not calls:
+                calls.append(batch.id)
+                return False  # as if the worker stopped here (the cron's time was up)
+            return original(batch, stats, commit)
+
+        Batch._process = dying
+        try:
+            self._run(companies=self.company)
+        finally:
+            Batch._process = original
+        run = self._runs()[-1]
+        run.invalidate_recordset()
+        self.assertEqual(run.state, "running")
+        todo = run.batch_ids.filtered(lambda b: b.state == "todo")
+        self.assertIn(calls[0], todo.ids, "the worker's batch is still to do")
+        self._run(companies=self.company)
+        self.assertEqual(self._runs(), run, "the same run resumed")
+        self.assertEqual(run.state, "done")
+        events = self.env["dunning.event"].search(
+            [("event_type", "=", "stage"), ("company_id", "=", self.company.id)]
+        )
+        self.assertEqual(len(events), 4, "each line entered its stage once")
+
+    def test_a_run_of_an_earlier_day_is_abandoned(self):
+        Batch = type(self.env["dunning.run.batch"])
+        original = Batch._process
+        Batch._process = lambda batch, stats, commit: False
+        try:
+            self._run(companies=self.company)
+        finally:
+            Batch._process = original
+        stale = self._runs()[-1]
+        self._run(run_date=self.run_date.replace(day=3), companies=self.company)
+        self.assertEqual(stale.state, "abandoned")
+        self.assertEqual(self._runs()[-1].state, "done")
+
+    def test_an_extra_worker_only_joins(self):
+        stats = self.env["dunning.engine"].sudo()._run_worker(self.run_date, commit=False,
+                                                              join_only=True)  # fmt: skip
+        self.assertFalse(stats)
+        self.assertFalse(self._runs(), "an extra worker never starts a run")
+
+    def test_starting_a_run_calls_the_extra_workers(self):
+        """A committed run (the cron's) triggers the extra worker crons once it exists;
+        a copy of the extra worker cron is one more worker."""
+        cron = self.env.ref("dunning_b2b.ir_cron_dunning_worker")
+        copy = cron.copy({"active": True})
+        Engine = self.env["dunning.engine"]
+        self.assertEqual(Engine._get_worker_crons(), cron | copy)
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search_count([("cron_id", "in", (cron | copy).ids)])
+        Run = type(self.env["dunning.run"])
+        # As the cron does it (commit=True) but without committing the test's transaction.
+        with patch.object(Run, "_planning", lambda run, commit: nullcontext()):
+            self.env["dunning.run"].sudo()._join_or_start(
+                self.run_date, self.company, self.env.user, True, False
+            )
+        self.assertEqual(Trigger.search_count([("cron_id", "in", (cron | copy).ids)]), before + 2)
+
+    def test_collectors_cannot_forge_a_run(self):
+        from odoo.exceptions import AccessError  # noqa: PLC0415
+
+        with self.assertRaises(AccessError):
+            self.env["dunning.run"].with_user(self.collector).create({"run_date": self.run_date})
+        with self.assertRaises(AccessError):
+            self.env["dunning.change"].with_user(self.manager).create({"partner_id": 1})
