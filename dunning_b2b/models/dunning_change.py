@@ -49,8 +49,10 @@ class DunningChange(models.Model):
     _log_access = False
     _order = "id"
 
-    company_id = fields.Integer(index=True, readonly=True)
-    partner_id = fields.Integer(readonly=True)
+    # Plain ids, not relations: NULL stands for every company or customer, and the triggers
+    # insert rows without a foreign-key check each.
+    company_ref = fields.Integer(string="Company", index=True, readonly=True)
+    partner_ref = fields.Integer(string="Customer", readonly=True)
 
     def init(self):
         # The writing transaction: the entries of a transaction that was still running when
@@ -111,7 +113,7 @@ class DunningChange(models.Model):
             body = SQL(
                 """BEGIN
                        IF current_setting(%s, true) = '1' THEN RETURN NULL; END IF;
-                       INSERT INTO dunning_change (company_id, partner_id)
+                       INSERT INTO dunning_change (company_ref, partner_ref)
                        SELECT * FROM (%s) changed;
                        RETURN NULL;
                    END""",
@@ -170,9 +172,9 @@ class DunningChange(models.Model):
         whether every customer is (a setting changed)."""
         rows = self.env.execute_query(
             SQL(
-                """SELECT DISTINCT partner_id FROM dunning_change
+                """SELECT DISTINCT partner_ref FROM dunning_change
                     WHERE (id > %s OR xid = ANY(%s::xid8[]))
-                      AND (company_id = %s OR company_id IS NULL)""",
+                      AND (company_ref = %s OR company_ref IS NULL)""",
                 mark.change_id,
                 mark.change_running or "{}",
                 company.id,

@@ -16,7 +16,9 @@ class DunningDailyMark(models.Model):
     change_id = fields.Integer(
         string="Journal Read Up To", help="The last change journal entry the checks read."
     )
-    change_running = fields.Char(help="The transactions still running when they read it.")
+    change_running = fields.Char(
+        string="Transactions Running", help="The transactions still running when they read it."
+    )
 
     _company_uniq = models.Constraint(
         "unique(company_id)", "A company has one mark of its daily checks."

@@ -8,8 +8,10 @@ from .dunning_promise import dunning_today
 _logger = logging.getLogger(__name__)
 
 # The daily steps that work on the customers whose data changed (``partners=``), a chunk at a
-# time; the others read a company's own records; "kpis" closes the company.
-CUSTOMER_STEPS = ("hold lifts", "credit limits", "worklist")
+# time; the others read a company's own records; "kpis" closes the company. Of them, the
+# worklist also moves with the date alone.
+CUSTOMER_STEPS = ("stage tasks", "hold lifts", "credit limits", "resolutions", "worklist")
+DATE_STEPS = ("worklist",)
 CLOSING_STEPS = ("kpis",)
 
 
@@ -98,12 +100,19 @@ class DunningEngine(models.AbstractModel):
             partner_ids, everyone = Change._read_changes(company, mark)
         if everyone:
             partner_ids = self._get_all_customer_ids(company, run.run_date)
-        elif mark.run_date != run.run_date:
-            partner_ids |= self.env["dunning.worklist"]._get_date_driven_ids(company, run.run_date)
-        ids = sorted(partner_ids)
+        # On a new day, rows that move with the date alone: their worklist row only.
+        dated = set()
+        if not everyone and mark.run_date != run.run_date:
+            dated = self.env["dunning.worklist"]._get_date_driven_ids(company, run.run_date)
+            dated -= partner_ids
+        stats["customers_checked"] += len(partner_ids) + len(dated)
         size = self._get_chunk_size()
-        stats["customers_checked"] += len(ids)
-        chunks = [{"partner_ids": ids[start : start + size]} for start in range(0, len(ids), size)]
+        chunks = []
+        for ids, date_only in ((sorted(partner_ids), False), (sorted(dated), True)):
+            chunks += [
+                {"partner_ids": ids[start : start + size], "date_only": date_only}
+                for start in range(0, len(ids), size)
+            ]
         return [*chunks, dict(position, phase="close")]
 
     @api.model
@@ -138,7 +147,8 @@ class DunningEngine(models.AbstractModel):
 
     @api.model
     def _process_customers(self, company, run, partner_ids, batch, stats):
-        steps = [step for step in self._get_daily_steps() if step[0] in CUSTOMER_STEPS]
+        labels = DATE_STEPS if batch.date_only else CUSTOMER_STEPS
+        steps = [step for step in self._get_daily_steps() if step[0] in labels]
         partners = self.env["res.partner"].browse(partner_ids)
         # What these checks write derives from what they read: it is not news for the
         # journal (else an unchanged day would check them again).

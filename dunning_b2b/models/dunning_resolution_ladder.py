@@ -12,9 +12,9 @@ class DunningResolution(models.Model):
     _inherit = "dunning.resolution"
 
     @api.model
-    def _propose_from_ladder(self, company, run_date, user, stats):
-        """Daily step: a draft case for each customer with open lines at such a stage and
-        in no case yet, and a task for the manager who decides."""
+    def _propose_from_ladder(self, company, run_date, user, stats, partners=None):
+        """Daily step: a draft case for each customer (of ``partners``) with open lines at
+        such a stage and in no case yet, and a task for the manager who decides."""
         levels = self.env["dunning.level"].search(
             [("company_id", "in", (company.id, False)), ("propose_resolution", "=", True)]
         )
@@ -26,6 +26,7 @@ class DunningResolution(models.Model):
                 ("level_id", "in", levels.ids),
                 ("is_open", "=", True),
             ]
+            + ([("partner_id", "in", partners.ids)] if partners is not None else [])
         )
         taken = self.search(
             [("company_id", "=", company.id), ("state", "in", OPEN_STATES),

@@ -16,6 +16,12 @@ _logger = logging.getLogger(__name__)
 # chunk of customers whose data changed (holds, worklist rows); "close": a company's KPIs
 # and the journal mark.
 PHASES = ("ladder", "company", "customers", "close")
+PHASE_LABELS = [
+    ("ladder", "Ladder"),
+    ("company", "Company Checks"),
+    ("customers", "Customer Checks"),
+    ("close", "Closing"),
+]
 # Key of the session-level advisory lock under which a run is created or its next phase
 # planned (one planner at a time; claiming batches needs no lock of its own).
 PLAN_LOCK = 7_326_118_001
@@ -43,7 +49,7 @@ class DunningRun(models.Model):
         default="running",
         readonly=True,
     )
-    phase = fields.Selection([(p, p) for p in PHASES], required=True, default="ladder")
+    phase = fields.Selection(PHASE_LABELS, required=True, default="ladder")
     company_ids = fields.Many2many("res.company", string="Companies", readonly=True)
     user_id = fields.Many2one("res.users", string="On Behalf Of", readonly=True)
     batch_ids = fields.One2many("dunning.run.batch", "run_id", readonly=True)
@@ -184,13 +190,19 @@ class DunningRunBatch(models.Model):
 
     run_id = fields.Many2one("dunning.run", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one("res.company", required=True, ondelete="cascade")
-    phase = fields.Selection([(p, p) for p in PHASES], required=True)
+    phase = fields.Selection(PHASE_LABELS, required=True)
     state = fields.Selection([("todo", "To Do"), ("done", "Done")], default="todo", index=True)
     worker = fields.Char(readonly=True, help="Who processed the batch: host:process:thread.")
     failed = fields.Boolean(readonly=True)
     customer_count = fields.Integer(readonly=True)
+    date_only = fields.Boolean(
+        readonly=True,
+        help="Customers whose data did not change: their worklist rows move with the date alone.",
+    )
     change_id = fields.Integer(readonly=True, help="Journal entry the checks read up to.")
-    change_running = fields.Char(readonly=True, help="Transactions running then.")
+    change_running = fields.Char(
+        string="Transactions Running", readonly=True, help="Transactions running then."
+    )
 
     def init(self):
         # The customers of the batch, as one array (not a relation of a row per customer).
@@ -205,7 +217,7 @@ class DunningRunBatch(models.Model):
         self.env.flush_all()
         rows = SQL(", ").join(
             SQL(
-                "(%s, %s, %s, 'todo', %s::int[], %s, %s, %s, false)",
+                "(%s, %s, %s, 'todo', %s::int[], %s, %s, %s, %s, false)",
                 vals["run_id"],
                 vals["company_id"],
                 vals["phase"],
@@ -213,6 +225,7 @@ class DunningRunBatch(models.Model):
                 len(vals.get("partner_ids") or []),
                 vals.get("change_id") or 0,
                 vals.get("change_running"),
+                bool(vals.get("date_only")),
             )
             for vals in vals_list
         )
@@ -220,7 +233,7 @@ class DunningRunBatch(models.Model):
             SQL(
                 """INSERT INTO dunning_run_batch (run_id, company_id, phase, state, partner_ids,
                                                   customer_count, change_id, change_running,
-                                                  failed)
+                                                  date_only, failed)
                    VALUES %s""",
                 rows,
             )

@@ -104,7 +104,10 @@ class DunningWorklist(models.Model):
     )
     refresh_date = fields.Date(string="Computed On", readonly=True)
     recompute_date = fields.Date(
-        readonly=True, index=True, help="The first day on which the row moves with the date."
+        string="Recheck On",
+        readonly=True,
+        index=True,
+        help="The first day on which the row moves with the date.",
     )
 
     _partner_company_uniq = models.Constraint(

@@ -58,10 +58,10 @@ ACCESS = {
     "dunning.segment.rule": _row("r", "rcwu", billing="r"),
     "dunning.daily.mark": _row("r", "r"),
     "dunning.reevaluate.queue": _row("r", "r"),
-    # The daily run (issue 15): the system's; its batches read by managers of their company;
+    # The daily run (issue 15): the system's; its batches read in their company;
     # the change journal by no one.
     "dunning.run": _row("", ""),
-    "dunning.run.batch": _row("", "r"),
+    "dunning.run.batch": _row("r", "r"),
     "dunning.change": _row("", ""),
     "dunning.reply": _row("r", "r", billing="r"),
     "dunning.resolution.commission": _row("r", "r", billing="r"),
