@@ -31,6 +31,9 @@ SETTING_TABLES = (
 # A session setting the daily checks set while they write what they derive from the
 # journal (worklist rows, segments, lifted holds): their own writes are no news.
 QUIET = "dunning.journal_quiet"
+# Set while the ladder writes: its own writes are news for the daily checks, not for the
+# ladder itself (the same day, it would decide the same).
+LADDER = "dunning.journal_ladder"
 
 
 class DunningChange(models.Model):
@@ -60,6 +63,13 @@ class DunningChange(models.Model):
         self.env.cr.execute(
             "ALTER TABLE dunning_change "
             "ADD COLUMN IF NOT EXISTS xid xid8 NOT NULL DEFAULT pg_current_xact_id()"
+        )
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE dunning_change ADD COLUMN IF NOT EXISTS by_ladder boolean "
+                "NOT NULL DEFAULT (COALESCE(current_setting(%s, true), '') = '1')",
+                LADDER,
+            )
         )
         for table, partner, company in CUSTOMER_TABLES:
             self._install_trigger(table, self._customer_rows_sql(partner, company))
@@ -167,21 +177,46 @@ class DunningChange(models.Model):
         return {"change_id": row[0], "change_running": row[1]}
 
     @api.model
-    def _read_changes(self, company, mark):
+    def _read_changes(self, company, mark, ladder=False):
         """Customers of ``company`` journaled since ``mark`` (a ``dunning.daily.mark``) and
-        whether every customer is (a setting changed)."""
+        whether every customer is (a setting changed). ``ladder``: since the ladder's mark,
+        leaving out what the ladder wrote itself."""
+        if ladder:
+            since, running = mark.ladder_change_id, mark.ladder_running
+        else:
+            since, running = mark.change_id, mark.change_running
         rows = self.env.execute_query(
             SQL(
                 """SELECT DISTINCT partner_ref FROM dunning_change
                     WHERE (id > %s OR xid = ANY(%s::xid8[]))
-                      AND (company_ref = %s OR company_ref IS NULL)""",
-                mark.change_id,
-                mark.change_running or "{}",
+                      AND (company_ref = %s OR company_ref IS NULL) AND %s""",
+                since,
+                running or "{}",
                 company.id,
+                SQL("NOT by_ladder") if ladder else SQL("TRUE"),
             )
         )
         partner_ids = {row[0] for row in rows}
         return partner_ids - {None}, None in partner_ids
+
+    @api.model
+    def _ladder_writes(self, on=True):
+        """Mark (or stop marking) this transaction's entries as the ladder's own."""
+        self.env.flush_all()
+        self.env.cr.execute(SQL("SELECT set_config(%s, %s, true)", LADDER, "1" if on else "0"))
+
+    @api.model
+    def _journal(self, company, partner_ids):
+        """Journal customers by hand (not as the ladder's writes): a customer the ladder
+        failed on is tried again by the next run of the day."""
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO dunning_change (company_ref, partner_ref, by_ladder)
+                   SELECT %s, unnest(%s::int[]), false""",
+                company.id,
+                list(partner_ids),
+            )
+        )
 
     @api.model
     def _quiet(self, quiet=True):
@@ -195,9 +230,11 @@ class DunningChange(models.Model):
         self.env.cr.execute(
             SQL(
                 """DELETE FROM dunning_change
-                    WHERE id <= (SELECT COALESCE(MIN(change_id), 0) FROM dunning_daily_mark)
+                    WHERE id <= (SELECT COALESCE(MIN(LEAST(change_id, ladder_change_id)), 0)
+                                   FROM dunning_daily_mark)
                       AND NOT EXISTS (SELECT 1 FROM dunning_daily_mark m
-                                       WHERE dunning_change.xid = ANY(m.change_running::xid8[]))
+                                       WHERE dunning_change.xid = ANY(m.change_running::xid8[])
+                                          OR dunning_change.xid = ANY(m.ladder_running::xid8[]))
                       AND (SELECT COUNT(*) FROM dunning_daily_mark)
                           = (SELECT COUNT(*) FROM res_company)"""
             )

@@ -284,6 +284,8 @@ class DunningEngine(models.AbstractModel):
 
     def _report_customer_failure(self, company, partner_id, run_date, user, error):
         partner = self.env["res.partner"].browse(partner_id)
+        # The next run of the day tries the customer again.
+        self.env["dunning.change"]._journal(company, [partner_id])
         text = self.env._(
             "The dunning run failed for this customer and will try again: %(error)s", error=error
         )

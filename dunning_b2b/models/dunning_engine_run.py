@@ -65,8 +65,22 @@ class DunningEngine(models.AbstractModel):
     # ---------------------------------------------------------------- plans
     @api.model
     def _plan_ladder(self, company, run, stats):
+        """Batches of the customers with open receivable lines; a second run the same day
+        only of those journaled since the first one's plan (not by the ladder itself: on
+        the same day, it would decide the same for the others)."""
         size = self._get_batch_size()
         partner_ids = self._get_candidate_partner_ids(company, run.run_date)
+        Change = self.env["dunning.change"]
+        # sudo: the engine's own bookkeeping
+        Mark = self.env["dunning.daily.mark"].sudo()
+        mark = Mark._get_mark(company)
+        position = Change._get_position()
+        if mark and mark.ladder_date == run.run_date:
+            changed, everyone = Change._read_changes(company, mark, ladder=True)
+            if not everyone:
+                stats["ladder_skipped"] += len(partner_ids) - len(changed & set(partner_ids))
+                partner_ids = [pid for pid in partner_ids if pid in changed]
+        Mark._record_ladder(company, run.run_date, position)
         return [
             {"partner_ids": partner_ids[start : start + size]}
             for start in range(0, len(partner_ids), size)
@@ -94,9 +108,9 @@ class DunningEngine(models.AbstractModel):
         Change = self.env["dunning.change"]
         position = Change._get_position()
         mark = self.env["dunning.daily.mark"]._get_mark(company)
-        everyone = not mark
+        everyone = not mark.run_date  # the checks never ran
         partner_ids = set()
-        if mark:
+        if not everyone:
             partner_ids, everyone = Change._read_changes(company, mark)
         if everyone:
             partner_ids = self._get_all_customer_ids(company, run.run_date)
@@ -132,7 +146,12 @@ class DunningEngine(models.AbstractModel):
     # ------------------------------------------------------------- batches
     @api.model
     def _process_ladder(self, company, run, partner_ids, batch, stats):
-        self._run_batch_safely(company, partner_ids, run.run_date, None, run.user_id, stats)
+        Change = self.env["dunning.change"]
+        Change._ladder_writes()
+        try:
+            self._run_batch_safely(company, partner_ids, run.run_date, None, run.user_id, stats)
+        finally:
+            Change._ladder_writes(False)
         stats["customers"] += len(partner_ids)
         return True
 

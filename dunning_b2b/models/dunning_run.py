@@ -63,7 +63,7 @@ class DunningRun(models.Model):
         :return: Counter of what this worker did
         """
         stats = Counter()
-        run = self._join_or_start(run_date, companies, user, commit, join_only)
+        run = self._join_or_start(run_date, companies, user, commit, join_only, stats)
         if not run:
             return stats
         worker = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
@@ -86,7 +86,7 @@ class DunningRun(models.Model):
         return stats
 
     @api.model
-    def _join_or_start(self, run_date, companies, user, commit, join_only):
+    def _join_or_start(self, run_date, companies, user, commit, join_only, stats=None):
         with self._planning(commit):
             run = self.search(
                 [("run_date", "=", run_date), ("state", "=", "running")], order="id desc", limit=1
@@ -98,7 +98,7 @@ class DunningRun(models.Model):
             run = self.create(
                 {"run_date": run_date, "company_ids": companies.ids, "user_id": user.id}
             )
-            run._plan("ladder", Counter())
+            run._plan("ladder", stats if stats is not None else Counter())
             if commit:
                 # The extra worker crons join once the run is there to join.
                 for cron in self.env["dunning.engine"]._get_worker_crons():

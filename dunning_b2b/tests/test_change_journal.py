@@ -57,6 +57,27 @@ class TestChangeJournal(DunningCommon):
             self._row(self.other).overdue_amount, 1.0, "the unchanged customer was not read"
         )
 
+    def test_a_second_run_the_same_day_evaluates_only_the_changed_customer(self):
+        """The ladder's own writes are no news for the ladder: the second run of the day
+        evaluates the customer who paid, not the other (its stage, events and messages as
+        the first run left them)."""
+        first = self._run_company()
+        self.assertEqual(first["evaluated"], 2)
+        self._pay(self.move, 200.0)
+        second = self._run_company()
+        self.assertEqual(second["evaluated"], 1)
+        self.assertEqual(second["ladder_skipped"], 1)
+        third = self._run_company()
+        self.assertFalse(third["evaluated"])
+        # A new day evaluates everyone again.
+        fourth = self._run_company(self.run_date + timedelta(days=1))
+        self.assertEqual(fourth["evaluated"], 2)
+
+    def test_a_setting_makes_the_ladder_evaluate_everyone(self):
+        self._run_company()
+        self.company._dunning_get_default_policy().minimum_amount = 1.0
+        self.assertEqual(self._run_company()["evaluated"], 2)
+
     def test_a_change_in_sql_is_journaled(self):
         self._run_company()
         line = self.move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
