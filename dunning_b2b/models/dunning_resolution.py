@@ -322,18 +322,23 @@ class DunningResolution(models.Model):
     # ------------------------------------------------------------------ trail
     def _log_step(self, event_type, text):
         """An event per covered line and a chatter line on the case, the customer and the
-        invoices; as sudo, written for the user's action."""
+        invoices; as sudo, written for the user's action. The notes are written in bulk (one
+        INSERT per model): the ladder proposes hundreds of cases in one run."""
         today = dunning_today(self.env)
         events = []
+        notes = {"dunning.resolution": {}, "res.partner": {}, "account.move": {}}
         for case in self:
-            sentence = text(case)
-            # sudo: the trail of this case, written for the user's action
-            case.sudo()._message_log(body=Markup("%s") % sentence)
-            case.partner_id.sudo()._message_log(body=Markup("%s") % sentence)
-            # sudo: notes on the case's own invoices (same company)
-            case.line_ids.move_id.sudo()._message_log_batch(
-                dict.fromkeys(case.line_ids.move_id.ids, Markup("%s") % sentence)
+            sentence = Markup("%s") % text(case)
+            notes["dunning.resolution"][case.id] = sentence
+            partner_note = notes["res.partner"].get(case.partner_id.id)
+            notes["res.partner"][case.partner_id.id] = (
+                partner_note + Markup("<br/>") + sentence if partner_note else sentence
             )
+            for move in case.line_ids.move_id:
+                move_note = notes["account.move"].get(move.id)
+                notes["account.move"][move.id] = (
+                    move_note + Markup("<br/>") + sentence if move_note else sentence
+                )
             events += [
                 {
                     "date": today,
@@ -345,10 +350,13 @@ class DunningResolution(models.Model):
                     "currency_id": line.currency_id.id,
                     "amount_residual": line.amount_residual_currency,
                     "user_id": self.env.user.id,
-                    "note": sentence,
+                    "note": text(case),
                     "resolution_id": case.id,
                 }
                 for line in case.line_ids
             ]
+        Bulk = self.env["dunning.bulk"].sudo()  # sudo: the trail of these cases, for the user
+        for model, bodies in notes.items():
+            Bulk._log_notes(model, bodies, self.env.user.partner_id)
         # sudo: the audit trail is written by the system only, in each case's company
         self.env["dunning.event"].sudo().create(events)

@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import api, models
 from odoo.fields import Command
 
@@ -54,7 +56,7 @@ class DunningResolution(models.Model):
             )
         }  # fmt: skip
         owner = self._get_default_owner(company)
-        created = self.browse()
+        vals_list = []
         for partner, partner_lines in new.grouped(
             lambda line: line.partner_id.commercial_partner_id
         ).items():
@@ -66,7 +68,7 @@ class DunningResolution(models.Model):
                     Command.link(line.id) for line in partner_lines
                 ]
                 continue
-            created |= self.with_company(company).create(
+            vals_list.append(
                 {
                     "partner_id": partner.id,
                     "company_id": company.id,
@@ -75,17 +77,30 @@ class DunningResolution(models.Model):
                     "origin": "ladder",
                 }
             )
-        for case in created:
-            case.activity_schedule(
-                "dunning_b2b.mail_activity_type_dunning_todo",
-                date_deadline=run_date,
-                summary=self.env._("Decide the final resolution"),
-                note=self.env._(
-                    "Agency, legal action, negotiated settlement or write-off: choose the "
-                    "resolution and open the case."
-                ),
-                user_id=owner.id,
-            )
+        # One create and one INSERT of tasks for all the proposals of the run.
+        created = self.with_company(company).create(vals_list)
+        summary = self.env._("Decide the final resolution")
+        note = Markup("<p>%s</p>") % self.env._(
+            "Agency, legal action, negotiated settlement or write-off: choose the "
+            "resolution and open the case."
+        )
+        activity_type = self.env.ref("dunning_b2b.mail_activity_type_dunning_todo")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        self.env["dunning.engine"]._create_activities(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": case.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": summary,
+                    "note": note,
+                    "user_id": (owner or user).id,
+                    "date_deadline": run_date,
+                    "dunning_company_id": company.id,
+                }
+                for case in created
+            ]
+        )
         stats["resolutions_proposed"] = stats.get("resolutions_proposed", 0) + len(created)
 
     @api.model
