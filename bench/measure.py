@@ -6,9 +6,10 @@ emails delivered to a local SMTP sink (``smtp_sink.py``). Prints one JSON line.
 
 Ours: (a) the full daily run by N worker processes started together (wall time until all
 exit, each one's peak RSS), with the check that no customer was processed twice; (b) the same
-run again (nothing changed); the queue delivered to the sink; 1 % of the open lines paid; (c)
-the next day's run, by N workers again. OCA: credit lines, then its emails generated and
-queued (sending deferred), then the queue delivered; stopped after ``--timeout`` seconds.
+run again (nothing changed; ``--noop-runs`` times); the queue delivered to the sink; 1 % of
+the open lines paid; (c) the next day's run, by N workers again. OCA: credit lines, then its
+emails generated and queued (sending deferred), then the queue delivered; stopped after
+``--timeout`` seconds.
 """
 
 import argparse
@@ -125,7 +126,7 @@ def stats_of(result):
     return total
 
 
-def measure_ours(db, workers, entry, profile):
+def measure_ours(db, workers, entry, profile, noop_runs=1):
     today = date.today()
     sink = smtp_sink.start()
     run = ["--entry", entry]
@@ -136,7 +137,8 @@ def measure_ours(db, workers, entry, profile):
         time.sleep(0.5)
         full["sent_during_run"] = sink.count()
         checks = duplicates(db, today)
-        noop = run_children(db, workers, "run", [*run, "--run-date", str(today)])
+        noop = [run_children(db, workers, "run", [*run, "--run-date", str(today)])
+                for _ in range(noop_runs)]  # fmt: skip
         deliver = run_children(db, 1, "deliver", ["--smtp-port", str(sink.port)])
         time.sleep(0.5)
         deliver["delivered"] = sink.count() - full["sent_during_run"]
@@ -180,6 +182,17 @@ def measure_oca(db, attachment, timeout):
     return result
 
 
+def engine_entry(workers):
+    """``worker`` (``_run_worker``) when the engine has it, and always for several workers;
+    else ``run`` (``_run``)."""
+    models = os.path.join(ROOT, "dunning_b2b", "models")
+    has_worker = any(
+        "def _run_worker(" in open(os.path.join(models, name), encoding="utf-8").read()
+        for name in os.listdir(models) if name.endswith(".py")
+    )  # fmt: skip
+    return "worker" if has_worker or workers > 1 else "run"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
@@ -192,20 +205,14 @@ def main():
     parser.add_argument("--attachment", action="store_true", help="OCA: keep the PDF")
     parser.add_argument("--timeout", type=int, help="OCA: stop after these seconds")
     parser.add_argument("--profile", help="ours: cProfile of the full run (per worker: .N)")
+    parser.add_argument("--noop-runs", type=int, default=1, help="ours: unchanged days")
     args = parser.parse_args()
     write_conf()
     if args.system == "oca":
         result = measure_oca(args.db, args.attachment, args.timeout)
     else:
-        entry = args.entry
-        if entry == "auto":
-            models = os.path.join(ROOT, "dunning_b2b", "models")
-            has_worker = any(
-                "def _run_worker(" in open(os.path.join(models, name), encoding="utf-8").read()
-                for name in os.listdir(models) if name.endswith(".py")
-            )  # fmt: skip
-            entry = "worker" if has_worker or args.workers > 1 else "run"
-        result = measure_ours(args.db, args.workers, entry, args.profile)
+        entry = engine_entry(args.workers) if args.entry == "auto" else args.entry
+        result = measure_ours(args.db, args.workers, entry, args.profile, args.noop_runs)
     print(json.dumps(result, default=str))
 
 
