@@ -54,7 +54,8 @@ def draw(results, path):
             )
             if sizes:
                 name = f"dunning_b2b, {w} worker{'s' * (w != '1')}: {label}"
-                ax.errorbar(sizes, med, yerr=[low, high], fmt="o" + style, color=COLORS.get(w),
+                marker = "o" if w == "1" else "D"
+                ax.errorbar(sizes, med, yerr=[low, high], fmt=marker + style, color=COLORS.get(w),
                             capsize=3, label=name)  # fmt: skip
     for key, label, color in (("generate_and_queue", "credit lines + emails queued", "tab:red"),
                               ("lines", "credit lines alone", "tab:orange")):  # fmt: skip

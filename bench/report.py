@@ -132,8 +132,10 @@ def _rows(size, s):
         row("of which OCA credit-line generation", "-", cell(oca.get("lines"))),
         row("of which OCA emails rendered and queued", "-", cell(oca.get("queue"))),
         row(
-            f"delivery of the queue to the SMTP sink (ours {first.get('smtp_messages', 0):,} "
-            f"SMTP messages; OCA {counts.get('delivered', 0):,})",
+            "delivery of the queue to the SMTP sink, mails / SMTP messages (one per "
+            f"recipient): ours {first.get('mails', {}).get('handed_over', 0):,} / "
+            f"{first.get('smtp_messages', 0):,}, OCA {counts.get('handed_over', 0):,} / "
+            f"{counts.get('delivered', 0):,}",
             "deliver",
             cell(oca.get("deliver")),
         ),
@@ -148,7 +150,11 @@ def _rows(size, s):
         + " | ".join(str(ours[w]["worker_rss_mb"]) for w in ws)
         + " | | |",
         "| | customers processed twice / stage entries twice | "
-        + " | ".join(f"{ours[w]['customers_twice']} / {ours[w]['stage_events_twice']}" for w in ws)
+        + " | ".join(
+            f"{'not checked' if ours[w]['customers_twice'] is None else ours[w]['customers_twice']}"
+            f" / {ours[w]['stage_events_twice']}"
+            for w in ws
+        )
         + " | | |",
     ]
     for stop in oca.get("stopped", []):
