@@ -29,7 +29,7 @@ RESULTS = os.path.join(BUILD, "bench_results.json")
 
 def measure(tpl, args):
     """measure.py on a fresh copy of ``tpl``: its JSON result."""
-    copy = "bench_run"
+    copy = f"bench_run_{os.getpid()}"  # several benches may share the server
     copy_db(tpl, copy)
     try:
         out = subprocess.run(
