@@ -102,17 +102,27 @@ def query(db, sql):
 
 
 def duplicates(db, run_date):
-    """Customers in more than one done batch of the run (per company), and stage events
-    entered twice by a line in a cycle."""
+    """Customers in more than one done batch of a run of ``run_date`` (per company and phase,
+    as the lead's ``dunning_run_batch`` has them), and stage events entered twice by a line in a
+    cycle."""
     events = int(query(db, """SELECT count(*) FROM (
         SELECT move_line_id, level_id, cycle FROM dunning_event WHERE event_type = 'stage'
          GROUP BY 1, 2, 3 HAVING count(*) > 1) d"""))  # fmt: skip
-    if not query(db, "SELECT to_regclass('dunning_run_batch')"):
+    cols = query(db, """SELECT string_agg(column_name, ',') FROM information_schema.columns
+                         WHERE table_name = 'dunning_run_batch'""").split(",")  # fmt: skip
+    if "partner_ids" not in cols:
         return {"customers_twice": None, "stage_events_twice": events}
+    if "run_date" in cols:
+        run, where = "NULL", f"b.run_date = '{run_date}'"
+    else:
+        run = "b.run_id"
+        where = f"b.run_id IN (SELECT id FROM dunning_run WHERE run_date = '{run_date}')"
+    phase = "b.phase" if "phase" in cols else "NULL"
     customers = int(query(db, f"""SELECT count(*) FROM (
-        SELECT b.company_id, p FROM dunning_run_batch b CROSS JOIN LATERAL unnest(b.partner_ids) p
-         WHERE b.run_date = '{run_date}' AND b.state = 'done'
-         GROUP BY 1, 2 HAVING count(*) > 1) d"""))  # fmt: skip
+        SELECT {run}, b.company_id, {phase}, p
+          FROM dunning_run_batch b CROSS JOIN LATERAL unnest(b.partner_ids) p
+         WHERE {where} AND b.state = 'done'
+         GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d"""))  # fmt: skip
     return {"customers_twice": customers, "stage_events_twice": events}
 
 
