@@ -4,7 +4,10 @@ a run that was never interrupted: no line skipped, no line announced twice at a 
     python3 bench/crash.py [--template bench_tpl_10000_<hash>] [--kill-at 0.5] [--workers 2]
 
 With ``--workers 2``, two worker processes run the day together and both are killed at once;
-the next run is one worker, which must finish the plan they left.
+the next run is one worker, which must finish the plan they left. The kill point is counted in
+committed stage events, which come a batch (500 customers) at a time: at 10,000 lines the ladder
+is three batches and two workers commit the first two together, so ``--kill-at 0.1`` is what
+kills them between batches.
 """
 
 import argparse
