@@ -33,6 +33,7 @@ class Child:
 
     def __init__(self, db, step, extra):
         self.events, self.ready = [], threading.Event()
+        self.stopped_rss_mb = None
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "worker.py"), "--db", db, "--step", step,
              "--wait", *extra],
@@ -50,6 +51,17 @@ class Child:
                     self.ready.set()
         self.ready.set()
 
+    def hwm_mb(self):
+        """The peak RSS so far, from /proc (for a process about to be stopped)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as handle:
+                for line in handle:
+                    if line.startswith("VmHWM:"):
+                        return round(int(line.split()[1]) / 1024)
+        except OSError:
+            return None
+        return None
+
     def go(self):
         self.proc.stdin.write("go\n")
         self.proc.stdin.flush()
@@ -59,7 +71,7 @@ class Child:
         return {
             "phases": {e["phase"]: e for e in self.events if e["event"] == "phase"},
             "seconds": done[0]["seconds"] if done else None,
-            "peak_rss_mb": done[0]["rss_mb"] if done else None,
+            "peak_rss_mb": done[0]["rss_mb"] if done else self.stopped_rss_mb,
             "exit": self.proc.returncode,
         }
 
@@ -80,6 +92,7 @@ def run_children(db, count, step, extra=(), timeout=None):
             child.proc.wait(left)
         except subprocess.TimeoutExpired:
             stopped = True
+            child.stopped_rss_mb = child.hwm_mb()
             child.proc.kill()
             child.proc.wait()
     seconds = round(time.perf_counter() - started, 2)
