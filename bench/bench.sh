@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: build the datasets (cached as template databases) and print the comparison.
+# make bench: build the datasets (cached as template databases), measure, print the comparison
+# (.build/bench_results.md, .build/bench_results.json) and draw bench/cost.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The user's PG* variables would steer Odoo and the PostgreSQL tools elsewhere.
@@ -11,4 +12,6 @@ eval "$pg_env"
 : "${PG_PORT:?pg_ensure.sh printed no PG_PORT}"
 export PG_PORT
 ./bench/get_oca.sh
+./bench/get_plot.sh
 python3 bench/run_bench.py "$@"
+python3 bench/plot.py

@@ -86,7 +86,8 @@ def _clone(cr, table, overrides, source):
 
 
 def clone_documents(env, docs, templates):
-    """Insert the planned documents.
+    """Insert the planned documents, in one transaction (the caller commits; call it per chunk
+    of documents: the temporary tables are dropped at each commit).
 
     :param docs: list of plan.Document
     :param templates: {(company, foreign, kind, term): (template account.move, rate)}, rate =
@@ -111,17 +112,22 @@ def clone_documents(env, docs, templates):
             WHERE a.account_type = 'asset_receivable'
               AND l.move_id IN (SELECT DISTINCT tpl_id FROM bench_plan)"""
     )
-    _clone_payments(cr)
-    _clone_moves(cr)
+    cr.execute("SELECT COALESCE(max(id), 0) FROM account_payment")
+    after_payment = cr.fetchone()[0]
+    cr.execute("SELECT COALESCE(max(id), 0) FROM account_move")
+    after_move = cr.fetchone()[0]
+    _clone_payments(cr, after_payment)
+    _clone_moves(cr, after_move)
     _clone_lines(cr)
     cr.execute(
         """UPDATE account_payment ap SET move_id = m.id FROM account_move m
-            WHERE m.origin_payment_id = ap.id AND ap.move_id IS NULL"""
+            WHERE m.origin_payment_id = ap.id AND ap.move_id IS NULL AND ap.id > %s""",
+        (after_payment,),
     )
     cr.execute("ANALYZE account_move; ANALYZE account_move_line; ANALYZE account_payment")
 
 
-def _clone_payments(cr):
+def _clone_payments(cr, after):
     over = {
         "name": "p.name", "move_id": "NULL", "date": "p.doc_date", "memo": "'BENCH-' || p.ord",
         "partner_id": "p.partner_id", "amount": "p.total",
@@ -137,11 +143,12 @@ def _clone_payments(cr):
     )  # fmt: skip
     cr.execute(
         """UPDATE bench_plan p SET pay_id = ap.id FROM account_payment ap
-            WHERE p.kind = 'payment' AND ap.memo = 'BENCH-' || p.ord"""
+            WHERE p.kind = 'payment' AND ap.memo = 'BENCH-' || p.ord AND ap.id > %s""",
+        (after,),
     )
 
 
-def _clone_moves(cr):
+def _clone_moves(cr, after):
     over = {
         "name": "p.name", "ref": "'BENCH-' || p.ord",
         "payment_reference": "CASE WHEN t.payment_reference IS NULL THEN NULL ELSE p.name END",
@@ -167,7 +174,8 @@ def _clone_moves(cr):
     cr.execute(
         """CREATE TEMP TABLE bench_moves ON COMMIT DROP AS
            SELECT m.id, p.ord FROM account_move m JOIN bench_plan p ON m.ref = 'BENCH-' || p.ord
-            WHERE m.name = p.name"""
+            WHERE m.name = p.name AND m.id > %s""",
+        (after,),
     )
     cr.execute("CREATE INDEX ON bench_moves (ord)")
 

@@ -32,7 +32,7 @@ def pg_args():
 
 def drop_db(name):
     subprocess.run(
-        ["dropdb", *pg_args(), "--if-exists", name], env=psql_env(), check=True,
+        ["dropdb", *pg_args(), "--if-exists", "--force", name], env=psql_env(), check=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 

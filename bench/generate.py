@@ -4,15 +4,14 @@ days overdue, 10 % with instalments, some partly paid, two currencies; open cred
 payments on account for 10 % of the customers), with dunning_b2b and OCA
 account_credit_control installed side by side.
 
-Documents are cloned in SQL (``clone.py``) from a few posted through the ORM, so that
-M = 100,000 takes minutes instead of hours.
+Documents are cloned in SQL (``clone.py``) from a few posted through the ORM, in chunks of
+50,000 documents each committed, so that M = 1,000,000 takes minutes per step and a bounded
+memory. The template's name and its upgrades are ``template.py``'s (which calls this one).
 
-    python3 bench/generate.py --lines 100000 [--customers 10000] [--template NAME]
+    python3 bench/generate.py --lines 100000 --template NAME [--customers 10000]
 """
 
 import argparse
-import hashlib
-import os
 import subprocess
 import sys
 import time
@@ -21,24 +20,6 @@ from datetime import date, timedelta
 from clone import clone_documents
 from common import CONF, ROOT, db_exists, drop_db, log, odoo_env, write_conf
 from plan import TERM_NAMES, TERMS, plan_documents
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def source_hash():
-    """Templates are rebuilt when the addon or the generator changes: a hash of their files is
-    in the template's name."""
-    digest = hashlib.sha1()
-    addon = os.path.join(ROOT, "dunning_b2b")
-    for folder, dirs, files in sorted(os.walk(addon)):
-        dirs[:] = sorted(d for d in dirs if d not in ("tests", "__pycache__", "i18n", "readme"))
-        for name in sorted(files):
-            with open(os.path.join(folder, name), "rb") as handle:
-                digest.update(name.encode() + handle.read())
-    for name in ("generate.py", "plan.py", "clone.py"):
-        with open(os.path.join(HERE, name), "rb") as handle:
-            digest.update(name.encode() + handle.read())
-    return digest.hexdigest()[:8]
 
 
 def install(template):
@@ -88,6 +69,7 @@ def create_customers(env, count):
         )  # fmt: skip
         customers |= batch
         env.cr.commit()
+        env.invalidate_all()  # 200,000 partners in the cache would not be bounded
         log(f"customers: {len(customers)}")
     return customers
 
@@ -231,22 +213,30 @@ def configure_oca(env, companies):
         company.credit_policy_id = policy
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--lines", type=int, default=100000, help="open receivable lines")
-    parser.add_argument("--customers", type=int, help="default: one per 10 lines")
-    parser.add_argument("--template", help="default: bench_tpl_<lines>_<source hash>")
-    parser.add_argument("--force", action="store_true")
-    args = parser.parse_args()
-    customers_count = args.customers or max(args.lines // 10, 1)
-    template = args.template or f"bench_tpl_{args.lines}_{source_hash()}"
-    write_conf()
-    if db_exists(template) and not args.force:
-        log(f"{template} exists (use --force to rebuild)")
-        print(template)
-        return
+def clone_in_chunks(env, by_company, lines, templates, chunk=50000):
+    """Plan and clone the ledger ``chunk`` documents at a time, each chunk committed."""
+    count, batch = 0, []
+    for doc in plan_documents(by_company, lines, date.today()):
+        batch.append(doc)
+        if len(batch) == chunk:
+            clone_documents(env, batch, templates)
+            env.cr.commit()
+            count += len(batch)
+            batch = []
+            log(f"documents cloned: {count}")
+    if batch:
+        clone_documents(env, batch, templates)
+        env.cr.commit()
+        count += len(batch)
+    return count
+
+
+def build(template, lines, customers_count, addon_hash):
+    """Install both addons on ``template`` and write the dataset; records the addon's hash and
+    the build's timings in ``ir.config_parameter`` (bench.addon_hash, bench.build_seconds)."""
     started = time.monotonic()
     install(template)
+    installed = time.monotonic() - started
     with odoo_env(template) as env:
         companies = setup_companies(env)
         env.cr.commit()
@@ -256,16 +246,39 @@ def main():
         templates = create_templates(env, companies, by_company)
         env.cr.commit()
         cloned = time.monotonic()
-        docs = plan_documents(by_company, args.lines, date.today())
-        clone_documents(env, docs, templates)
-        env.cr.commit()
-        log(f"{len(docs)} documents planned and cloned in {time.monotonic() - cloned:.0f} s")
+        count = clone_in_chunks(env, by_company, lines, templates)
+        clone_s = time.monotonic() - cloned
+        log(f"{count} documents planned and cloned in {clone_s:.0f} s")
         cancel_templates(templates)
         configure_oca(env, companies)
         env.cr.commit()
         log(describe(env))
-    log(f"template {template} built in {time.monotonic() - started:.0f} s")
-    print(template)
+        total = time.monotonic() - started
+        params = env["ir.config_parameter"]
+        params.set_param("bench.addon_hash", addon_hash)
+        params.set_param(
+            "bench.build_seconds",
+            f"total {total:.0f}, install {installed:.0f}, documents {clone_s:.0f}",
+        )
+        env.cr.commit()
+    log(f"template {template} built in {total:.0f} s")
+
+
+def main():
+    from template import addon_hash  # noqa: PLC0415 - template.py imports this module
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=100000, help="open receivable lines")
+    parser.add_argument("--customers", type=int, help="default: one per 10 lines")
+    parser.add_argument("--template", required=True)
+    parser.add_argument("--force", action="store_true")
+    args = parser.parse_args()
+    write_conf()
+    if db_exists(args.template) and not args.force:
+        log(f"{args.template} exists (use --force to rebuild)")
+        return
+    build(args.template, args.lines, args.customers or max(args.lines // 10, 1), addon_hash())
+    print(args.template)
 
 
 if __name__ == "__main__":

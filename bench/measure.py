@@ -1,162 +1,241 @@
-"""One measurement in a fresh process: prints a JSON line with seconds, peak memory and counts.
+"""The measurements of one database copy, each step in fresh processes (``worker.py``), all
+emails delivered to a local SMTP sink (``smtp_sink.py``). Prints one JSON line.
 
-python3 bench/measure.py --db COPY --system ours|oca --phase full|noop|paid [--profile F]
+    python3 bench/measure.py --db COPY --system ours [--workers 1|2] [--profile F]
+    python3 bench/measure.py --db COPY --system oca [--attachment] [--timeout S]
+
+Ours: (a) the full daily run by N worker processes started together (wall time until all
+exit, each one's peak RSS), with the check that no customer was processed twice; (b) the same
+run again (nothing changed; ``--noop-runs`` times); the queue delivered to the sink; 1 % of
+the open lines paid; (c) the next day's run, by N workers again. OCA: credit lines, then its
+emails generated and queued (sending deferred), then the queue delivered; stopped after
+``--timeout`` seconds.
 """
 
 import argparse
-import cProfile
 import json
-import random
-import resource
+import os
+import subprocess
+import sys
+import threading
 import time
 from datetime import date, timedelta
 
-from common import odoo_env, write_conf
+import smtp_sink
+from common import ROOT, pg_args, psql_env, write_conf
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OCA_PHASES = ("lines", "queue", "deliver")
 
 
-def rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+class Child:
+    """A worker.py process and the JSON events it wrote."""
 
-
-def pay_one_percent(env):
-    """Pay 1 % of the open receivable lines owed (an instalment, or a one-line invoice), as a
-    payment's reconciliation leaves the line and its document."""
-    env.cr.execute(
-        """SELECT aml.id FROM account_move_line aml
-             JOIN account_account acc
-               ON acc.id = aml.account_id AND acc.account_type = 'asset_receivable'
-            WHERE aml.parent_state = 'posted' AND NOT aml.reconciled
-              AND aml.amount_residual_currency > 0
-            ORDER BY aml.id"""
-    )
-    ids = [r[0] for r in env.cr.fetchall()]
-    paid = random.Random(7).sample(ids, max(1, len(ids) // 100))
-    env.cr.execute(
-        "UPDATE account_move_line SET amount_residual = 0, amount_residual_currency = 0, "
-        "reconciled = true WHERE id = ANY(%s)",
-        (paid,),
-    )
-    env.cr.execute(
-        """UPDATE account_move m
-              SET amount_residual = s.residual, amount_residual_signed = s.residual_company,
-                  payment_state = CASE WHEN s.residual = 0 THEN 'paid' ELSE 'partial' END
-             FROM (SELECT aml.move_id, sum(aml.amount_residual_currency) AS residual,
-                          sum(aml.amount_residual) AS residual_company
-                     FROM account_move_line aml
-                     JOIN account_account acc
-                       ON acc.id = aml.account_id AND acc.account_type = 'asset_receivable'
-                    WHERE aml.move_id IN (SELECT move_id FROM account_move_line
-                                           WHERE id = ANY(%s))
-                    GROUP BY aml.move_id) s
-            WHERE m.id = s.move_id""",
-        (paid,),
-    )
-    env.cr.commit()
-    env.invalidate_all()
-    return len(paid)
-
-
-def run_ours(env, run_date):
-    stats = env["dunning.engine"]._run(run_date=run_date, commit=True)
-    return dict(stats)
-
-
-def run_oca(env, run_date, attachment):
-    template = env.ref("account_credit_control.email_template_credit_control_base")
-    if not attachment:
-        template.report_template_ids = [(5, 0, 0)]
-    env.cr.commit()
-    timings = {}
-    counts = {}
-    started = time.perf_counter()
-    runs = env["credit.control.run"]
-    for company in env["res.company"].search([]):
-        if not company.credit_policy_id:
-            continue
-        run = (
-            env["credit.control.run"]
-            .with_company(company)
-            .create({"date": run_date, "company_id": company.id,
-                     "policy_ids": [(6, 0, company.credit_policy_id.ids)]})
+    def __init__(self, db, step, extra):
+        self.events, self.ready = [], threading.Event()
+        self.stopped_rss_mb = None
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "worker.py"), "--db", db, "--step", step,
+             "--wait", *extra],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
-        run.generate_credit_lines()
-        runs |= run
-    env.cr.commit()
-    timings["lines"] = time.perf_counter() - started
-    counts["lines"] = len(runs.line_ids)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                event = json.loads(line)
+                self.events.append(event)
+                if event["event"] == "ready":
+                    self.ready.set()
+        self.ready.set()
+
+    def hwm_mb(self):
+        """The peak RSS so far, from /proc (for a process about to be stopped)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as handle:
+                for line in handle:
+                    if line.startswith("VmHWM:"):
+                        return round(int(line.split()[1]) / 1024)
+        except OSError:
+            return None
+        return None
+
+    def go(self):
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+
+    def summary(self):
+        done = [e for e in self.events if e["event"] == "done"]
+        return {
+            "phases": {e["phase"]: e for e in self.events if e["event"] == "phase"},
+            "seconds": done[0]["seconds"] if done else None,
+            "peak_rss_mb": done[0]["rss_mb"] if done else self.stopped_rss_mb,
+            "exit": self.proc.returncode,
+        }
+
+
+def run_children(db, count, step, extra=(), timeout=None):
+    """``count`` processes of ``step`` started together once all loaded their registry: the
+    wall time until all exit; ``stopped`` when the timeout killed them."""
+    children = [Child(db, step, [a.replace("{n}", str(n)) for a in extra]) for n in range(count)]
+    for child in children:
+        child.ready.wait()
     started = time.perf_counter()
-    for run in runs:
-        run.set_to_ready_lines()
-        run.run_channel_action()
-        env.cr.commit()
-    timings["emails"] = time.perf_counter() - started
-    counts["communications"] = env["credit.control.communication"].search_count([])
-    return {"timings": timings, "counts": counts}
+    for child in children:
+        child.go()
+    stopped = False
+    for child in children:
+        left = None if timeout is None else max(timeout - (time.perf_counter() - started), 0)
+        try:
+            child.proc.wait(left)
+        except subprocess.TimeoutExpired:
+            stopped = True
+            child.stopped_rss_mb = child.hwm_mb()
+            child.proc.kill()
+            child.proc.wait()
+    seconds = round(time.perf_counter() - started, 2)
+    for child in children:
+        child.reader.join()
+    workers = [child.summary() for child in children]
+    if not stopped and any(w["exit"] for w in workers):
+        sys.exit(f"{step} failed: {workers}")
+    rss = [w["peak_rss_mb"] for w in workers if w["peak_rss_mb"]]
+    return {"seconds": seconds, "stopped": stopped, "workers": workers,
+            "peak_rss_mb": max(rss) if rss else None}  # fmt: skip
 
 
-def timed(function, *args):
-    started = time.perf_counter()
-    value = function(*args)
-    return round(time.perf_counter() - started, 2), value
+def query(db, sql):
+    out = subprocess.run(
+        ["psql", *pg_args(), "-d", db, "-tAc", sql], env=psql_env(), capture_output=True,
+        text=True, check=True,
+    )  # fmt: skip
+    return out.stdout.strip()
 
 
-def measure_all(db, today):
-    """(a) full run, (b) the same run again, (c) next day after 1 % of the lines were paid: one
-    database."""
-    with odoo_env(db) as env:
-        env["res.partner"].search([], limit=1)
-        before = rss_mb()
-        full, stats = timed(run_ours, env, today)
-        peak = rss_mb()
-        noop, noop_stats = timed(run_ours, env, today)
-        paid = pay_one_percent(env)
-        next_day, next_stats = timed(run_ours, env, today + timedelta(days=1))
-        env.cr.commit()
+def duplicates(db, run_date):
+    """Customers in more than one done batch of a run of ``run_date`` (per company and phase,
+    as the lead's ``dunning_run_batch`` has them), and stage events entered twice by a line in a
+    cycle."""
+    events = int(query(db, """SELECT count(*) FROM (
+        SELECT move_line_id, level_id, cycle FROM dunning_event WHERE event_type = 'stage'
+         GROUP BY 1, 2, 3 HAVING count(*) > 1) d"""))  # fmt: skip
+    cols = query(db, """SELECT string_agg(column_name, ',') FROM information_schema.columns
+                         WHERE table_name = 'dunning_run_batch'""").split(",")  # fmt: skip
+    if "partner_ids" not in cols:
+        return {"customers_twice": None, "stage_events_twice": events}
+    if "run_date" in cols:
+        run, where = "NULL", f"b.run_date = '{run_date}'"
+    else:
+        run = "b.run_id"
+        where = f"b.run_id IN (SELECT id FROM dunning_run WHERE run_date = '{run_date}')"
+    phase = "b.phase" if "phase" in cols else "NULL"
+    customers = int(query(db, f"""SELECT count(*) FROM (
+        SELECT {run}, b.company_id, {phase}, p
+          FROM dunning_run_batch b CROSS JOIN LATERAL unnest(b.partner_ids) p
+         WHERE {where} AND b.state = 'done'
+         GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d"""))  # fmt: skip
+    return {"customers_twice": customers, "stage_events_twice": events}
+
+
+def stats_of(result):
+    """The engine's counters summed over the workers."""
+    total = {}
+    for worker in result["workers"]:
+        for key, value in worker["phases"].get("run", {}).get("counts", {}).items():
+            if isinstance(value, int | float):
+                total[key] = total.get(key, 0) + value
+    return total
+
+
+def measure_ours(db, workers, entry, profile, noop_runs=1):
+    today = date.today()
+    sink = smtp_sink.start()
+    run = ["--entry", entry]
+    try:
+        prof = ["--profile", profile + (".{n}" if workers > 1 else "")] if profile else []
+        run_children(db, 1, "setup", ["--smtp-port", str(sink.port)])
+        full = run_children(db, workers, "run", [*run, "--run-date", str(today), *prof])
+        time.sleep(0.5)
+        full["sent_during_run"] = sink.count()
+        checks = duplicates(db, today)
+        noop = [run_children(db, workers, "run", [*run, "--run-date", str(today)])
+                for _ in range(noop_runs)]  # fmt: skip
+        deliver = run_children(db, 1, "deliver", ["--smtp-port", str(sink.port)])
+        time.sleep(0.5)
+        deliver["delivered"] = sink.count() - full["sent_during_run"]
+        pay = run_children(db, 1, "pay")
+        tomorrow = str(today + timedelta(days=1))
+        paid = run_children(db, workers, "run", [*run, "--run-date", tomorrow])
+        time.sleep(0.5)
+        paid["sent_during_run"] = sink.count() - full["sent_during_run"] - deliver["delivered"]
+    finally:
+        sink.stop()
     return {
-        "system": "ours", "phase": "all", "seconds": full, "stats": stats,
-        "rss_before_mb": round(before), "peak_rss_mb": round(peak),
-        "noop_seconds": noop, "noop_stats": noop_stats,
-        "paid": paid, "paid_seconds": next_day, "paid_stats": next_stats,
+        "system": "ours", "workers": workers, "entry": entry, "full": full,
+        "stats": stats_of(full), "checks": checks, "noop": noop, "deliver": deliver,
+        "paid_lines": pay["workers"][0]["phases"]["pay"]["counts"]["paid"], "next_day": paid,
+        "next_day_checks": duplicates(db, tomorrow),
     }  # fmt: skip
+
+
+def measure_oca(db, attachment, timeout):
+    sink = smtp_sink.start()
+    try:
+        extra = ["--smtp-port", str(sink.port)] + (["--attachment"] if attachment else [])
+        result = run_children(db, 1, "oca", extra, timeout=timeout)
+        time.sleep(0.5)
+        delivered = sink.count()
+    finally:
+        sink.stop()
+    phases = result["workers"][0]["phases"]
+    timings = {name: phases[name]["seconds"] if name in phases else None for name in OCA_PHASES}
+    counts = {k: v for p in phases.values() for k, v in p["counts"].items()}
+    if result["stopped"]:
+        # What the stopped run had committed; the phase it was in took at least the rest.
+        running = next(name for name in OCA_PHASES if timings[name] is None)
+        done = sum(t for t in timings.values() if t is not None)
+        counts["lines"] = int(query(db, "SELECT count(*) FROM credit_control_line"))
+        counts["queued"] = int(query(db, "SELECT count(*) FROM mail_mail"))
+        result["running_phase"] = running
+        result["running_at_least"] = round(result["seconds"] - done, 1)
+    counts["delivered"] = delivered
+    result.update(system="oca", attachment=attachment, timings=timings, counts=counts)
+    return result
+
+
+def engine_entry(workers):
+    """``worker`` (``_run_worker``) when the engine has it, and always for several workers;
+    else ``run`` (``_run``)."""
+    models = os.path.join(ROOT, "dunning_b2b", "models")
+    has_worker = any(
+        "def _run_worker(" in open(os.path.join(models, name), encoding="utf-8").read()
+        for name in os.listdir(models) if name.endswith(".py")
+    )  # fmt: skip
+    return "worker" if has_worker or workers > 1 else "run"
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
     parser.add_argument("--system", choices=["ours", "oca"], default="ours")
-    parser.add_argument("--phase", choices=["full", "noop", "paid", "all"], default="full")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--entry", choices=["auto", "run", "worker"], default="auto",
+        help="auto: _run_worker when the engine has it (always with 2 workers), else _run",
+    )  # fmt: skip
     parser.add_argument("--attachment", action="store_true", help="OCA: keep the PDF")
-    parser.add_argument("--profile")
+    parser.add_argument("--timeout", type=int, help="OCA: stop after these seconds")
+    parser.add_argument("--profile", help="ours: cProfile of the full run (per worker: .N)")
+    parser.add_argument("--noop-runs", type=int, default=1, help="ours: unchanged days")
     args = parser.parse_args()
     write_conf()
-    today = date.today()
-    if args.system == "ours" and args.phase == "all":
-        print(json.dumps(measure_all(args.db, today), default=str))
-        return
-    with odoo_env(args.db) as env:
-        env["res.partner"].search([], limit=1)  # load the registry before measuring
-        result = {"system": args.system, "phase": args.phase}
-        if args.system == "ours" and args.phase in ("noop", "paid"):
-            run_ours(env, today)  # the first run, not measured
-            if args.phase == "paid":
-                result["paid"] = pay_one_percent(env)
-        run_date = today + timedelta(days=1) if args.phase == "paid" else today
-        before = rss_mb()
-        profiler = cProfile.Profile() if args.profile else None
-        started = time.perf_counter()
-        if profiler:
-            profiler.enable()
-        if args.system == "ours":
-            result["stats"] = run_ours(env, run_date)
-        else:
-            result.update(run_oca(env, run_date, args.attachment))
-        if profiler:
-            profiler.disable()
-            profiler.dump_stats(args.profile)
-        result["seconds"] = round(time.perf_counter() - started, 2)
-        result["rss_before_mb"] = round(before)
-        result["peak_rss_mb"] = round(rss_mb())
-        env.cr.commit()
+    if args.system == "oca":
+        result = measure_oca(args.db, args.attachment, args.timeout)
+    else:
+        entry = engine_entry(args.workers) if args.entry == "auto" else args.entry
+        result = measure_ours(args.db, args.workers, entry, args.profile, args.noop_runs)
     print(json.dumps(result, default=str))
 
 

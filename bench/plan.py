@@ -127,10 +127,11 @@ def _credits(rng, ordinal, count, company, partner_id, overdue, today):
 
 
 def plan_documents(customers_by_company, lines, today, seed=SEED):
-    """The documents making exactly ``lines`` open receivable lines.
+    """The documents making exactly ``lines`` open receivable lines, yielded one by one so that
+    a million lines never sit in memory at once (only each customer's overdue sums do).
 
     :param customers_by_company: {company index: [customer ids]}
-    :return: list of Document, invoices first, ordinals from 0
+    :return: iterator of Document, invoices first, ordinals from 0
     """
     rng = random.Random(seed)
     companies = sorted(customers_by_company)
@@ -140,18 +141,19 @@ def plan_documents(customers_by_company, lines, today, seed=SEED):
     # Decided first so that the invoices fill what the credits leave.
     credit_counts = [1 if rng.random() < 0.7 else 2 for _ in with_credits]
     invoice_lines = max(lines - sum(credit_counts), 0)
-    docs, open_lines = [], 0
+    ordinal, open_lines = 0, 0
+    overdue = defaultdict(lambda: {False: 0.0, True: 0.0})
     while open_lines < invoice_lines:
         company = rng.choices(companies, weights)[0]
         partner_id = rng.choice(customers_by_company[company])
-        doc = _invoice(rng, len(docs), company, partner_id, today, invoice_lines - open_lines)
-        docs.append(doc)
+        doc = _invoice(rng, ordinal, company, partner_id, today, invoice_lines - open_lines)
+        ordinal += 1
         open_lines += doc.open_lines
-    overdue = defaultdict(lambda: {False: 0.0, True: 0.0})
-    for doc in docs:
         for line in doc.lines:
             if line.due < today:
                 overdue[doc.partner_id][doc.foreign] += line.residual
+        yield doc
     for (company, partner_id), count in zip(with_credits, credit_counts, strict=True):
-        docs += _credits(rng, len(docs), count, company, partner_id, overdue[partner_id], today)
-    return docs
+        credits = _credits(rng, ordinal, count, company, partner_id, overdue[partner_id], today)
+        ordinal += len(credits)
+        yield from credits
