@@ -1,3 +1,7 @@
+import logging
+
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -28,6 +32,9 @@ SETTING_TABLES = (
     ("mail_activity_type", None),
     ("res_groups_users_rel", None),
 )
+_logger = logging.getLogger(__name__)
+# Key of the transaction-level advisory lock of the journal's cleaning.
+VACUUM_LOCK = 7_326_118_002
 # A session setting the daily checks set while they write what they derive from the
 # journal (worklist rows, segments, lifted holds): their own writes are no news.
 QUIET = "dunning.journal_quiet"
@@ -226,16 +233,27 @@ class DunningChange(models.Model):
 
     @api.model
     def _vacuum(self):
-        """Forget the entries every company's checks have read."""
-        self.env.cr.execute(
-            SQL(
-                """DELETE FROM dunning_change
-                    WHERE id <= (SELECT COALESCE(MIN(LEAST(change_id, ladder_change_id)), 0)
-                                   FROM dunning_daily_mark)
-                      AND NOT EXISTS (SELECT 1 FROM dunning_daily_mark m
-                                       WHERE dunning_change.xid = ANY(m.change_running::xid8[])
-                                          OR dunning_change.xid = ANY(m.ladder_running::xid8[]))
-                      AND (SELECT COUNT(*) FROM dunning_daily_mark)
-                          = (SELECT COUNT(*) FROM res_company)"""
-            )
-        )
+        """Forget the entries every company's checks and ladder have read. One worker at a
+        time, and never at the cost of its batch: a worker that finds another one at it, or
+        whose snapshot is older than the other's delete, leaves it for the next close."""
+        try:
+            with self.env.cr.savepoint():
+                if not self.env.execute_query(
+                    SQL("SELECT pg_try_advisory_xact_lock(%s)", VACUUM_LOCK)
+                )[0][0]:
+                    return
+                self.env.cr.execute(
+                    SQL(
+                        """DELETE FROM dunning_change
+                            WHERE id <= (SELECT COALESCE(MIN(LEAST(change_id, ladder_change_id)), 0)
+                                           FROM dunning_daily_mark)
+                              AND NOT EXISTS (
+                                  SELECT 1 FROM dunning_daily_mark m
+                                   WHERE dunning_change.xid = ANY(m.change_running::xid8[])
+                                      OR dunning_change.xid = ANY(m.ladder_running::xid8[]))
+                              AND (SELECT COUNT(*) FROM dunning_daily_mark)
+                                  = (SELECT COUNT(*) FROM res_company)"""
+                    )
+                )
+        except psycopg2.errors.SerializationFailure:
+            _logger.info("Change journal: another worker is cleaning it; left to the next close")

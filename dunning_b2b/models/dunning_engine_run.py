@@ -196,7 +196,6 @@ class DunningEngine(models.AbstractModel):
                 run.run_date,
                 {"change_id": batch.change_id, "change_running": batch.change_running},
             )
-            Change._vacuum()
         return succeeded
 
     def _run_steps_safely(self, company, run, steps, stats, partners=None):

@@ -122,6 +122,8 @@ class DunningRun(models.Model):
                 if self.env["dunning.run.batch"]._pending(run) or run._plan(phase, stats):
                     return True
             run.state = "done"
+            # The one worker that closes the run forgets the journal entries all have read.
+            self.env["dunning.change"]._vacuum()
             return False
 
     def _get_batches(self, company, phase=None, failed=None):
