@@ -40,10 +40,13 @@ def _ours(runs):
         "stage_events_twice": max(r["checks"]["stage_events_twice"] for r in runs),
         "stats": runs[0]["stats"],
         "mails": next(
-            (r["deliver"]["workers"][0]["phases"]["deliver"]["counts"] for r in runs
-             if not r["deliver"].get("skipped")),
+            (
+                r["deliver"]["workers"][0]["phases"]["deliver"]["counts"]
+                for r in runs
+                if not r["deliver"].get("skipped")
+            ),
             {},
-        ),  # fmt: skip
+        ),
         "smtp_messages": max(r["deliver"]["delivered"] for r in runs),
         "entry": runs[0]["entry"],
     }
