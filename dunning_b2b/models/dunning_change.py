@@ -9,6 +9,8 @@ from odoo.tools import SQL
 # A change to a row journals its customer (the commercial partner) in its company.
 CUSTOMER_TABLES = (
     ("account_move_line", "partner_id", "company_id"),
+    # The document's own dunning fields (exclusion, pause, letter sent) and payment state.
+    ("account_move", "partner_id", "company_id"),
     ("dunning_line", "partner_id", "company_id"),
     ("dunning_promise", "partner_id", "company_id"),
     ("dunning_dispute", "partner_id", "company_id"),
