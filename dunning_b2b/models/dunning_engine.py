@@ -17,7 +17,7 @@ _logger = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 500
 # Customers per chunk of the daily checks that read every customer (worklist, hold lifts,
 # KPI figures): memory is bounded by a chunk.
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 1000
 
 
 class DunningEngine(models.AbstractModel):
