@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, ".build")
@@ -30,11 +31,18 @@ def pg_args():
             "-U", os.environ.get("PG_ROLE", "odoo")]  # fmt: skip
 
 
-def drop_db(name):
-    subprocess.run(
-        ["dropdb", *pg_args(), "--if-exists", "--force", name], env=psql_env(), check=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+def drop_db(name, tries=5):
+    """Drop ``name``; a worker process of a measurement may still be closing its connection
+    (seen once: ``dropdb --force`` exited 1), so try again a few times."""
+    for attempt in range(tries):
+        done = subprocess.run(
+            ["dropdb", *pg_args(), "--if-exists", "--force", name], env=psql_env(),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        if not done.returncode:
+            return
+        time.sleep(2 * (attempt + 1))
+    raise RuntimeError(f"dropdb {name}: {done.stderr.strip()}")
 
 
 def copy_db(template, name):

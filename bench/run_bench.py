@@ -34,8 +34,12 @@ def measure(tpl, args):
     try:
         out = subprocess.run(
             [sys.executable, os.path.join(HERE, "measure.py"), "--db", copy, *args],
-            check=True, capture_output=True, text=True, cwd=ROOT,
+            capture_output=True, text=True, cwd=ROOT,
         )  # fmt: skip
+        if out.returncode:
+            # The measurement's own error first: a failing drop below must not hide it.
+            log(out.stderr[-4000:])
+            raise RuntimeError(f"measure.py {' '.join(args)} exited {out.returncode}")
     finally:
         drop_db(copy)
     return json.loads(out.stdout.strip().splitlines()[-1])
