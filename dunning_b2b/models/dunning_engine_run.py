@@ -69,6 +69,10 @@ class DunningEngine(models.AbstractModel):
         only of those journaled since the first one's plan (not by the ladder itself: on
         the same day, it would decide the same for the others)."""
         size = self._get_batch_size()
+        # A company without a ladder gets its copy of the standard one now, once, with the
+        # plan: two workers creating it at once would clash (unique name per company), and
+        # the one that lost would fail on every customer of its batch.
+        company._dunning_get_default_policy()
         partner_ids = self._get_candidate_partner_ids(company, run.run_date)
         Change = self.env["dunning.change"]
         # sudo: the engine's own bookkeeping

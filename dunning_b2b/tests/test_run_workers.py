@@ -81,6 +81,18 @@ class TestRunWorkers(DunningCommon):
         self.assertEqual(stale.state, "abandoned")
         self.assertEqual(self._runs()[-1].state, "done")
 
+    def test_the_plan_gives_a_new_company_its_ladder(self):
+        """Found by the two-worker benchmark: two workers creating a company's default
+        ladder at once clashed on its unique name, and the loser failed on all 500 customers
+        of its batch. The plan creates it, before any worker takes a batch."""
+        other = self.setup_other_company(name="New Co")["company"]
+        self._invoice(self.customer, 20, 100.0, company=other)
+        self.assertFalse(self.env["dunning.policy"].search([("company_id", "=", other.id)]))
+        Batch = type(self.env["dunning.run.batch"])
+        with patch.object(Batch, "_process", lambda batch, stats, commit: False):
+            self._run(companies=other)
+        self.assertTrue(other.dunning_policy_id, "created with the plan, no batch processed")
+
     def test_an_extra_worker_only_joins(self):
         stats = self.env["dunning.engine"].sudo()._run_worker(self.run_date, commit=False,
                                                               join_only=True)  # fmt: skip
