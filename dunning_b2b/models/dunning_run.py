@@ -5,6 +5,8 @@ import threading
 import time
 from collections import Counter
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -69,7 +71,16 @@ class DunningRun(models.Model):
         worker = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         Batch = self.env["dunning.run.batch"]
         while True:
-            batch = Batch._claim(run, worker)
+            try:
+                batch = Batch._claim(run, worker)
+            except psycopg2.errors.SerializationFailure:
+                if not commit:
+                    raise
+                # A batch taken and done by another worker after this transaction's snapshot
+                # began: start again from a fresh one.
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                continue
             if batch:
                 if not batch._process(stats, commit):
                     break  # the cron's time is up: it is called again and resumes
@@ -267,13 +278,16 @@ class DunningRunBatch(models.Model):
     @api.model
     def _claim(self, run, worker):
         """Lock the next batch of the run's phase that no one holds, or nothing."""
+        # The run's phase is read by the same statement: the claim is the first statement of
+        # its transaction, so its snapshot is not older than the batches it locks (the flush
+        # writes nothing when the phase was committed, as it is between batches).
+        run.flush_recordset(["phase"])
         rows = self.env.execute_query(
             SQL(
-                """SELECT id FROM dunning_run_batch
-                    WHERE run_id = %s AND phase = %s AND state = 'todo'
-                    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""",
+                """SELECT b.id FROM dunning_run_batch b JOIN dunning_run r ON r.id = b.run_id
+                    WHERE b.run_id = %s AND b.phase = r.phase AND b.state = 'todo'
+                    ORDER BY b.id LIMIT 1 FOR UPDATE OF b SKIP LOCKED""",
                 run.id,
-                run.phase,
             )
         )
         if not rows:
