@@ -45,6 +45,15 @@ def drop_db(name, tries=5):
     raise RuntimeError(f"dropdb {name}: {done.stderr.strip()}")
 
 
+def query(db, sql):
+    """The text psql prints for ``sql`` on ``db`` (one row, columns joined by ``|``)."""
+    out = subprocess.run(
+        ["psql", *pg_args(), "-d", db, "-tAc", sql], env=psql_env(), capture_output=True,
+        text=True, check=True,
+    )  # fmt: skip
+    return out.stdout.strip()
+
+
 def copy_db(template, name):
     drop_db(name)
     subprocess.run(["createdb", *pg_args(), "-T", template, name], env=psql_env(), check=True)

@@ -22,7 +22,7 @@ import time
 from datetime import date, timedelta
 
 import smtp_sink
-from common import ROOT, pg_args, psql_env, write_conf
+from common import ROOT, query, write_conf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OCA_PHASES = ("lines", "queue", "deliver")
@@ -104,14 +104,6 @@ def run_children(db, count, step, extra=(), timeout=None):
     rss = [w["peak_rss_mb"] for w in workers if w["peak_rss_mb"]]
     return {"seconds": seconds, "stopped": stopped, "workers": workers,
             "peak_rss_mb": max(rss) if rss else None}  # fmt: skip
-
-
-def query(db, sql):
-    out = subprocess.run(
-        ["psql", *pg_args(), "-d", db, "-tAc", sql], env=psql_env(), capture_output=True,
-        text=True, check=True,
-    )  # fmt: skip
-    return out.stdout.strip()
 
 
 def duplicates(db, run_date):

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from common import BUILD, CONF, ROOT, db_exists, drop_db, log, pg_args, psql_env, write_conf
+from common import BUILD, CONF, ROOT, db_exists, drop_db, log, query, write_conf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATOR = ("generate.py", "plan.py", "clone.py")
@@ -50,20 +50,12 @@ def template_name(lines):
     return f"bench_tpl_{lines}_{generator_hash()}"
 
 
-def _psql(db, sql):
-    out = subprocess.run(
-        ["psql", *pg_args(), "-d", db, "-tAc", sql], env=psql_env(), capture_output=True,
-        text=True, check=True,
-    )  # fmt: skip
-    return out.stdout.strip()
-
-
 def stored_hash(db):
-    return _psql(db, "SELECT value FROM ir_config_parameter WHERE key = 'bench.addon_hash'")
+    return query(db, "SELECT value FROM ir_config_parameter WHERE key = 'bench.addon_hash'")
 
 
 def _rename(old, new):
-    _psql("postgres", f'ALTER DATABASE "{old}" RENAME TO "{new}"')
+    query("postgres", f'ALTER DATABASE "{old}" RENAME TO "{new}"')
     store = os.path.join(BUILD, "data", "filestore")
     if os.path.isdir(os.path.join(store, old)):
         shutil.move(os.path.join(store, old), os.path.join(store, new))
@@ -78,7 +70,7 @@ def upgrade(template, current):
          "--stop-after-init", "--log-level=warn"],
         check=True, cwd=ROOT,
     )  # fmt: skip
-    _psql(
+    query(
         template,
         "INSERT INTO ir_config_parameter (key, value) VALUES ('bench.addon_hash', "
         f"'{current}') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
