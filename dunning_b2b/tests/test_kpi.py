@@ -228,7 +228,8 @@ class TestKpiResolution(KpiCommon):
                 ["partner_id", "open_amount", "paid_count", "usual_paying_level_id"],
                 order="partner_id",
             )
-            return [{k: v for k, v in row.items() if k != "id"} for row in analysis + customers]
+            rows = [{k: v for k, v in row.items() if k != "id"} for row in analysis + customers]
+            return sorted(rows, key=repr)  # rows of one month and stage differ by currency
 
         whole = snapshot()
         self.assertTrue(whole)
