@@ -16,4 +16,4 @@ lint:
 	./scripts/lint.sh
 
 bench:
-	./bench/bench.sh
+	./bench/bench.sh $(BENCH_ARGS)
