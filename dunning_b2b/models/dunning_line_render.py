@@ -121,8 +121,12 @@ class DunningLineRender(models.AbstractModel):
         for item in sorted(items, key=lambda item: (item.invoice_date, item.line_id)):
             if item.is_credit:
                 credit_ids[item.partner_id, item.company_id].append(item.line_id)
-        Line = self.env["account.move.line"]
-        return {key: Line.browse(ids) for key, ids in credit_ids.items()}
+        # One prefetch set for all of them: each customer's credits are read with the rest.
+        every = self.env["account.move.line"].browse(i for ids in credit_ids.values() for i in ids)
+        return {
+            key: every.browse(ids).with_prefetch(every._prefetch_ids)
+            for key, ids in credit_ids.items()
+        }
 
     @api.model
     def _get_credit_rows(self, credit_lines, rows, on_date, minimum=0.0):
@@ -132,8 +136,9 @@ class DunningLineRender(models.AbstractModel):
         if not credit_lines:
             return []
         currencies = {row["currency"] for row in rows}
+        shown = credit_lines.filtered(lambda line: line.currency_id in currencies)
         return self._get_line_rows(
-            credit_lines.filtered(lambda line: line.currency_id in currencies),
+            shown.with_prefetch(credit_lines._prefetch_ids),
             on_date,
             minimum,
             labels={},

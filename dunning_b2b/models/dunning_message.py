@@ -374,7 +374,8 @@ class DunningMessage(models.Model):
     def _gather_render_data(self):
         Render = self.env["dunning.line.render"]
         lines = self._get_lines()
-        labels = Render._get_instalment_labels(self.env["account.move.line"].union(*lines.values()))
+        every_line = self.env["account.move.line"].union(*lines.values())
+        labels = Render._get_instalment_labels(every_line)
         partners = self.partner_id.commercial_partner_id
         # The customers' open items, read once: the credits listed and the credits applied.
         items = (
@@ -393,8 +394,12 @@ class DunningMessage(models.Model):
             # A line disputed since the message was prepared is not asked: it is listed
             # apart, under review.
             under_review = {row["move_id"] for row in disputed.get(key, [])}
-            asked = lines[message.id].filtered(
-                lambda line, moves=under_review: line.move_id.id not in moves
+            # ``filtered`` would read each message's lines apart: the batch's lines are
+            # read together.
+            asked = (
+                lines[message.id]
+                .filtered(lambda line, moves=under_review: line.move_id.id not in moves)
+                .with_prefetch(every_line._prefetch_ids)
             )
             rows = Render._get_line_rows(asked, on_date, minimum, labels, allocations=allocations)
             credits = Render._get_credit_rows(

@@ -70,3 +70,29 @@ class TestEmailCommitments(ConversationCommon):
         promise_at = body.index("We have noted your promise to pay")
         self.assertIn("400.00", body[promise_at:])
         self.assertNotIn("1,000.00", body[promise_at:])
+
+    def test_the_emails_of_a_run_read_their_lines_together(self):
+        """The emails of a run are rendered for hundreds of customers at once: reading their
+        lines costs the same number of queries for two customers as for six (each message
+        read its own lines before: one more query per customer)."""
+
+        def queries(count):
+            customers = [
+                self._customer(f"Batch {count}-{n}", f"b{count}{n}@x.test") for n in range(count)
+            ]
+            for customer in customers:
+                self._invoice(customer, 5, 100.0 * count)
+                self._invoice(customer, 5, 10.0 * count)
+            self._run()
+            messages = self.env["dunning.message"].search(
+                [("partner_id", "in", [c.id for c in customers])]
+            )
+            self.assertEqual(len(messages), count)
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            data = messages._get_render_data()
+            self.assertEqual([len(data[m.id]["rows"]) for m in messages], [2] * count)
+            return self.env.cr.sql_log_count - before
+
+        queries(1)  # the caches of the first rendering (languages, views) warmed up
+        self.assertEqual(queries(2), queries(6))
