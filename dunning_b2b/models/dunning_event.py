@@ -8,7 +8,7 @@ from .dunning_promise import dunning_today
 BULK_COLUMNS = (
     "date", "event_type", "move_id", "partner_id", "company_id", "level_id", "message_id",
     "currency_id", "amount_residual", "days_overdue", "user_id", "note", "move_line_id",
-    "cycle",
+    "cycle", "resolution_id",
 )  # fmt: skip
 
 EVENT_TYPES = [
@@ -227,4 +227,7 @@ class DunningEvent(models.Model):
             )
         )
         self.invalidate_model()
-        self.env["account.move"].invalidate_model(["dunning_event_ids"])
+        # The histories of invoices, disputes, promises and cases (their one2many fields)
+        for name in BULK_COLUMNS:
+            for inverse in self.pool.field_inverses[self._fields[name]]:
+                self.env[inverse.model_name].invalidate_model([inverse.name])

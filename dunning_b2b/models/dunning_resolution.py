@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -141,6 +143,7 @@ class DunningResolution(models.Model):
     # ------------------------------------------------------------------ checks
     @api.constrains("line_ids", "partner_id", "company_id")
     def _check_line_ids(self):
+        cases_of_line = self._get_open_cases_of_lines()
         for case in self:
             other = case.line_ids.filtered(
                 lambda line, c=case: (
@@ -176,10 +179,15 @@ class DunningResolution(models.Model):
                             lines=", ".join(not_open.mapped("move_name")),
                         )
                     )
-                busy = self.search(
-                    [("id", "!=", case.id), ("state", "in", OPEN_STATES),
-                     ("line_ids", "in", case.line_ids.ids)], limit=1,
-                )  # fmt: skip
+                busy = next(
+                    (
+                        other
+                        for line in case.line_ids
+                        for other in cases_of_line.get(line.id, ())
+                        if other != case
+                    ),
+                    None,
+                )
                 if busy:
                     raise ValidationError(
                         self.env._(
@@ -189,6 +197,21 @@ class DunningResolution(models.Model):
                             case=busy.display_name,
                         )
                     )
+
+    def _get_open_cases_of_lines(self):
+        """The open cases (these ones included) holding each line of these cases, read at
+        once: the ladder proposes hundreds of cases in one create.
+
+        :return: dict line id -> open cases, newest first
+        """
+        line_ids = set(self.filtered(lambda c: c.state in OPEN_STATES).line_ids.ids)
+        cases_of_line = defaultdict(list)
+        if line_ids:
+            domain = [("state", "in", OPEN_STATES), ("line_ids", "in", list(line_ids))]
+            for other in self.search(domain):
+                for line_id in set(other.line_ids.ids) & line_ids:
+                    cases_of_line[line_id].append(other)
+        return cases_of_line
 
     def _get_guarded_fields(self):
         use = self.env._("Use the case's buttons (Open, Close, Cancel).")
@@ -328,7 +351,8 @@ class DunningResolution(models.Model):
         events = []
         notes = {"dunning.resolution": {}, "res.partner": {}, "account.move": {}}
         for case in self:
-            sentence = Markup("%s") % text(case)
+            note = text(case)
+            sentence = Markup("%s") % note
             notes["dunning.resolution"][case.id] = sentence
             partner_note = notes["res.partner"].get(case.partner_id.id)
             notes["res.partner"][case.partner_id.id] = (
@@ -350,7 +374,7 @@ class DunningResolution(models.Model):
                     "currency_id": line.currency_id.id,
                     "amount_residual": line.amount_residual_currency,
                     "user_id": self.env.user.id,
-                    "note": text(case),
+                    "note": note,
                     "resolution_id": case.id,
                 }
                 for line in case.line_ids
@@ -358,5 +382,6 @@ class DunningResolution(models.Model):
         Bulk = self.env["dunning.bulk"].sudo()  # sudo: the trail of these cases, for the user
         for model, bodies in notes.items():
             Bulk._log_notes(model, bodies, self.env.user.partner_id)
-        # sudo: the audit trail is written by the system only, in each case's company
-        self.env["dunning.event"].sudo().create(events)
+        # sudo: the audit trail is written by the system only, in each case's company (one
+        # INSERT: the ladder proposes hundreds of cases at once)
+        self.env["dunning.event"].sudo()._create_bulk(events)

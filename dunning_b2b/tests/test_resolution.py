@@ -116,3 +116,12 @@ class TestResolution(DunningCommon):
                     "line_ids": [Command.set(self._receivable(move).ids)],
                 }
             )
+        # Cases proposed together (one create, as the ladder does) cannot share a line either.
+        fresh = self._receivable(self._invoice(self.customer, 95, 50.0))
+        with self.assertRaisesRegex(ValidationError, "already in the case"):
+            self.env["dunning.resolution"].with_user(self.manager).create(
+                [
+                    {"partner_id": self.customer.id, "line_ids": [Command.set(fresh.ids)]},
+                    {"partner_id": self.customer.id, "line_ids": [Command.set(fresh.ids)]},
+                ]
+            )
