@@ -1,5 +1,3 @@
-from markupsafe import Markup
-
 from odoo import models
 
 
@@ -36,26 +34,7 @@ class AccountMove(models.Model):
                 invoice=invoice.name or invoice.display_name,
                 user=self.env.user.name,
             )
-            # sudo: the trail on the customer and the late invoices
-            group.partner_id.sudo()._message_log(body=Markup("%s") % text)
-            group.move_id.sudo()._message_log_batch(
-                dict.fromkeys(group.move_id.ids, Markup("%s") % text)
-            )
-            events += [
-                {
-                    "date": charge.date,
-                    "event_type": "charge_cancelled",
-                    "move_id": charge.move_id.id,
-                    "move_line_id": charge.move_line_id.id,
-                    "partner_id": charge.partner_id.id,
-                    "company_id": charge.company_id.id,
-                    "currency_id": charge.currency_id.id,
-                    "amount_residual": charge.amount,
-                    "user_id": self.env.user.id,
-                    "note": text,
-                }
-                for charge in group
-            ]
+            events += group._log_trail("charge_cancelled", text)
         # sudo: the audit trail is written by the system only
         self.env["dunning.event"].sudo().create(events)
         charges.unlink()

@@ -382,7 +382,7 @@ class DunningCharge(models.Model):
     def _log_charges(self):
         """An event per charge and a chatter line on the customer and the late invoices."""
         events = []
-        for (partner, state), charges in self.grouped(lambda c: (c.partner_id, c.state)).items():
+        for (_partner, state), charges in self.grouped(lambda c: (c.partner_id, c.state)).items():
             totals = ", ".join(
                 currency.format(sum(group.mapped("amount")))
                 for currency, group in charges.grouped("currency_id").items()
@@ -401,28 +401,33 @@ class DunningCharge(models.Model):
                     user=self.env.user.name,
                     invoices=", ".join(charges.invoice_id.mapped("name")),
                 )
-            # sudo: the trail of the decision, on the customer and its late invoices
-            partner.sudo()._message_log(body=Markup("%s") % text)
-            charges.move_id.sudo()._message_log_batch(
-                dict.fromkeys(charges.move_id.ids, Markup("%s") % text)
-            )
-            events += [
-                {
-                    "date": charge.date,
-                    "event_type": "charge_waived" if state == "waived" else "charge",
-                    "move_id": charge.move_id.id,
-                    "move_line_id": charge.move_line_id.id,
-                    "partner_id": charge.partner_id.id,
-                    "company_id": charge.company_id.id,
-                    "currency_id": charge.currency_id.id,
-                    "amount_residual": charge.amount,
-                    "user_id": self.env.user.id,
-                    "note": text,
-                }
-                for charge in charges
-            ]
+            events += charges._log_trail("charge_waived" if state == "waived" else "charge", text)
         # sudo: the audit trail is written by the system only, in the charges' company
         self.env["dunning.event"].sudo().create(events)
+
+    def _log_trail(self, event_type, text):
+        """A chatter line on the customers and the late invoices of these charges; returns
+        the events of the charges (``event_type``, ``text``), for the caller to create at
+        once."""
+        body = Markup("%s") % text
+        # sudo: the trail of the charges, on their customers and late invoices
+        self.partner_id.sudo()._message_log_batch(dict.fromkeys(self.partner_id.ids, body))
+        self.move_id.sudo()._message_log_batch(dict.fromkeys(self.move_id.ids, body))
+        return [
+            {
+                "date": charge.date,
+                "event_type": event_type,
+                "move_id": charge.move_id.id,
+                "move_line_id": charge.move_line_id.id,
+                "partner_id": charge.partner_id.id,
+                "company_id": charge.company_id.id,
+                "currency_id": charge.currency_id.id,
+                "amount_residual": charge.amount,
+                "user_id": self.env.user.id,
+                "note": text,
+            }
+            for charge in self
+        ]
 
     # ------------------------------------------------------------------ shown in reminders
     @api.model
