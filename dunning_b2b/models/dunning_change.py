@@ -112,12 +112,17 @@ class DunningChange(models.Model):
     @api.model
     def _activity_rows_sql(self):
         return SQL(
-            """SELECT DISTINCT COALESCE(r.dunning_company_id, m.company_id),
-                               COALESCE(m.commercial_partner_id, p.commercial_partner_id)
+            # Tasks on invoices, customers and messages to review (the worklist's next
+            # action reads all three).
+            """SELECT DISTINCT COALESCE(r.dunning_company_id, m.company_id, dm.company_id),
+                               COALESCE(m.commercial_partner_id, p.commercial_partner_id,
+                                        mp.commercial_partner_id)
                  FROM dunning_rows r
             LEFT JOIN account_move m ON r.res_model = 'account.move' AND m.id = r.res_id
             LEFT JOIN res_partner p ON r.res_model = 'res.partner' AND p.id = r.res_id
-                WHERE r.res_model IN ('account.move', 'res.partner')"""
+            LEFT JOIN dunning_message dm ON r.res_model = 'dunning.message' AND dm.id = r.res_id
+            LEFT JOIN res_partner mp ON mp.id = dm.partner_id
+                WHERE r.res_model IN ('account.move', 'res.partner', 'dunning.message')"""
         )
 
     @api.model

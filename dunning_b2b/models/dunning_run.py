@@ -82,8 +82,8 @@ class DunningRun(models.Model):
                 self.env.invalidate_all()
                 continue
             if batch:
-                if not batch._process(stats, commit):
-                    break  # the cron's time is up: it is called again and resumes
+                if not self._process_safely(batch, stats, commit):
+                    break  # the cron's time is up: it is called again at once and resumes
                 continue
             if Batch._pending(run):
                 if not commit:
@@ -93,8 +93,49 @@ class DunningRun(models.Model):
                 time.sleep(WAIT_SECONDS)
                 continue
             if not self._advance(run, commit, stats):
+                if commit:
+                    # The run is over (closed by this worker or another): nothing is left
+                    # for the cron today, which Odoo then calls again tomorrow.
+                    self.env["ir.cron"]._commit_progress(remaining=0)
                 break
         return stats
+
+    @api.model
+    def _process_safely(self, batch, stats, commit):
+        """``batch._process``; a batch whose work raises is marked done and failed in a
+        transaction of its own (its customers' changes stay in the journal, read again by
+        the next run), so that no batch stops every worker that claims it. A serialization
+        failure (another transaction wrote the same rows) leaves the batch to be claimed
+        again.
+
+        :return: whether the worker goes on (False: the cron's time is up)
+        """
+        if not commit:
+            return batch._process(stats, commit)
+        try:
+            return batch._process(stats, commit)
+        except psycopg2.errors.SerializationFailure:
+            _logger.info("Dunning run: batch %s met a concurrent update, taken again", batch.id)
+            self.env.cr.rollback()
+            self.env.invalidate_all()
+            return True
+        except Exception:
+            _logger.exception("Dunning run: batch %s failed, marked failed", batch.id)
+            self.env.cr.rollback()
+            self.env.invalidate_all()
+        # Unless another worker claimed it meanwhile (it then tries it again).
+        locked = self.env.execute_query(
+            SQL(
+                """SELECT id FROM dunning_run_batch WHERE id = %s AND state = 'todo'
+                    FOR UPDATE SKIP LOCKED""",
+                batch.id,
+            )
+        )
+        if locked:
+            batch.write({"state": "done", "failed": True})
+            stats["failed_batches"] += 1
+        batch._commit_progress()
+        return True
 
     @api.model
     def _join_or_start(self, run_date, companies, user, commit, join_only, stats=None):
@@ -267,13 +308,32 @@ class DunningRunBatch(models.Model):
         method = getattr(engine, f"_process_{self.phase}")
         failed = not method(self.company_id, run, self._get_partner_ids(), self, stats)
         self.write({"state": "done", "failed": failed})
-        self.flush_recordset()  # the next claim reads the table in SQL
         if not commit:
+            self.flush_recordset()  # the next claim reads the table in SQL
             return True
-        left = self.env["ir.cron"]._commit_progress(max(self.customer_count, 1))
-        # Committed: forget the batch's records, memory stays bounded by a batch.
+        return self._commit_progress() > 0
+
+    def _commit_progress(self):
+        """Commit the batch; in the cron, tell Odoo what is left: the run's batches to do,
+        at least 1 while the run goes on (its next phases), so that a worker whose time is
+        up is called again at once. Committed, the batch's records are forgotten: memory
+        stays bounded by a batch.
+
+        :return: the cron's time left (seconds)
+        """
+        self.ensure_one()
+        self.flush_recordset()  # the next claim reads the table in SQL
+        todo = self.env.execute_query(
+            SQL(
+                "SELECT count(*) FROM dunning_run_batch WHERE run_id = %s AND state = 'todo'",
+                self.run_id.id,
+            )
+        )[0][0]
+        left = self.env["ir.cron"]._commit_progress(
+            max(self.customer_count, 1), remaining=max(todo, 1)
+        )
         self.env.invalidate_all()
-        return left > 0
+        return left
 
     @api.model
     def _claim(self, run, worker):
@@ -285,7 +345,8 @@ class DunningRunBatch(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """SELECT b.id FROM dunning_run_batch b JOIN dunning_run r ON r.id = b.run_id
-                    WHERE b.run_id = %s AND b.phase = r.phase AND b.state = 'todo'
+                    WHERE b.run_id = %s AND r.state = 'running' AND b.phase = r.phase
+                      AND b.state = 'todo'
                     ORDER BY b.id LIMIT 1 FOR UPDATE OF b SKIP LOCKED""",
                 run.id,
             )

@@ -87,6 +87,19 @@ class TestChangeJournal(DunningCommon):
         )
         self.assertEqual(self._journaled(), ({self.customer.id}, False))
 
+    def test_a_task_on_a_message_journals_its_customer(self):
+        """The worklist's next action reads the review tasks of messages too: a task
+        scheduled or moved on a message is news for the message's customer."""
+        self._run_company()
+        message = self._messages()[:1]
+        self.assertTrue(message)
+        message.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=self.run_date + timedelta(days=3),
+            user_id=self.env.user.id,
+        )
+        self.assertEqual(self._journaled(), ({self.customer.id}, False))
+
     def test_a_setting_journals_every_customer(self):
         self._run_company()
         self.company.dunning_contact_interval = 3

@@ -1,4 +1,5 @@
-from contextlib import nullcontext
+import time
+from contextlib import ExitStack, nullcontext
 from unittest.mock import patch
 
 from odoo.tests import tagged
@@ -92,6 +93,79 @@ class TestRunWorkers(DunningCommon):
         with patch.object(Batch, "_process", lambda batch, stats, commit: False):
             self._run(companies=other)
         self.assertTrue(other.dunning_policy_id, "created with the plan, no batch processed")
+
+    def _as_cron(self):
+        """Commits as the cron makes them (commit=True), without ending the test's
+        transaction."""
+        stack = ExitStack()
+        stack.enter_context(patch.object(self.env.cr, "commit", lambda: None))
+        stack.enter_context(patch.object(self.env.cr, "rollback", lambda: None))
+        return stack
+
+    def _cron_call(self, seconds):
+        """One call of the daily run's cron, given ``seconds`` (Odoo gives about 10);
+        returns the progress it reported to Odoo."""
+        cron = self.env.ref("dunning_b2b.ir_cron_dunning")
+        cron, progress = cron._add_progress()
+        engine = (
+            self.env["dunning.engine"]
+            .sudo()
+            .with_context(
+                cron_id=cron.id,
+                ir_cron_progress_id=progress.id,
+                cron_end_time=time.monotonic() + seconds,
+            )
+        )
+        engine._run_worker(self.run_date, commit=True, companies=self.company)
+        return progress
+
+    def test_a_cron_worker_whose_time_is_up_is_called_again_at_once(self):
+        """Found by review: a cron worker whose time was up reported nothing left, so Odoo
+        called it again the next day and the run stopped after its first ~10 seconds. It
+        reports the batches left, so that Odoo calls it again at once; the call that ends
+        the run reports nothing left (called again tomorrow)."""
+        with self._as_cron():
+            first = self._cron_call(-1)
+            run = self._runs()[-1]
+            self.assertEqual(run.state, "running")
+            self.assertEqual(first.done, 1, "one batch of one customer")
+            self.assertGreater(first.remaining, 0)
+            last = self._cron_call(3600)
+        self.assertEqual(self._runs(), run, "the same run resumed")
+        self.assertEqual(run.state, "done")
+        self.assertEqual(last.remaining, 0)
+
+    def test_a_batch_that_raises_is_marked_failed_and_the_run_goes_on(self):
+        """Found by review: a batch whose work raised outside the customers' own
+        savepoints stopped every worker that claimed it, and the run stalled. It is marked
+        done and failed (its customers' changes are read again by the next run) and the
+        workers go on."""
+        Batch = type(self.env["dunning.run.batch"])
+        original = Batch._process
+        failing = []
+
+        def raising(batch, stats, commit):
+            if not failing:
+                failing.append(batch.id)
+                raise ValueError("a defect in one batch")
+            return original(batch, stats, commit)
+
+        with (
+            self._as_cron(),
+            patch.object(Batch, "_process", raising),
+            self.assertLogs("odoo.addons.dunning_b2b.models.dunning_run", "ERROR"),
+        ):
+            stats = (
+                self.env["dunning.engine"]
+                .sudo()
+                ._run_worker(self.run_date, commit=True, companies=self.company)
+            )
+        run = self._runs()[-1]
+        run.invalidate_recordset()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.batch_ids.filtered("failed").ids, failing)
+        self.assertEqual(stats["failed_batches"], 1)
+        self.assertEqual(stats["customers"], 3, "the other customers of the ladder")
 
     def test_an_extra_worker_only_joins(self):
         stats = self.env["dunning.engine"].sudo()._run_worker(self.run_date, commit=False,
