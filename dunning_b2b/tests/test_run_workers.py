@@ -21,6 +21,22 @@ class TestRunWorkers(DunningCommon):
         for partner in [cls.customer, *cls.others]:
             cls._invoice(partner, 20, 100.0)
 
+    def _patch_first_batch(self, first):
+        """A patch of the batches' work: the first batch claimed returns ``first()``
+        instead, the others are processed. Returns the patch and the list that gets the
+        first batch's id."""
+        Batch = type(self.env["dunning.run.batch"])
+        original = Batch._process
+        seen = []
+
+        def process(batch, stats, commit):
+            if not seen:
+                seen.append(batch.id)
+                return first()
+            return original(batch, stats, commit)
+
+        return patch.object(Batch, "_process", process), seen
+
     def _runs(self):
         return self.env["dunning.run"].search([], order="id")
 
@@ -41,21 +57,10 @@ class TestRunWorkers(DunningCommon):
     def test_a_killed_worker_batch_is_taken_by_the_next(self):
         """A worker killed in a batch leaves it to do (its transaction rolled back): the next
         worker on that day resumes the same run and does the batch once."""
-        Batch = type(self.env["dunning.run.batch"])
-        original = Batch._process
-        calls = []
-
-        def dying(batch, stats, commit):
-            if not calls:
-                calls.append(batch.id)
-                return False  # as if the worker stopped here (the cron's time was up)
-            return original(batch, stats, commit)
-
-        Batch._process = dying
-        try:
+        # As if the worker stopped in its first batch (the cron's time was up).
+        dying, calls = self._patch_first_batch(lambda: False)
+        with dying:
             self._run(companies=self.company)
-        finally:
-            Batch._process = original
         run = self._runs()[-1]
         run.invalidate_recordset()
         self.assertEqual(run.state, "running")
@@ -140,19 +145,14 @@ class TestRunWorkers(DunningCommon):
         savepoints stopped every worker that claimed it, and the run stalled. It is marked
         done and failed (its customers' changes are read again by the next run) and the
         workers go on."""
-        Batch = type(self.env["dunning.run.batch"])
-        original = Batch._process
-        failing = []
 
-        def raising(batch, stats, commit):
-            if not failing:
-                failing.append(batch.id)
-                raise ValueError("a defect in one batch")
-            return original(batch, stats, commit)
+        def defect():
+            raise ValueError("a defect in one batch")
 
+        raising, failing = self._patch_first_batch(defect)
         with (
             self._as_cron(),
-            patch.object(Batch, "_process", raising),
+            raising,
             self.assertLogs("odoo.addons.dunning_b2b.models.dunning_run", "ERROR"),
         ):
             stats = (
