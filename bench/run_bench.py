@@ -21,7 +21,7 @@ import time
 
 import report
 import template
-from common import BUILD, ROOT, copy_db, drop_db, log, pg_args, psql_env, write_conf
+from common import BUILD, ROOT, copy_db, drop_db, log, query, write_conf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(BUILD, "bench_results.json")
@@ -46,12 +46,10 @@ def measure(tpl, args):
 
 
 def build_info(tpl):
-    out = subprocess.run(
-        ["psql", *pg_args(), "-d", tpl, "-tAc",
-         "SELECT value FROM ir_config_parameter WHERE key = 'bench.build_seconds'"],
-        env=psql_env(), capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return out.stdout.strip() or None
+    return (
+        query(tpl, "SELECT value FROM ir_config_parameter WHERE key = 'bench.build_seconds'")
+        or None
+    )
 
 
 def git_head():
