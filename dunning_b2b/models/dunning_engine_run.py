@@ -124,7 +124,9 @@ class DunningEngine(models.AbstractModel):
             dated = self.env["dunning.worklist"]._get_date_driven_ids(company, run.run_date)
             dated -= partner_ids
         stats["customers_checked"] += len(partner_ids) + len(dated)
-        size = self._get_chunk_size()
+        # No more customers than a ladder batch: the workers share a company's checks (800
+        # customers in one chunk of 1,000 left one worker idle while the other did them).
+        size = min(self._get_chunk_size(), self._get_batch_size())
         chunks = []
         for ids, date_only in ((sorted(partner_ids), False), (sorted(dated), True)):
             chunks += [
