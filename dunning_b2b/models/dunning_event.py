@@ -206,7 +206,11 @@ class DunningEvent(models.Model):
         """
         if not vals_list:
             return
-        columns = {name: [vals.get(name) or None for vals in vals_list] for name in BULK_COLUMNS}
+        # False (an empty many2one or text) is NULL; 0 stays 0, as the ORM writes it.
+        columns = {
+            name: [None if vals.get(name) is False else vals.get(name) for vals in vals_list]
+            for name in BULK_COLUMNS
+        }
         types = {
             "date": "date", "event_type": "varchar", "note": "text",
             "amount_residual": "numeric",

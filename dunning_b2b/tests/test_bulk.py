@@ -396,3 +396,25 @@ class TestBulkWriters(DunningCommon):
         orm = Event.create(dict(vals, level_id=self.formal.id))
         names = [name for name in vals if name != "level_id"] + ["create_uid"]
         self.assertEqual(self._values(bulk, names), self._values(orm, names))
+
+    def test_event_zero_figures_stay_zero(self):
+        """A stage entered on the due date (0 days overdue) or a line settled to nothing is
+        stored as 0 by the bulk writer, as the ORM stores it, not as an empty value."""
+        move = self._invoice(self.customer, 0, 100.0)
+        vals = {
+            "event_type": "stage", "date": date(2026, 3, 2), "move_id": move.id,
+            "partner_id": self.customer.id, "company_id": self.company.id,
+            "level_id": self.follow_up.id, "amount_residual": 0.0, "days_overdue": 0,
+            "cycle": 0,
+        }  # fmt: skip
+        Event = self.env["dunning.event"].sudo()
+        Event._create_bulk([vals])
+        Event.create(dict(vals, level_id=self.formal.id))
+        self.env.cr.execute(
+            """SELECT amount_residual, days_overdue, cycle FROM dunning_event
+                WHERE move_id = %s ORDER BY id""",
+            [move.id],
+        )
+        bulk, orm = self.env.cr.fetchall()
+        self.assertEqual(bulk, orm)
+        self.assertEqual(bulk, (0.0, 0, 0))
