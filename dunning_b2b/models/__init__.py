@@ -34,6 +34,7 @@ from . import dunning_analysis
 from . import dunning_customer_kpi
 from . import dunning_kpi
 from . import dunning_kpi_history
+from . import dunning_kpi_parts
 from . import dunning_kpi_dashboard
 from . import dunning_segment_rule
 from . import dunning_worklist

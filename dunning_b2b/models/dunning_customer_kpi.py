@@ -71,6 +71,16 @@ class DunningCustomerKpi(models.Model):
         readonly=True,
     )  # fmt: skip
 
+    # The customer's share of the stage outcomes (dunning.analysis): the company's figures
+    # are their sums, so that a refresh of some customers rewrites only their shares.
+    analysis_parts = fields.Json(
+        string="Share of Stage Outcomes",
+        readonly=True,
+        groups="base.group_system",
+        help="Window start, date and, per month, currency, segment, collector and stage, "
+        "this customer's stage entries and what became of them.",
+    )
+
     # Disputes and promises come from their own models when installed (see dunning.kpi).
     has_disputes = fields.Boolean(compute="_compute_has_sources")
     has_promises = fields.Boolean(compute="_compute_has_sources")

@@ -227,9 +227,11 @@ class DunningEngine(models.AbstractModel):
                 body=Markup("<p>%s</p>") % text,
             )
 
-    def _refresh_kpis(self, company, run_date, user, stats):
+    def _refresh_kpis(self, company, run_date, user, stats, partners=None):
         # sudo: KPI snapshots are company figures the engine writes; this step runs in company alone
-        self.env["dunning.kpi"].sudo()._refresh_company(company, run_date)
+        self.env["dunning.kpi"].sudo()._refresh_company(
+            company, run_date, partner_ids=partners.ids if partners is not None else None
+        )
         stats["kpi_refreshed"] += 1
 
     @api.model

@@ -123,6 +123,8 @@ class DunningEngine(models.AbstractModel):
         if not everyone and mark.run_date != run.run_date:
             dated = self.env["dunning.worklist"]._get_date_driven_ids(company, run.run_date)
             dated -= partner_ids
+        # Later the same day, the KPIs of the changed customers alone (the close batch's).
+        changed = sorted(partner_ids) if mark.run_date == run.run_date and not everyone else []
         stats["customers_checked"] += len(partner_ids) + len(dated)
         # No more customers than a ladder batch: the workers share a company's checks (800
         # customers in one chunk of 1,000 left one worker idle while the other did them).
@@ -133,7 +135,7 @@ class DunningEngine(models.AbstractModel):
                 {"partner_ids": ids[start : start + size], "date_only": date_only}
                 for start in range(0, len(ids), size)
             ]
-        return [*chunks, dict(position, phase="close")]
+        return [*chunks, dict(position, phase="close", partner_ids=changed)]
 
     @api.model
     def _get_all_customer_ids(self, company, run_date):
@@ -185,13 +187,15 @@ class DunningEngine(models.AbstractModel):
 
     @api.model
     def _process_close(self, company, run, partner_ids, batch, stats):
-        """The company's KPIs, then its mark, unless one of its batches failed today (its
-        checks then run again on every customer journaled since the last mark)."""
+        """The company's KPIs (of the batch's customers only, when it names some: those
+        changed since today's first run), then its mark, unless one of its batches failed
+        today (its checks then run again on every customer journaled since the last mark)."""
         Change = self.env["dunning.change"]
         Change._quiet()
         try:
             steps = [step for step in self._get_daily_steps() if step[0] in CLOSING_STEPS]
-            succeeded = self._run_steps_safely(company, run, steps, stats)
+            partners = self.env["res.partner"].browse(partner_ids) if partner_ids else None
+            succeeded = self._run_steps_safely(company, run, steps, stats, partners=partners)
         finally:
             Change._quiet(False)
         failed = run._get_batches(company, failed=True)

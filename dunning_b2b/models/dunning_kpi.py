@@ -48,15 +48,19 @@ class DunningKpi(models.AbstractModel):
         return positive_int_param(self.env, "dunning_b2b.kpi_months", DEFAULT_WINDOW_MONTHS)
 
     @api.model
-    def _refresh_company(self, company, run_date, months=None):
+    def _refresh_company(self, company, run_date, months=None, partner_ids=None):
         """Recompute every snapshot of ``company`` over the last ``months`` months to
-        ``run_date``. Called by the daily run for each company; idempotent."""
+        ``run_date``. Called by the daily run for each company; idempotent.
+
+        :param partner_ids: the customers whose data changed since the snapshots of this
+            day: their profiles alone are computed again (see ``_refresh_history``)
+        """
         months = months or self._get_window_months()
         started = time.monotonic()
         self.env.flush_all()
         first = month_start(run_date) - relativedelta(months=months - 1)
         self._refresh_ledger(company, first, run_date)
-        self._refresh_history(company, first, run_date)
+        self._refresh_history(company, first, run_date, partner_ids=partner_ids)
         _logger.info(
             "Collections KPIs of %s from %s to %s refreshed in %.1f s",
             company.name,

@@ -1,3 +1,4 @@
+import json
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
@@ -7,11 +8,8 @@ from odoo.tools import SQL
 
 from ..engine import kpi
 from ..engine.worklist import OpenFigures, customer_figures
-from .dunning_kpi import STORY_DAYS, month_start
+from .dunning_kpi import STORY_DAYS
 
-# The sums of kpi.resolution_by_stage, added up over the chunks of customers.
-ANALYSIS_SUMS = ("entered", "resolved", "written_off_count", "moved_on", "open",
-                 "entered_amount", "recovered", "written_off")  # fmt: skip
 # The columns of _gather_invoices, in order.
 LINE_FIELDS = ("id", "move_id", "partner_id", "currency_id", "due", "residual", "open",
                "level_id", "total")  # fmt: skip
@@ -217,25 +215,36 @@ class DunningKpi(models.AbstractModel):
         return settled_on
 
     @api.model
-    def _refresh_history(self, company, first, run_date):
+    def _refresh_history(self, company, first, run_date, partner_ids=None):
         """Stage outcomes and customer profiles, a chunk of customers at a time: memory is
-        bounded by the chunk, not the ledger; the stage outcomes are sums, added up over the
-        chunks and written once."""
+        bounded by the chunk, not the ledger. Each customer's profile keeps its share of the
+        stage outcomes (``analysis_parts``); the company's outcomes are their sums.
+
+        :param partner_ids: the customers whose data changed since the profiles were
+            computed on ``run_date``: only theirs are computed again (every customer when
+            the profiles are of another day or window, see :meth:`_parts_are_current`)
+        """
         ranks = self._get_stage_ranks(company)
         convert = self._get_converter(company)
         Line = self.env["dunning.line"]
-        open_items = Line._get_open_items_query(company, run_date)
-        partner_ids = sorted(
-            set(self._get_history_customer_ids(company, first, run_date))
-            | {
-                row[0]
-                for row in self.env.execute_query(
-                    SQL("SELECT DISTINCT partner_id FROM (%s) items", open_items)
-                )
-            }
-        )
-        groups = {}
-        self._replace_rows("dunning.customer.kpi", SQL("company_id = %s", company.id), [])
+        where = SQL("company_id = %s", company.id)
+        if partner_ids is not None and self._parts_are_current(company, first, run_date):
+            partner_ids = sorted(set(partner_ids))
+            where = SQL("%s AND partner_id = ANY(%s)", where, partner_ids)
+        else:
+            open_items = Line._get_open_items_query(company, run_date)
+            partner_ids = sorted(
+                set(self._get_history_customer_ids(company, first, run_date))
+                | {
+                    row[0]
+                    for row in self.env.execute_query(
+                        SQL("SELECT DISTINCT partner_id FROM (%s) items", open_items)
+                    )
+                }
+            )
+        self._replace_rows("dunning.customer.kpi", where, [])
+        # Each profile says for which window and day it was computed.
+        stamp = {"first": str(first), "date": str(run_date)}
         size = self.env["dunning.engine"]._get_chunk_size()
         for start in range(0, len(partner_ids), size):
             chunk = partner_ids[start : start + size]
@@ -259,12 +268,12 @@ class DunningKpi(models.AbstractModel):
                 precision=company.currency_id.rounding,
             )
             profile = self._get_profiles(company, chunk)
-            self._add_analysis(groups, first, invoices, entries, settlements, settled_on,
-                               profile)  # fmt: skip
+            parts = self._get_analysis_parts(first, invoices, entries, settlements, settled_on,
+                                             profile)  # fmt: skip
             self._write_customers(company, run_date, invoices, entries, settled_on, profile,
-                                  ranks, figures)  # fmt: skip
+                                  ranks, figures, dict(stamp, parts=parts))  # fmt: skip
             self.env.invalidate_all()
-        self._write_analysis(company, first, groups, ranks)
+        self._write_analysis(company, first, self._sum_analysis_parts(company), ranks)
 
     @api.model
     def _get_profiles(self, company, partner_ids):
@@ -338,26 +347,6 @@ class DunningKpi(models.AbstractModel):
         return convert
 
     @api.model
-    def _add_analysis(self, groups, first, invoices, entries, settlements, settled_on,
-                      profile):  # fmt: skip
-        """Add a chunk's stage entries since ``first`` to ``groups``: per month, currency,
-        segment, collector and stage, the sums of :func:`kpi.resolution_by_stage`."""
-        by_key = defaultdict(list)
-        for entry in entries:
-            if entry.entered_on < first:
-                continue
-            invoice = invoices[entry.move_id]
-            segment, collector_id = profile.get(invoice["partner_id"], (False, False))
-            key = (month_start(entry.entered_on), invoice["currency_id"], segment, collector_id,
-                   entry.stage_id)  # fmt: skip
-            by_key[key].append(entry)
-        for key, group in by_key.items():
-            stats = kpi.resolution_by_stage(group, settlements, settled_on)[key[-1]]
-            total = groups.setdefault(key, dict.fromkeys(ANALYSIS_SUMS, 0))
-            for name in ANALYSIS_SUMS:
-                total[name] += stats[name]
-
-    @api.model
     def _write_analysis(self, company, first, groups, ranks):
         vals_list = []
         for (month, currency_id, segment, collector_id, level_id), stats in groups.items():
@@ -388,9 +377,11 @@ class DunningKpi(models.AbstractModel):
 
     @api.model
     def _write_customers(self, company, run_date, invoices, entries, settled_on, profile,
-                         ranks, figures):  # fmt: skip
+                         ranks, figures, parts):  # fmt: skip
         """One profile per customer. ``invoices``: the receivable lines gathered (dict line id
-        -> line); ``figures``: open figures per customer (net of open credits)."""
+        -> line); ``figures``: open figures per customer (net of open credits); ``parts``:
+        the window and day of the computation and each customer's share of the stage
+        outcomes (``{"first", "date", "parts": {customer id: [part]}}``)."""
         year_ago = run_date - relativedelta(years=1)
         half = run_date - relativedelta(months=6)
         by_line = defaultdict(list)
@@ -457,9 +448,12 @@ class DunningKpi(models.AbstractModel):
                     "promises_kept_ratio": kpi.promises_kept_ratio(kept, broken) or 0.0,
                     "escalation_delta": delta or 0.0,
                     "escalation_trend": trend,
+                    "analysis_parts": json.dumps(
+                        dict(parts, parts=parts["parts"].get(partner_id, []))
+                    ),
                 }
             )
-        # The company's rows were deleted before the first chunk (_refresh_history).
+        # The customers' rows were deleted before the first chunk (_refresh_history).
         self._replace_rows("dunning.customer.kpi", SQL("FALSE"), vals_list)
 
     @api.model

@@ -57,6 +57,49 @@ class TestChangeJournal(DunningCommon):
             self._row(self.other).overdue_amount, 1.0, "the unchanged customer was not read"
         )
 
+    def _profile(self, partner):
+        return self.env["dunning.customer.kpi"].search(
+            [("partner_id", "=", partner.id), ("company_id", "=", self.company.id)]
+        )
+
+    def _outcomes(self):
+        rows = self.env["dunning.analysis"].search([("company_id", "=", self.company.id)])
+        return sorted(
+            (str(r.month), r.level_id.id, r.segment or "", r.collector_id.id, r.entered_count,
+             r.resolved_count, r.open_count, r.entered_amount, r.recovered_amount)
+            for r in rows
+        )  # fmt: skip
+
+    def test_a_second_run_computes_the_kpis_of_the_changed_customer_alone(self):
+        """Same day, one customer paid part: the KPIs are computed again for that customer
+        alone (the other's profile is not rewritten), and the company's stage outcomes are
+        those a refresh of every customer finds."""
+        self._run_company()
+        other = self._profile(self.other)
+        self.assertTrue(other)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("UPDATE dunning_customer_kpi SET open_amount = 1 WHERE id = %s", other.id)
+        )
+        self._pay(self.move, 200.0)
+        self._run_company()
+        self.env.invalidate_all()
+        self.assertEqual(self._profile(self.customer).open_amount, 300.0)
+        self.assertEqual(other.open_amount, 1.0, "the unchanged customer was not read")
+        outcomes = self._outcomes()
+        self.assertTrue(outcomes)
+        self.env["dunning.kpi"]._refresh_company(self.company, self.run_date)
+        self.assertEqual(self._outcomes(), outcomes)
+        self.assertEqual(self._profile(self.other).open_amount, 800.0)
+        # A new day computes every customer's profile again (figures move with the date).
+        self.env.cr.execute(
+            SQL("UPDATE dunning_customer_kpi SET open_amount = 1 WHERE company_id = %s",
+                self.company.id)
+        )  # fmt: skip
+        self._run_company(self.run_date + timedelta(days=1))
+        self.env.invalidate_all()
+        self.assertEqual(self._profile(self.other).open_amount, 800.0)
+
     def test_a_second_run_the_same_day_evaluates_only_the_changed_customer(self):
         """The ladder's own writes are no news for the ladder: the second run of the day
         evaluates the customer who paid, not the other (its stage, events and messages as
