@@ -126,7 +126,9 @@ class DunningEngine(models.AbstractModel):
         if self.env.context.get("dunning_demo_replay"):
             # Demo data: each refresh recomputes twelve months of KPIs; the replayed past
             # needs them once, for today, at the end (_demo_create_payment_history).
-            steps = [step for step in steps if step[2] != "_refresh_kpis"]
+            steps = [
+                step for step in steps if step[2] not in ("_refresh_profiles", "_refresh_kpis")
+            ]
         return steps
 
     @api.model

@@ -171,6 +171,7 @@ class DunningEngine(models.AbstractModel):
             ("provisions", "dunning.provision", "_propose_booking"),
             ("charges", "dunning.charge", "_charge_from_ladder"),  # issue 14
             ("worklist", "dunning.worklist", "_refresh_daily"),
+            ("profiles", "dunning.engine", "_refresh_profiles"),
             ("kpis", "dunning.engine", "_refresh_kpis"),
         ]
 
@@ -227,11 +228,14 @@ class DunningEngine(models.AbstractModel):
                 body=Markup("<p>%s</p>") % text,
             )
 
-    def _refresh_kpis(self, company, run_date, user, stats, partners=None):
+    def _refresh_profiles(self, company, run_date, user, stats, partners):
         # sudo: KPI snapshots are company figures the engine writes; this step runs in company alone
-        self.env["dunning.kpi"].sudo()._refresh_company(
-            company, run_date, partner_ids=partners.ids if partners is not None else None
-        )
+        self.env["dunning.kpi"].sudo()._refresh_profiles(company, run_date, partners.ids)
+        stats["profiles_refreshed"] += len(partners)
+
+    def _refresh_kpis(self, company, run_date, user, stats):
+        # sudo: KPI snapshots are company figures the engine writes; this step runs in company alone
+        self.env["dunning.kpi"].sudo()._refresh_totals(company, run_date)
         stats["kpi_refreshed"] += 1
 
     @api.model

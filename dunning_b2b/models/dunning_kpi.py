@@ -48,17 +48,23 @@ class DunningKpi(models.AbstractModel):
         return positive_int_param(self.env, "dunning_b2b.kpi_months", DEFAULT_WINDOW_MONTHS)
 
     @api.model
+    def _get_window_start(self, run_date, months=None):
+        """The first day of the KPIs' window: ``months`` months to ``run_date``."""
+        months = months or self._get_window_months()
+        return month_start(run_date) - relativedelta(months=months - 1)
+
+    @api.model
     def _refresh_company(self, company, run_date, months=None, partner_ids=None):
         """Recompute every snapshot of ``company`` over the last ``months`` months to
-        ``run_date``. Called by the daily run for each company; idempotent.
+        ``run_date`` in one go ("Refresh now"; the daily run computes the customers'
+        profiles in batches, then :meth:`_refresh_totals`); idempotent.
 
         :param partner_ids: the customers whose data changed since the snapshots of this
-            day: their profiles alone are computed again (see ``_refresh_history``)
+            day: their profiles alone are computed again (see ``_get_profile_scope``)
         """
-        months = months or self._get_window_months()
         started = time.monotonic()
         self.env.flush_all()
-        first = month_start(run_date) - relativedelta(months=months - 1)
+        first = self._get_window_start(run_date, months)
         self._refresh_ledger(company, first, run_date)
         self._refresh_history(company, first, run_date, partner_ids=partner_ids)
         _logger.info(
@@ -67,6 +73,17 @@ class DunningKpi(models.AbstractModel):
             first,
             run_date,
             time.monotonic() - started,
+        )
+
+    @api.model
+    def _refresh_totals(self, company, run_date):
+        """The close of the daily run: the ledger snapshots, and the stage outcomes added
+        up from the customers' profiles its batches computed (:meth:`_refresh_profiles`)."""
+        self.env.flush_all()
+        first = self._get_window_start(run_date)
+        self._refresh_ledger(company, first, run_date)
+        self._write_analysis(
+            company, first, self._sum_analysis_parts(company), self._get_stage_ranks(company)
         )
 
     @api.model

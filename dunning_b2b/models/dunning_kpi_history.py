@@ -216,64 +216,80 @@ class DunningKpi(models.AbstractModel):
 
     @api.model
     def _refresh_history(self, company, first, run_date, partner_ids=None):
-        """Stage outcomes and customer profiles, a chunk of customers at a time: memory is
-        bounded by the chunk, not the ledger. Each customer's profile keeps its share of the
-        stage outcomes (``analysis_parts``); the company's outcomes are their sums.
+        """Customer profiles, a chunk of customers at a time (memory is bounded by the
+        chunk, not the ledger), then the stage outcomes: the sums of the profiles' shares.
 
-        :param partner_ids: the customers whose data changed since the profiles were
-            computed on ``run_date``: only theirs are computed again (every customer when
-            the profiles are of another day or window, see :meth:`_parts_are_current`)
+        :param partner_ids: see :meth:`_get_profile_scope`
         """
+        partner_ids = self._get_profile_scope(company, run_date, partner_ids, first=first)
+        size = self.env["dunning.engine"]._get_chunk_size()
+        for start in range(0, len(partner_ids), size):
+            self._refresh_profiles(
+                company, run_date, partner_ids[start : start + size], first=first
+            )
+        ranks = self._get_stage_ranks(company)
+        self._write_analysis(company, first, self._sum_analysis_parts(company), ranks)
+
+    @api.model
+    def _get_profile_scope(self, company, run_date, partner_ids=None, first=None):
+        """The customers whose profiles to compute: ``partner_ids`` (those whose data
+        changed since the profiles of ``run_date`` were computed) when every profile is of
+        that day and window (:meth:`_parts_are_current`), else every customer with lines in
+        the window, open items or a profile.
+
+        :return: sorted list of customer ids
+        """
+        first = first or self._get_window_start(run_date)
+        if partner_ids is not None and self._parts_are_current(company, first, run_date):
+            return sorted(set(partner_ids))
+        listed = self.env["dunning.line"]._get_open_or_listed_ids(
+            company, run_date, "dunning.customer.kpi"
+        )
+        return sorted(set(self._get_history_customer_ids(company, first, run_date)) | listed)
+
+    @api.model
+    def _refresh_profiles(self, company, run_date, partner_ids, first=None):
+        """Compute the profiles of the customers ``partner_ids`` again (a customer with
+        nothing left in the window loses its profile), each with its share of the stage
+        outcomes (``analysis_parts``), stamped with the window and the day."""
+        first = first or self._get_window_start(run_date)
+        chunk = list(partner_ids)
+        self._replace_rows(
+            "dunning.customer.kpi",
+            SQL("company_id = %s AND partner_id = ANY(%s)", company.id, chunk),
+            [],
+        )
+        if not chunk:
+            return
         ranks = self._get_stage_ranks(company)
         convert = self._get_converter(company)
         Line = self.env["dunning.line"]
-        where = SQL("company_id = %s", company.id)
-        if partner_ids is not None and self._parts_are_current(company, first, run_date):
-            partner_ids = sorted(set(partner_ids))
-            where = SQL("%s AND partner_id = ANY(%s)", where, partner_ids)
-        else:
-            open_items = Line._get_open_items_query(company, run_date)
-            partner_ids = sorted(
-                set(self._get_history_customer_ids(company, first, run_date))
-                | {
-                    row[0]
-                    for row in self.env.execute_query(
-                        SQL("SELECT DISTINCT partner_id FROM (%s) items", open_items)
-                    )
-                }
-            )
-        self._replace_rows("dunning.customer.kpi", where, [])
-        # Each profile says for which window and day it was computed.
-        stamp = {"first": str(first), "date": str(run_date)}
-        size = self.env["dunning.engine"]._get_chunk_size()
-        for start in range(0, len(partner_ids), size):
-            chunk = partner_ids[start : start + size]
-            invoices = self._gather_invoices(company, first, run_date, partner_ids=chunk)
-            events = self._gather_events(company, invoices, run_date)
-            settlements = self._gather_settlements(company, invoices, run_date)
-            settled_on = self._get_settled_on(company, invoices, settlements)
-            amounts = {}
-            # Stage entries, settlements and outcomes are per receivable line: the engine's
-            # "move id" of a StageEntry or Settlement is a line id here.
-            for line_id, level_id, day, _offset, amount, currency_id in events:
-                amounts[line_id, level_id] = convert(amount or 0.0, currency_id, day)
-            entries = kpi.stage_entries(
-                (line_id, level_id, day, offset, amounts[line_id, level_id])
-                for line_id, level_id, day, offset, _amount, _currency in events
-            )
-            # Open figures per customer, net of open credits of the same currency.
-            figures = customer_figures(
-                Line._get_open_items(company, run_date, partner_ids=chunk),
-                run_date,
-                precision=company.currency_id.rounding,
-            )
-            profile = self._get_profiles(company, chunk)
-            parts = self._get_analysis_parts(first, invoices, entries, settlements, settled_on,
-                                             profile)  # fmt: skip
-            self._write_customers(company, run_date, invoices, entries, settled_on, profile,
-                                  ranks, figures, dict(stamp, parts=parts))  # fmt: skip
-            self.env.invalidate_all()
-        self._write_analysis(company, first, self._sum_analysis_parts(company), ranks)
+        invoices = self._gather_invoices(company, first, run_date, partner_ids=chunk)
+        events = self._gather_events(company, invoices, run_date)
+        settlements = self._gather_settlements(company, invoices, run_date)
+        settled_on = self._get_settled_on(company, invoices, settlements)
+        amounts = {}
+        # Stage entries, settlements and outcomes are per receivable line: the engine's
+        # "move id" of a StageEntry or Settlement is a line id here.
+        for line_id, level_id, day, _offset, amount, currency_id in events:
+            amounts[line_id, level_id] = convert(amount or 0.0, currency_id, day)
+        entries = kpi.stage_entries(
+            (line_id, level_id, day, offset, amounts[line_id, level_id])
+            for line_id, level_id, day, offset, _amount, _currency in events
+        )
+        # Open figures per customer, net of open credits of the same currency.
+        figures = customer_figures(
+            Line._get_open_items(company, run_date, partner_ids=chunk),
+            run_date,
+            precision=company.currency_id.rounding,
+        )
+        profile = self._get_profiles(company, chunk)
+        parts = self._get_analysis_parts(first, invoices, entries, settlements, settled_on,
+                                         profile)  # fmt: skip
+        stamp = {"first": str(first), "date": str(run_date), "parts": parts}
+        self._write_customers(company, run_date, invoices, entries, settled_on, profile,
+                              ranks, figures, stamp)  # fmt: skip
+        self.env.invalidate_all()
 
     @api.model
     def _get_profiles(self, company, partner_ids):
@@ -453,7 +469,7 @@ class DunningKpi(models.AbstractModel):
                     ),
                 }
             )
-        # The customers' rows were deleted before the first chunk (_refresh_history).
+        # The customers' rows were deleted first (_refresh_profiles).
         self._replace_rows("dunning.customer.kpi", SQL("FALSE"), vals_list)
 
     @api.model

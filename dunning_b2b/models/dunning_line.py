@@ -224,6 +224,25 @@ class DunningLine(models.Model):
         return [OpenItem(*row) for row in rows]
 
     @api.model
+    def _get_open_or_listed_ids(self, company, run_date, model):
+        """Customers with an open receivable item in ``company``, or a row of ``model`` (a
+        table of ours with one row per company and customer: worklist, KPI profiles).
+
+        :return: set of customer ids
+        """
+        self.env[model].flush_model(["company_id", "partner_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT partner_id FROM (%s) items
+                    UNION SELECT partner_id FROM %s WHERE company_id = %s""",
+                self._get_open_items_query(company, run_date),
+                SQL.identifier(self.env[model]._table),
+                company.id,
+            )
+        )
+        return {row[0] for row in rows}
+
+    @api.model
     def _iter_open_items(self, company, run_date, size=None):
         """The open items of ``company``'s customers (credits included), one list per chunk
         of customers (``dunning.engine._get_chunk_size``): for the daily checks that read

@@ -15,13 +15,14 @@ _logger = logging.getLogger(__name__)
 # The phases of a daily run, in order; each starts when every batch of the one before is
 # done. "ladder": the open lines of a batch of customers; "company": a company's checks that
 # read its own records (promises due, deadlines, proposals); "customers": the checks of a
-# chunk of customers whose data changed (holds, worklist rows); "close": a company's KPIs
-# and the journal mark.
-PHASES = ("ladder", "company", "customers", "close")
+# chunk of customers whose data changed (holds, worklist rows); "profiles": the KPI profiles
+# of a chunk of customers; "close": a company's KPI totals and the journal mark.
+PHASES = ("ladder", "company", "customers", "profiles", "close")
 PHASE_LABELS = [
     ("ladder", "Ladder"),
     ("company", "Company Checks"),
     ("customers", "Customer Checks"),
+    ("profiles", "Customer Profiles"),
     ("close", "Closing"),
 ]
 # Key of the session-level advisory lock under which a run is created or its next phase

@@ -51,7 +51,7 @@ class TestRunWorkers(DunningCommon):
         self.assertEqual(len(set(customers)), 4, "no customer in two batches")
         self.assertEqual(set(run.batch_ids.mapped("state")), {"done"})
         self.assertEqual(set(run.batch_ids.mapped("phase")), {"ladder", "company", "customers",
-                                                              "close"})  # fmt: skip
+                                                              "profiles", "close"})  # fmt: skip
         self.assertEqual(stats["customers"], 4)
 
     def test_the_customers_checks_are_split_like_the_ladder(self):
@@ -64,6 +64,29 @@ class TestRunWorkers(DunningCommon):
         sizes = [len(b._get_partner_ids()) for b in chunks]
         self.assertGreaterEqual(len(sizes), 4, "one batch per customer at a batch size of 1")
         self.assertEqual(set(sizes), {1})
+
+    def _kpi_rows(self):
+        Analysis, Profile = self.env["dunning.analysis"], self.env["dunning.customer.kpi"]
+        domain = [("company_id", "=", self.company.id)]
+        rows = Analysis.search_read(domain, ["month", "level_id", "entered_count",
+                                             "open_count", "entered_amount"])  # fmt: skip
+        rows += Profile.search_read(domain, ["partner_id", "open_amount", "level_id"])
+        return sorted(({k: v for k, v in row.items() if k != "id"} for row in rows), key=repr)
+
+    def test_the_kpi_profiles_are_batches_that_add_up_to_the_company(self):
+        """Each customer's KPI profile is computed in a batch of the "profiles" phase (any
+        worker may take it); the close adds their shares up to the company's stage
+        outcomes: the same rows as a refresh of the whole company in one go."""
+        Engine = type(self.env["dunning.engine"])
+        with patch.object(Engine, "_get_chunk_size", lambda engine: 1):
+            self._run(companies=self.company)
+        run = self._runs()[-1]
+        profiles = run.batch_ids.filtered(lambda b: b.phase == "profiles")
+        self.assertEqual(len(profiles), 4, "one batch per customer at a chunk size of 1")
+        batched = self._kpi_rows()
+        self.assertEqual(len([row for row in batched if "partner_id" in row]), 4)
+        self.env["dunning.kpi"]._refresh_company(self.company, self.run_date)
+        self.assertEqual(self._kpi_rows(), batched)
 
     def test_a_killed_worker_batch_is_taken_by_the_next(self):
         """A worker killed in a batch leaves it to do (its transaction rolled back): the next
