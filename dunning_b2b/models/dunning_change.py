@@ -87,7 +87,9 @@ class DunningChange(models.Model):
             self._install_trigger(
                 table, SQL("SELECT DISTINCT %s, NULL::int FROM dunning_rows", company_sql)
             )
-        self._install_trigger("res_partner", self._partner_rows_sql())
+        self._install_trigger(
+            "res_partner", self._partner_rows_sql(), old_rows_sql=self._partner_old_rows_sql()
+        )
         self._install_trigger("mail_activity", self._activity_rows_sql())
 
     @api.model
@@ -110,6 +112,17 @@ class DunningChange(models.Model):
         )
 
     @api.model
+    def _partner_old_rows_sql(self):
+        # A deleted contact or customer, and the customer a contact left (moved to another
+        # parent company): its figures lose the contact's lines.
+        return SQL(
+            """SELECT DISTINCT NULL::int, COALESCE(r.commercial_partner_id, r.id)
+                 FROM dunning_rows r LEFT JOIN res_partner p ON p.id = r.id
+                WHERE p.id IS NULL OR p.commercial_partner_id IS DISTINCT FROM
+                                      r.commercial_partner_id"""
+        )
+
+    @api.model
     def _activity_rows_sql(self):
         return SQL(
             # Tasks on invoices, customers and messages to review (the worklist's next
@@ -126,13 +139,16 @@ class DunningChange(models.Model):
         )
 
     @api.model
-    def _install_trigger(self, table, rows_sql):
+    def _install_trigger(self, table, rows_sql, old_rows_sql=None):
         """A function per table and side (new rows, old rows) and statement-level triggers:
         after an insert (new rows), an update (new rows; old ones too in the ledger, where a
-        line can change customer) and a delete (old rows). Each names its rows
+        line can change customer, and where ``old_rows_sql`` is given: it then reads the old
+        rows of updates and deletes) and a delete (old rows). Each names its rows
         ``dunning_rows``."""
         cr = self.env.cr
         for suffix, rows_name in (("", "dunning_rows"), ("_old", "dunning_old_rows")):
+            if suffix and old_rows_sql:
+                rows_sql = old_rows_sql
             # The body is a literal: the transition table is named in its text.
             body = SQL(
                 """BEGIN
@@ -161,7 +177,8 @@ class DunningChange(models.Model):
             name = SQL.identifier(f"dunning_journal_{operation.lower()}{suffix}")
             cr.execute(SQL("DROP TRIGGER IF EXISTS %s ON %s", name, SQL.identifier(table)))
             if operation == "UPDATE" and suffix and table != "account_move_line":
-                continue
+                if not old_rows_sql:
+                    continue
             cr.execute(
                 SQL(
                     "CREATE TRIGGER %s AFTER %s ON %s REFERENCING %s TABLE AS %s "

@@ -76,6 +76,7 @@ class DunningCustomerKpi(models.Model):
     analysis_parts = fields.Json(
         string="Share of Stage Outcomes",
         readonly=True,
+        prefetch=False,
         groups="base.group_system",
         help="Window start, date and, per month, currency, segment, collector and stage, "
         "this customer's stage entries and what became of them.",

@@ -228,10 +228,12 @@ class DunningEngine(models.AbstractModel):
                 body=Markup("<p>%s</p>") % text,
             )
 
-    def _refresh_profiles(self, company, run_date, user, stats, partners):
+    def _refresh_profiles(self, company, run_date, user, stats, partners=None):
         # sudo: KPI snapshots are company figures the engine writes; this step runs in company alone
-        self.env["dunning.kpi"].sudo()._refresh_profiles(company, run_date, partners.ids)
-        stats["profiles_refreshed"] += len(partners)
+        Kpi = self.env["dunning.kpi"].sudo()
+        ids = Kpi._get_profile_scope(company, run_date) if partners is None else partners.ids
+        Kpi._refresh_profiles(company, run_date, ids)
+        stats["profiles_refreshed"] += len(ids)
 
     def _refresh_kpis(self, company, run_date, user, stats):
         # sudo: KPI snapshots are company figures the engine writes; this step runs in company alone

@@ -126,9 +126,11 @@ class DunningEngine(models.AbstractModel):
             dated -= partner_ids
         # The customers' KPI profiles: later the same day, of the changed ones alone.
         same_day = mark.run_date == run.run_date and not everyone
-        profiles = self.env["dunning.kpi"]._get_profile_scope(
-            company, run.run_date, partner_ids if same_day else None
-        )
+        profiles = []
+        if any(step[0] in PROFILE_STEPS for step in self._get_daily_steps()):
+            profiles = self.env["dunning.kpi"]._get_profile_scope(
+                company, run.run_date, partner_ids if same_day else None
+            )
         stats["customers_checked"] += len(partner_ids) + len(dated)
         # No more customers than a ladder batch: the workers share a company's checks (800
         # customers in one chunk of 1,000 left one worker idle while the other did them).

@@ -5,7 +5,7 @@ import time
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine import kpi
@@ -54,19 +54,15 @@ class DunningKpi(models.AbstractModel):
         return month_start(run_date) - relativedelta(months=months - 1)
 
     @api.model
-    def _refresh_company(self, company, run_date, months=None, partner_ids=None):
+    def _refresh_company(self, company, run_date, months=None):
         """Recompute every snapshot of ``company`` over the last ``months`` months to
         ``run_date`` in one go ("Refresh now"; the daily run computes the customers'
-        profiles in batches, then :meth:`_refresh_totals`); idempotent.
-
-        :param partner_ids: the customers whose data changed since the snapshots of this
-            day: their profiles alone are computed again (see ``_get_profile_scope``)
-        """
+        profiles in batches, then :meth:`_refresh_totals`); idempotent."""
         started = time.monotonic()
         self.env.flush_all()
         first = self._get_window_start(run_date, months)
         self._refresh_ledger(company, first, run_date)
-        self._refresh_history(company, first, run_date, partner_ids=partner_ids)
+        self._refresh_history(company, first, run_date)
         _logger.info(
             "Collections KPIs of %s from %s to %s refreshed in %.1f s",
             company.name,
@@ -78,13 +74,28 @@ class DunningKpi(models.AbstractModel):
     @api.model
     def _refresh_totals(self, company, run_date):
         """The close of the daily run: the ledger snapshots, and the stage outcomes added
-        up from the customers' profiles its batches computed (:meth:`_refresh_profiles`)."""
+        up from the customers' profiles its batches computed (:meth:`_refresh_profiles`).
+        Unless every profile is of this day and window (a profiles batch failed, the window
+        changed during the run): the step then fails, and the snapshots stay as they were,
+        not a mix of two days."""
         self.env.flush_all()
         first = self._get_window_start(run_date)
+        _total, stale = self._count_profiles(company, first, run_date)
+        if stale:
+            raise UserError(
+                self.env._(
+                    "%(count)s customer profiles of %(company)s were not computed on "
+                    "%(date)s: the KPIs are left as they were and are computed again by "
+                    "the next run.",
+                    count=stale,
+                    company=company.name,
+                    date=run_date,
+                )
+            )
         self._refresh_ledger(company, first, run_date)
-        self._write_analysis(
-            company, first, self._sum_analysis_parts(company), self._get_stage_ranks(company)
-        )
+        ranks = self._get_stage_ranks(company)
+        self._write_analysis(company, first, self._sum_analysis_parts(company, first, run_date),
+                             ranks)  # fmt: skip
 
     @api.model
     def action_refresh(self):

@@ -215,20 +215,19 @@ class DunningKpi(models.AbstractModel):
         return settled_on
 
     @api.model
-    def _refresh_history(self, company, first, run_date, partner_ids=None):
-        """Customer profiles, a chunk of customers at a time (memory is bounded by the
-        chunk, not the ledger), then the stage outcomes: the sums of the profiles' shares.
-
-        :param partner_ids: see :meth:`_get_profile_scope`
-        """
-        partner_ids = self._get_profile_scope(company, run_date, partner_ids, first=first)
+    def _refresh_history(self, company, first, run_date):
+        """Every customer's profile, a chunk of customers at a time (memory is bounded by
+        the chunk, not the ledger), then the stage outcomes: the sums of the profiles'
+        shares."""
+        partner_ids = self._get_profile_scope(company, run_date, first=first)
         size = self.env["dunning.engine"]._get_chunk_size()
         for start in range(0, len(partner_ids), size):
             self._refresh_profiles(
                 company, run_date, partner_ids[start : start + size], first=first
             )
         ranks = self._get_stage_ranks(company)
-        self._write_analysis(company, first, self._sum_analysis_parts(company), ranks)
+        sums = self._sum_analysis_parts(company, first, run_date)
+        self._write_analysis(company, first, sums, ranks)
 
     @api.model
     def _get_profile_scope(self, company, run_date, partner_ids=None, first=None):
@@ -253,12 +252,13 @@ class DunningKpi(models.AbstractModel):
         nothing left in the window loses its profile), each with its share of the stage
         outcomes (``analysis_parts``), stamped with the window and the day."""
         first = first or self._get_window_start(run_date)
-        chunk = list(partner_ids)
         self._replace_rows(
             "dunning.customer.kpi",
-            SQL("company_id = %s AND partner_id = ANY(%s)", company.id, chunk),
+            SQL("company_id = %s AND partner_id = ANY(%s)", company.id, list(partner_ids)),
             [],
         )
+        # A customer deleted since it was journaled has nothing left to profile.
+        chunk = self.env["res.partner"].browse(partner_ids).exists().ids
         if not chunk:
             return
         ranks = self._get_stage_ranks(company)

@@ -22,12 +22,14 @@ class DunningKpi(models.AbstractModel):
     _inherit = "dunning.kpi"
 
     @api.model
-    def _parts_are_current(self, company, first, run_date):
-        """Whether every profile of ``company`` was computed on ``run_date`` over the window
-        starting on ``first``: only then may some customers be computed again alone (on
-        another day, figures move with the date; in another window, with the months)."""
+    def _count_profiles(self, company, first, run_date):
+        """The profiles of ``company``, and those not computed on ``run_date`` over the
+        window starting on ``first`` (of another day or window, or of an older version).
+
+        :return: (count, stale count)
+        """
         self.env["dunning.customer.kpi"].flush_model()
-        total, stale = self.env.execute_query(
+        return self.env.execute_query(
             SQL(
                 """SELECT count(*),
                           count(*) FILTER (WHERE analysis_parts->>'first' IS DISTINCT FROM %s
@@ -38,6 +40,13 @@ class DunningKpi(models.AbstractModel):
                 company.id,
             )
         )[0]
+
+    @api.model
+    def _parts_are_current(self, company, first, run_date):
+        """Whether every profile of ``company`` was computed on ``run_date`` over the window
+        starting on ``first``: only then may some customers be computed again alone (on
+        another day, figures move with the date; in another window, with the months)."""
+        total, stale = self._count_profiles(company, first, run_date)
         return bool(total) and not stale
 
     @api.model
@@ -69,8 +78,9 @@ class DunningKpi(models.AbstractModel):
         return parts
 
     @api.model
-    def _sum_analysis_parts(self, company):
-        """The company's stage outcomes: its customers' parts added up.
+    def _sum_analysis_parts(self, company, first, run_date):
+        """The company's stage outcomes: the shares of its customers' profiles computed on
+        ``run_date`` over the window starting on ``first``, added up.
 
         :return: dict (month, currency id, segment, collector id, stage id) -> sums
         """
@@ -83,10 +93,14 @@ class DunningKpi(models.AbstractModel):
                 """SELECT (p->>0)::date, (p->>1)::int, p->>2, (p->>3)::int, (p->>4)::int, %s
                      FROM dunning_customer_kpi k
                      CROSS JOIN LATERAL jsonb_array_elements(k.analysis_parts->'parts') p
-                    WHERE k.company_id = %s
+                    WHERE k.company_id = %s AND k.analysis_parts->>'first' = %s
+                      AND k.analysis_parts->>'date' = %s AND (p->>0)::date >= %s
                  GROUP BY 1, 2, 3, 4, 5""",
                 sums,
                 company.id,
+                str(first),
+                str(run_date),
+                first,
             )
         )
         return {

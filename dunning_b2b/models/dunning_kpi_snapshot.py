@@ -4,8 +4,9 @@ from odoo import fields, models
 class DunningKpiSnapshot(models.Model):
     """Ledger KPIs of one company for one month (or the twelve months ending with it).
 
-    Written by the daily run (``dunning.kpi._refresh_company``), read by the dashboard and the
-    analysis views: opening them computes nothing. Amounts are in the company's currency.
+    Written by the daily run's close (``dunning.kpi._refresh_totals``) and by "Refresh now"
+    (``_refresh_company``), read by the dashboard and the analysis views: opening them
+    computes nothing. Amounts are in the company's currency.
     """
 
     _name = "dunning.kpi.snapshot"

@@ -1,7 +1,8 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo.tests import tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from .common import DunningCommon
 
@@ -70,35 +71,108 @@ class TestChangeJournal(DunningCommon):
             for r in rows
         )  # fmt: skip
 
-    def test_a_second_run_computes_the_kpis_of_the_changed_customer_alone(self):
-        """Same day, one customer paid part: the KPIs are computed again for that customer
-        alone (the other's profile is not rewritten), and the company's stage outcomes are
-        those a refresh of every customer finds."""
-        self._run_company()
-        other = self._profile(self.other)
-        self.assertTrue(other)
+    def _pay_on_run_date(self, move, amount):
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=move.ids
+        ).create({"amount": amount, "payment_date": self.run_date})._create_payments()
+
+    def _set_profile(self, partner, sql):
         self.env.flush_all()
         self.env.cr.execute(
-            SQL("UPDATE dunning_customer_kpi SET open_amount = 1 WHERE id = %s", other.id)
+            SQL("UPDATE dunning_customer_kpi SET %s WHERE id = %s", sql, self._profile(partner).id)
         )
-        self._pay(self.move, 200.0)
-        self._run_company()
         self.env.invalidate_all()
-        self.assertEqual(self._profile(self.customer).open_amount, 300.0)
-        self.assertEqual(other.open_amount, 1.0, "the unchanged customer was not read")
+
+    def test_a_second_run_computes_the_kpis_of_the_changed_customer_alone(self):
+        """Same day, one customer paid its invoice after it entered its stage: the KPIs are
+        computed again for that customer alone (the other's profile is not rewritten), the
+        stage outcomes count the recovery, as a refresh of every customer does."""
+        self._run_company()
+        self.assertEqual(sum(row[5] for row in self._outcomes()), 0, "nothing resolved yet")
+        self._set_profile(self.other, SQL("open_amount = 1"))
+        self._pay_on_run_date(self.move, 500.0)
+        stats = self._run_company()
+        self.assertEqual(stats["profiles_refreshed"], 1)
+        self.assertEqual(self._profile(self.customer).open_amount, 0.0)
+        self.assertEqual(self._profile(self.other).open_amount, 1.0, "not read again")
         outcomes = self._outcomes()
-        self.assertTrue(outcomes)
+        self.assertEqual(sum(row[4] for row in outcomes), 2, "both invoices entered a stage")
+        self.assertEqual(sum(row[5] for row in outcomes), 1, "one resolved")
+        self.assertEqual(sum(row[8] for row in outcomes), 500.0, "500 recovered")
         self.env["dunning.kpi"]._refresh_company(self.company, self.run_date)
         self.assertEqual(self._outcomes(), outcomes)
         self.assertEqual(self._profile(self.other).open_amount, 800.0)
         # A new day computes every customer's profile again (figures move with the date).
-        self.env.cr.execute(
-            SQL("UPDATE dunning_customer_kpi SET open_amount = 1 WHERE company_id = %s",
-                self.company.id)
-        )  # fmt: skip
+        self._set_profile(self.other, SQL("open_amount = 1"))
         self._run_company(self.run_date + timedelta(days=1))
-        self.env.invalidate_all()
         self.assertEqual(self._profile(self.other).open_amount, 800.0)
+
+    def test_profiles_of_another_day_are_computed_again_with_the_changed_ones(self):
+        """A profile not computed on this day (a refresh of another date, an older
+        version) makes the same-day run compute every customer's: the company's sums are
+        never a mix of two days."""
+        self._run_company()
+        self._set_profile(
+            self.other,
+            SQL("open_amount = 1, analysis_parts = jsonb_set(analysis_parts, '{date}', %s)",
+                '"2026-03-01"'),
+        )  # fmt: skip
+        self._pay_on_run_date(self.move, 200.0)
+        stats = self._run_company()
+        self.assertEqual(stats["profiles_refreshed"], 2)
+        self.assertEqual(self._profile(self.other).open_amount, 800.0)
+
+    def test_a_customer_deleted_the_same_day_leaves_the_kpis_standing(self):
+        """A customer created and deleted after the run is journaled: the next run's
+        profiles skip it, and the KPIs are written (no failed step)."""
+        self._run_company()
+        self._customer("Short-lived Ltd").unlink()
+        self._pay_on_run_date(self.move, 200.0)
+        stats = self._run_company()
+        self.assertFalse(stats["failed_steps"])
+        self.assertEqual(self._profile(self.customer).open_amount, 300.0)
+
+    def test_the_kpis_stay_as_they_were_when_profiles_failed(self):
+        """A profiles batch that fails leaves its customers' profiles of the day before:
+        the close does not add up a mix of two days, the KPIs stay as they were and the
+        failure is reported."""
+        self._run_company()
+        analysis = self.env["dunning.analysis"].search([("company_id", "=", self.company.id)])
+        self.assertTrue(analysis)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("UPDATE dunning_analysis SET entered_count = 99 WHERE id = %s", analysis[0].id)
+        )
+        Kpi = type(self.env["dunning.kpi"])
+
+        def failing(kpi, *args, **kwargs):
+            raise ValueError("simulated failure of a profile")
+
+        with (
+            patch.object(Kpi, "_refresh_profiles", failing),
+            mute_logger("odoo.addons.dunning_b2b.models.dunning_engine"),
+        ):
+            stats = self._run_company(self.run_date + timedelta(days=1))
+        self.assertGreaterEqual(stats["failed_steps"], 2, "the profiles and the close")
+        analysis.invalidate_recordset()
+        self.assertEqual(analysis[0].entered_count, 99, "the stage outcomes not rewritten")
+
+    def test_a_contact_moving_to_another_customer_journals_both(self):
+        """A contact moved to another parent company takes its lines along: the customer it
+        left is journaled too (its figures lose the lines), however it moved (here in SQL,
+        as an import would; the ORM also writes the old parent)."""
+        contact = self.env["res.partner"].create(
+            {"name": "Accounts Payable", "parent_id": self.customer.id, "type": "invoice"}
+        )
+        self._run_company()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("UPDATE res_partner SET parent_id = %s, commercial_partner_id = %s WHERE id = %s",
+                self.other.id, self.other.id, contact.id)
+        )  # fmt: skip
+        partner_ids, everyone = self._journaled()
+        self.assertEqual(partner_ids, {self.customer.id, self.other.id})
+        self.assertFalse(everyone)
 
     def test_a_second_run_the_same_day_evaluates_only_the_changed_customer(self):
         """The ladder's own writes are no news for the ladder: the second run of the day

@@ -68,8 +68,11 @@ class TestRunWorkers(DunningCommon):
     def _kpi_rows(self):
         Analysis, Profile = self.env["dunning.analysis"], self.env["dunning.customer.kpi"]
         domain = [("company_id", "=", self.company.id)]
-        rows = Analysis.search_read(domain, ["month", "level_id", "entered_count",
-                                             "open_count", "entered_amount"])  # fmt: skip
+        rows = Analysis.search_read(domain, ["month", "level_id", "currency_id", "segment",
+                                             "collector_id", "entered_count", "open_count",
+                                             "resolved_count", "entered_amount",
+                                             "recovered_amount"])  # fmt: skip
+        self.assertTrue(rows, "stage outcomes written")
         rows += Profile.search_read(domain, ["partner_id", "open_amount", "level_id"])
         return sorted(({k: v for k, v in row.items() if k != "id"} for row in rows), key=repr)
 
