@@ -147,8 +147,7 @@ class DunningChange(models.Model):
         ``dunning_rows``."""
         cr = self.env.cr
         for suffix, rows_name in (("", "dunning_rows"), ("_old", "dunning_old_rows")):
-            if suffix and old_rows_sql:
-                rows_sql = old_rows_sql
+            side_sql = old_rows_sql if suffix and old_rows_sql else rows_sql
             # The body is a literal: the transition table is named in its text.
             body = SQL(
                 """BEGIN
@@ -158,7 +157,7 @@ class DunningChange(models.Model):
                        RETURN NULL;
                    END""",
                 QUIET,
-                rows_sql,
+                side_sql,
             )
             text = cr.mogrify(body.code, body.params).decode()
             cr.execute(

@@ -10,6 +10,7 @@ from .dunning_kpi import month_start
 # key (month, currency, segment, collector, stage).
 ANALYSIS_SUMS = ("entered", "resolved", "written_off_count", "moved_on", "open",
                  "entered_amount", "recovered", "written_off")  # fmt: skip
+COUNTS = ANALYSIS_SUMS[:5]  # the others are amounts
 KEY_SIZE = 5
 
 
@@ -105,8 +106,8 @@ class DunningKpi(models.AbstractModel):
         )
         return {
             (month, currency_id or False, segment or False, collector_id or False, level_id): {
-                name: (int(value) if index < 5 else value)
-                for index, (name, value) in enumerate(zip(ANALYSIS_SUMS, values, strict=True))
+                name: int(value) if name in COUNTS else value
+                for name, value in zip(ANALYSIS_SUMS, values, strict=True)
             }
             for month, currency_id, segment, collector_id, level_id, *values in rows
         }
