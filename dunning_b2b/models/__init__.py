@@ -1,5 +1,6 @@
 from . import dunning_policy
 from . import dunning_level
+from . import dunning_company_check
 from . import dunning_event
 from . import dunning_line
 from . import dunning_line_render
@@ -52,6 +53,7 @@ from . import payment_transaction
 from . import dunning_reply
 from . import dunning_message_tracking
 from . import mail_thread
+from . import mail_template
 from . import dunning_worklist_replies
 from . import res_partner_replies
 from . import res_partner_portal

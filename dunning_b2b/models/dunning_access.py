@@ -27,6 +27,7 @@ class DunningAccess(models.Model):
     """
 
     _name = "dunning.access"
+    _inherit = ["dunning.company.check"]
     _description = "Customer Page Link"
     _order = "create_date desc, id desc"
     _check_company_auto = True

@@ -20,7 +20,7 @@ class DunningCreditHold(models.Model):
     """
 
     _name = "dunning.credit.hold"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "dunning.company.check"]
     _description = "Credit Hold"
     _order = "id desc"
     _check_company_auto = True

@@ -20,7 +20,7 @@ class DunningMessage(models.Model):
     """
 
     _name = "dunning.message"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "dunning.company.check"]
     _description = "Dunning Message"
     _order = "date desc, id desc"
     _check_company_auto = True

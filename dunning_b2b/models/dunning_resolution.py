@@ -35,7 +35,7 @@ class DunningResolution(models.Model):
     """
 
     _name = "dunning.resolution"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "dunning.company.check"]
     _description = "Final Resolution"
     _order = "id desc"
     _check_company_auto = True

@@ -73,3 +73,4 @@ from . import test_charges
 from . import test_resolution_review
 from . import test_change_journal
 from . import test_run_workers
+from . import test_bulk_render
