@@ -66,9 +66,10 @@ class DunningEngine(models.AbstractModel):
     # ---------------------------------------------------------------- plans
     @api.model
     def _plan_ladder(self, company, run, stats):
-        """Batches of the customers with open receivable lines; a second run the same day
-        only of those journaled since the first one's plan (not by the ladder itself: on
-        the same day, it would decide the same for the others)."""
+        """Batches of the customers with open receivable lines. After the first run, only
+        of those journaled since the last plan (not by the ladder itself: it would decide
+        the same for the others) and, on a new day, those the date moves
+        (``dunning.ladder._get_date_driven_ids``)."""
         size = self._get_batch_size()
         # A company without a ladder gets its copy of the standard one now, once, with the
         # plan: two workers creating it at once would clash (unique name per company), and
@@ -80,8 +81,11 @@ class DunningEngine(models.AbstractModel):
         Mark = self.env["dunning.daily.mark"].sudo()
         mark = Mark._get_mark(company)
         position = Change._get_position()
-        if mark and mark.ladder_date == run.run_date:
+        if mark.ladder_date and mark.ladder_date <= run.run_date:
             changed, everyone = Change._read_changes(company, mark, ladder=True)
+            if not everyone and mark.ladder_date < run.run_date:
+                # A new day: the customers whose data changed and those the date moves.
+                changed |= self.env["dunning.ladder"]._get_date_driven_ids(company, run.run_date)
             if not everyone:
                 stats["ladder_skipped"] += len(partner_ids) - len(changed & set(partner_ids))
                 partner_ids = [pid for pid in partner_ids if pid in changed]

@@ -107,6 +107,49 @@ class DunningLadder(models.AbstractModel):
                 company, run_date, user, stats, advances
             )
 
+    # ------------------------------------------------------------ a new day
+    @api.model
+    def _get_date_driven_ids(self, company, run_date):
+        """Customers whose evaluation on ``run_date`` may differ from their last one though
+        nothing of theirs was journaled since: those with a debit that
+
+        - has no state row yet, or a due date other than its row's (it is placed or
+          restarted), or no due date (reported);
+        - could enter a stage: some stage of any ladder, beyond the stage it is at, is dated
+          on or before ``run_date`` (its pauses and holds are read again);
+        - is paused, held back or excluded (a pause or promise may end by the date);
+
+        and those with an open credit (what the credits cover, and the task to apply them,
+        change as lines fall due). Without credits, a line is held back by amounts that
+        change with the data alone. A customer none of this holds for would get no stage,
+        event, task or write: the ladder leaves it alone.
+        """
+        self.env["dunning.line"].flush_model()
+        self.env["dunning.level"].flush_model(["day_offset"])
+        items = self.env["dunning.line"]._get_open_items_query(company, run_date)
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT DISTINCT items.partner_id
+                     FROM (%(items)s) items
+                LEFT JOIN dunning_line state ON state.move_line_id = items.line_id
+                LEFT JOIN dunning_level stage ON stage.id = state.level_id
+                    WHERE items.amount < 0
+                       OR (items.amount = 0 AND items.amount_company < 0)
+                       OR state.id IS NULL
+                       OR items.due_date IS NULL
+                       OR state.due_date IS DISTINCT FROM items.due_date
+                       OR state.pause_reason IS NOT NULL
+                       OR items.excluded
+                       OR items.due_date + (
+                              SELECT MIN(next.day_offset) FROM dunning_level next
+                               WHERE next.day_offset > COALESCE(stage.day_offset, -2147483648)
+                          ) <= %(date)s""",
+                items=items,
+                date=run_date,
+            )
+        )
+        return {row[0] for row in rows}
+
     # ------------------------------------------------------------ line states
     def _sync_states(self, company, debits, run_date, user, stats):
         """Bring the state rows of ``debits`` up to date: a restart (a new cycle, from the new

@@ -186,8 +186,8 @@ class TestChangeJournal(DunningCommon):
         self.assertEqual(second["ladder_skipped"], 1)
         third = self._run_company()
         self.assertFalse(third["evaluated"])
-        # A new day evaluates everyone again.
-        fourth = self._run_company(self.run_date + timedelta(days=1))
+        # A new day evaluates again those the date moves (``test_ladder_new_day``).
+        fourth = self._run_company(self.run_date + timedelta(days=26))
         self.assertEqual(fourth["evaluated"], 2)
 
     def test_a_setting_makes_the_ladder_evaluate_everyone(self):
