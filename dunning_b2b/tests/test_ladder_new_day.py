@@ -8,8 +8,9 @@ from .conversations_common import ConversationCommon
 @tagged("post_install", "-at_install")
 class TestLadderNewDay(ConversationCommon):
     """On a new day the ladder evaluates the customers whose data changed and those the
-    date moves: a line reaching its next stage, a pause or hold that may end. The others would get nothing: they are left alone (100,000 lines: 97,722 lines of
-    10,000 customers were evaluated every day for 2,154 that advanced)."""
+    date moves: a line reaching its next stage, a pause or hold that may end. The others
+    would get nothing: they are left alone (at 100,000 lines, 97,722 lines of 10,000
+    customers were evaluated every day for 2,154 that advanced)."""
 
     @classmethod
     def setUpClass(cls):
