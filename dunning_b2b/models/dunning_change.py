@@ -91,6 +91,7 @@ class DunningChange(models.Model):
             "res_partner", self._partner_rows_sql(), old_rows_sql=self._partner_old_rows_sql()
         )
         self._install_trigger("mail_activity", self._activity_rows_sql())
+        self._install_user_triggers()
 
     @api.model
     def _customer_rows_sql(self, partner, company):
@@ -120,6 +121,40 @@ class DunningChange(models.Model):
                  FROM dunning_rows r LEFT JOIN res_partner p ON p.id = r.id
                 WHERE p.id IS NULL OR p.commercial_partner_id IS DISTINCT FROM
                                       r.commercial_partner_id"""
+        )
+
+    @api.model
+    def _install_user_triggers(self):
+        """Users archived or restored, made portal users or internal again, or given or
+        taken a company: who may collect changes (the company's fallback collector, the
+        segments' teams), for every customer of every company, of the company for company
+        access. Other user writes (preferences, signatures, logins) are no news."""
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """CREATE OR REPLACE FUNCTION dunning_journal_res_users_access()
+                   RETURNS trigger LANGUAGE plpgsql AS $$
+                   BEGIN
+                       IF current_setting(%s, true) = '1' THEN RETURN NULL; END IF;
+                       INSERT INTO dunning_change (company_ref, partner_ref)
+                       SELECT NULL::int, NULL::int
+                        WHERE EXISTS (SELECT 1 FROM dunning_rows r
+                                        JOIN dunning_old_rows o ON o.id = r.id
+                                       WHERE r.active IS DISTINCT FROM o.active
+                                          OR r.share IS DISTINCT FROM o.share);
+                       RETURN NULL;
+                   END $$""",
+                QUIET,
+            )
+        )
+        cr.execute("DROP TRIGGER IF EXISTS dunning_journal_access ON res_users")
+        cr.execute(
+            """CREATE TRIGGER dunning_journal_access AFTER UPDATE ON res_users
+               REFERENCING OLD TABLE AS dunning_old_rows NEW TABLE AS dunning_rows
+               FOR EACH STATEMENT EXECUTE FUNCTION dunning_journal_res_users_access()"""
+        )
+        self._install_trigger(
+            "res_company_users_rel", SQL("SELECT DISTINCT cid, NULL::int FROM dunning_rows")
         )
 
     @api.model

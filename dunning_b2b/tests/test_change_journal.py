@@ -1,7 +1,8 @@
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo.tests import tagged
+from odoo import Command
+from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL, mute_logger
 
 from .common import DunningCommon
@@ -276,3 +277,31 @@ class TestChangeJournal(DunningCommon):
         stats = self._run_company()
         self.assertEqual(stats["customers_checked"], 1)
         self.assertEqual(self._row(self.customer).overdue_amount, 400.0)
+
+    def test_who_may_collect_is_news_for_every_customer(self):
+        """A user archived, or given or taken a company, changes who collects when a
+        customer has no collector of its own (the company's fallback, the segments'
+        teams): every customer of the company is checked again the same day."""
+        member = new_test_user(
+            self.env,
+            login="roaming",
+            groups="dunning_b2b.group_dunning_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        other = self.setup_other_company(name="Company B")["company"]
+        for change in (
+            lambda: member.write({"company_ids": [Command.link(other.id)]}),
+            lambda: member.write({"company_ids": [Command.unlink(other.id)]}),
+            lambda: member.write({"active": False}),
+        ):
+            self._run_company()
+            change()
+            self.env.flush_all()
+            self.assertTrue(self._journaled()[1], "every customer")
+            self.assertEqual(self._run_company()["customers_checked"], 2)
+        # A user's own preferences are no news.
+        self._run_company()
+        self.collector.write({"signature": "<p>Colette</p>", "tz": "Europe/Brussels"})
+        self.env.flush_all()
+        self.assertFalse(self._journaled()[1], "not every customer")
