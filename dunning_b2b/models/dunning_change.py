@@ -291,9 +291,11 @@ class DunningChange(models.Model):
 
     @api.model
     def _vacuum(self):
-        """Forget the entries every company's checks and ladder have read. One worker at a
-        time, and never at the cost of its batch: a worker that finds another one at it, or
-        whose snapshot is older than the other's delete, leaves it for the next close."""
+        """Forget the entries every company's checks and ladder have read. A company
+        without a mark reads none (its first run checks every customer): it keeps nothing.
+        One worker at a time, and never at the cost of its batch: a worker that finds
+        another one at it, or whose snapshot is older than the other's delete, leaves it for
+        the next close."""
         try:
             with self.env.cr.savepoint():
                 if not self.env.execute_query(
@@ -308,9 +310,7 @@ class DunningChange(models.Model):
                               AND NOT EXISTS (
                                   SELECT 1 FROM dunning_daily_mark m
                                    WHERE dunning_change.xid = ANY(m.change_running::xid8[])
-                                      OR dunning_change.xid = ANY(m.ladder_running::xid8[]))
-                              AND (SELECT COUNT(*) FROM dunning_daily_mark)
-                                  = (SELECT COUNT(*) FROM res_company)"""
+                                      OR dunning_change.xid = ANY(m.ladder_running::xid8[]))"""
                     )
                 )
         except psycopg2.errors.SerializationFailure:

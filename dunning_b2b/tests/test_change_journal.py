@@ -305,3 +305,19 @@ class TestChangeJournal(DunningCommon):
         self.collector.write({"signature": "<p>Colette</p>", "tz": "Europe/Brussels"})
         self.env.flush_all()
         self.assertFalse(self._journaled()[1], "not every customer")
+
+    def test_the_journal_is_cleaned_though_a_company_never_ran(self):
+        """A company whose checks never ran reads no journal (its first run checks every
+        customer): the entries the others have read are forgotten at their close (they were
+        kept for ever while one company had no mark)."""
+        self.setup_other_company(name="Company B")  # never run
+        self._run_company()
+        self._pay(self.move, 100.0)
+        self.env.flush_all()
+        Change = self.env["dunning.change"]
+        self.assertTrue(Change.search_count([]))
+        self._run_company()
+        mark = self.env["dunning.daily.mark"]._get_mark(self.company)
+        read = min(mark.change_id, mark.ladder_change_id)
+        self.assertTrue(read)
+        self.assertFalse(Change.search_count([("id", "<=", read)]))
