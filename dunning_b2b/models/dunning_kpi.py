@@ -14,6 +14,9 @@ from ..tools import positive_int_param
 _logger = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_MONTHS = 13
+# First key of the transaction-level advisory lock on a company's KPIs (second key: the
+# company): shared by the daily run's profiles batches and close, exclusive for "Refresh now".
+KPI_LOCK = 7_326_119
 STORY_DAYS = 90  # an invoice this much past due has had its whole dunning story
 READER_GROUPS = (
     "dunning_b2b.group_dunning_user",
@@ -60,6 +63,7 @@ class DunningKpi(models.AbstractModel):
         profiles in batches, then :meth:`_refresh_totals`); idempotent."""
         started = time.monotonic()
         self.env.flush_all()
+        self._lock_kpis(company, exclusive=True)
         first = self._get_window_start(run_date, months)
         self._refresh_ledger(company, first, run_date)
         self._refresh_history(company, first, run_date)
@@ -79,6 +83,7 @@ class DunningKpi(models.AbstractModel):
         changed during the run): the step then fails, and the snapshots stay as they were,
         not a mix of two days."""
         self.env.flush_all()
+        self._lock_kpis(company)
         first = self._get_window_start(run_date)
         _total, stale = self._count_profiles(company, first, run_date)
         if stale:
@@ -96,6 +101,14 @@ class DunningKpi(models.AbstractModel):
         ranks = self._get_stage_ranks(company)
         self._write_analysis(company, first, self._sum_analysis_parts(company, first, run_date),
                              ranks)  # fmt: skip
+
+    @api.model
+    def _lock_kpis(self, company, exclusive=False):
+        """Wait for whoever rewrites ``company``'s KPIs: the daily run's profiles batches
+        and close share the lock, "Refresh now" holds it alone (both rewrite the same
+        customer rows; at once, one of them failed). Held to the end of the transaction."""
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        self.env.cr.execute(SQL("SELECT %s(%s, %s)", SQL(function), KPI_LOCK, company.id))
 
     @api.model
     def action_refresh(self):

@@ -252,6 +252,7 @@ class DunningKpi(models.AbstractModel):
         nothing left in the window loses its profile), each with its share of the stage
         outcomes (``analysis_parts``), stamped with the window and the day."""
         first = first or self._get_window_start(run_date)
+        self._lock_kpis(company)
         self._replace_rows(
             "dunning.customer.kpi",
             SQL("company_id = %s AND partner_id = ANY(%s)", company.id, list(partner_ids)),

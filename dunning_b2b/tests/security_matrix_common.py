@@ -84,6 +84,7 @@ ACCESS = {
     "dunning.charge.decide": _row("", "rcwu", manager_b="rcwu"),
 }
 ABSTRACT = {
+    "dunning.company.check",
     "dunning.bulk",
     "dunning.engine",
     "dunning.kpi",

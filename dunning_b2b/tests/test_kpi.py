@@ -1,10 +1,14 @@
 from datetime import date
 from unittest.mock import patch
 
-from odoo import Command
+import psycopg2
+
+from odoo import Command, sql_db
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
+from ..models.dunning_kpi import KPI_LOCK
 from .common import DunningCommon
 
 
@@ -139,6 +143,24 @@ class TestKpiLedger(KpiCommon):
         before = self.env["dunning.kpi.snapshot"].search_count([])
         self.env["dunning.kpi"]._refresh_company(self.company, date(2026, 3, 31), months=3)
         self.assertEqual(self.env["dunning.kpi.snapshot"].search_count([]), before)
+
+    def test_refresh_now_waits_for_the_runs_kpi_batches(self):
+        """While a batch of the daily run rewrites the company's customer profiles (it holds
+        the company's KPIs, shared), "Refresh now" waits for it: before, both rewrote the
+        same rows at once and one of them failed."""
+        # A company this test's transaction has not refreshed yet (the class's refresh holds
+        # its company's lock to the end of the transaction).
+        company = self.setup_other_company(name="Company B")["company"]
+        batch = sql_db.db_connect(self.env.cr.dbname).cursor()  # another worker's transaction
+        try:
+            batch.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", (KPI_LOCK, company.id))
+            with self.env.cr.savepoint(), self.assertRaises(psycopg2.errors.LockNotAvailable):
+                self.env.cr.execute("SET LOCAL lock_timeout = '300ms'")
+                with mute_logger("odoo.sql_db"):
+                    self.env["dunning.kpi"]._refresh_company(company, date(2026, 3, 31))
+        finally:
+            batch.close()  # rolled back: the lock is released
+        self.env["dunning.kpi"]._refresh_company(company, date(2026, 3, 31))
 
     def test_dashboard_for_accounting_manager(self):
         """An accounting manager (not a collector) opens the dashboard and the analysis."""
