@@ -8,7 +8,8 @@ from werkzeug.exceptions import HTTPException
 
 from odoo import api, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
+
+from ..tools import amount_formatter
 
 _logger = logging.getLogger(__name__)
 
@@ -169,11 +170,10 @@ class DunningPaymentInfo(models.AbstractModel):
         qr, qr_name = self._get_qr_code(
             bank, total, currency, partner.commercial_partner_id, list(references)
         )
-        lang = partner.lang or self.env.lang  # the document is in the customer's language
+        # The document is in the customer's language; its settings read once per run.
+        format_amount = amount_formatter(self.with_context(lang=partner.lang or self.env.lang).env)
         for entry in references.values():
-            entry["amount_text"] = format_amount(
-                self.env, entry["amount"], currency, lang_code=lang
-            )
+            entry["amount_text"] = format_amount(entry["amount"], currency)
         return {
             "bank": bank,
             "holder": (bank.acc_holder_name or company.name) if bank else company.name,
@@ -183,7 +183,7 @@ class DunningPaymentInfo(models.AbstractModel):
             "bank_name": bank.bank_name or "" if bank else "",
             "currency": currency,
             "amount": total,
-            "amount_text": format_amount(self.env, total, currency, lang_code=lang),
+            "amount_text": format_amount(total, currency),
             "references": list(references.values()),
             "qr": qr,
             "qr_name": qr_name,
