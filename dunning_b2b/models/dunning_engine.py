@@ -318,15 +318,17 @@ class DunningEngine(models.AbstractModel):
         )
 
     @api.model
-    def _get_partner_policies(self, company, partners):
+    def _get_partner_policies(self, company, partners, segments=None):
         """Policy of each customer in ``company``: its own if valid there, else its segment's
-        ladder, else the default."""
+        ladder (``segments``: partner id -> segment, instead of the stored one), else the
+        default."""
         default = company._dunning_get_default_policy()
         rules = self.env["dunning.segment.rule"]._get_rules(company)
         result = {}
         for partner in partners.with_company(company):
             policy = partner.dunning_policy_id
-            rule = rules.get(partner.dunning_segment)
+            segment = segments[partner.id] if segments is not None else partner.dunning_segment
+            rule = rules.get(segment)
             if not (policy and policy.active and policy.company_id == company) and rule:
                 policy = rule.policy_id
             valid = policy and policy.active and policy.company_id == company

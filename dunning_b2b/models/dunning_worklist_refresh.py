@@ -312,6 +312,7 @@ class DunningWorklist(models.Model):
         labels = dict(SEGMENTS)
         events = []
         Partner = self.env["res.partner"].with_company(company)
+        self._journal_policy_moves(company, new_segments)
         for key, partners in new_segments.items():
             group = Partner.concat(*partners)
             before = {p.id: p.dunning_segment for p in group}
@@ -345,6 +346,27 @@ class DunningWorklist(models.Model):
             ]
         Partner.invalidate_model(["dunning_segment", "write_date", "write_uid"])
         self.env["dunning.event"]._create_bulk(events)
+
+    @api.model
+    def _journal_policy_moves(self, company, new_segments):
+        """Customers whose new segment gives them another ladder (they have none of their
+        own): news for the ladder, which may hold their lines back by another minimum. The
+        checks' own writes are not journaled, and a new day evaluates only the customers
+        the date moves."""
+        Partner = self.env["res.partner"].with_company(company)
+        customers = Partner.concat(*(p for partners in new_segments.values() for p in partners))
+        if not customers:
+            return
+        engine = self.env["dunning.engine"]
+        before = engine._get_partner_policies(company, customers)
+        after = engine._get_partner_policies(
+            company,
+            customers,
+            segments={p.id: key for key, partners in new_segments.items() for p in partners},
+        )
+        moved = [pid for pid, policy in after.items() if policy != before[pid]]
+        if moved:
+            self.env["dunning.change"]._journal(company, moved)
 
     @api.model
     def _flag_credit_reviews(self, company, reviews, run_date, user, quarter):

@@ -151,3 +151,21 @@ class TestSegmentation(DunningCommon):
             1,
             "one review per quarter",
         )
+
+    def test_a_segment_that_changes_the_ladder_is_news_for_the_ladder(self):
+        """The daily checks' own writes are not journaled, and a new day evaluates only the
+        customers the date moves: a customer whose new segment gives it another ladder is
+        journaled, so that the ladder weighs its lines by that ladder's minimum the next
+        day, not at its next stage a month later."""
+        firm = self.policy.copy({"name": "High risk", "minimum_amount": 1000.0})
+        self.env["dunning.segment.rule"].create({"segment": "high_small", "policy_id": firm.id})
+        late = self._customer("Late Payer", "late@test.example")
+        move = self._invoice(late, 40, 500)
+        with freeze_time(RUN_DATE):
+            self._run()
+        self.assertEqual(self._segment(late), "high_small")
+        line = self.env["dunning.line"].search([("move_id", "=", move.id)])
+        self.assertEqual((line.level_id, line.pause_reason), (self.formal, False))
+        self._run(run_date=RUN_DATE + timedelta(days=1))
+        line.invalidate_recordset()
+        self.assertEqual(line.pause_reason, "open amount below the policy's minimum")
