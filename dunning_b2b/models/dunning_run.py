@@ -136,6 +136,10 @@ class DunningRun(models.Model):
         if locked:
             batch.write({"state": "done", "failed": True})
             stats["failed_batches"] += 1
+            if batch.phase == "ladder":
+                # The ladder's mark was recorded when it planned: its customers are news for
+                # the next run (the same day, or a new day that would not evaluate them).
+                self.env["dunning.change"]._journal(batch.company_id, batch._get_partner_ids())
         batch._commit_progress()
         return True
 

@@ -203,6 +203,15 @@ class TestRunWorkers(DunningCommon):
         self.assertEqual(run.batch_ids.filtered("failed").ids, failing)
         self.assertEqual(stats["failed_batches"], 1)
         self.assertEqual(stats["customers"], 3, "the other customers of the ladder")
+        # The ladder read the journal when it planned: its failed batch's customers are
+        # journaled again, for the next run (a new day would not evaluate them otherwise).
+        failed = run.batch_ids.filtered("failed")
+        self.assertEqual(failed.phase, "ladder")
+        mark = self.env["dunning.daily.mark"]._get_mark(self.company)
+        journaled, _everyone = self.env["dunning.change"]._read_changes(
+            self.company, mark, ladder=True
+        )
+        self.assertLessEqual(set(failed._get_partner_ids()), journaled)
 
     def test_an_extra_worker_only_joins(self):
         stats = self.env["dunning.engine"].sudo()._run_worker(self.run_date, commit=False,
