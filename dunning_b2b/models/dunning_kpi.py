@@ -4,12 +4,13 @@ import time
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine import kpi
 from ..tools import positive_int_param
+from .dunning_promise import dunning_today
 
 _logger = logging.getLogger(__name__)
 
@@ -115,9 +116,13 @@ class DunningKpi(models.AbstractModel):
         """Button "Refresh now" of the dashboard: the selected companies, today."""
         if not self.env.user.has_group("dunning_b2b.group_dunning_manager"):
             raise AccessError(self.env._("Only dunning managers can refresh the KPIs."))
-        today = fields.Date.context_today(self)
+        # The run's day (the user's time zone, as the daily run's): profiles stamped with
+        # another day would make the run's close find them stale.
+        today = dunning_today(self.env)
         # sudo: the snapshots are written by the system; the manager's right was checked.
-        for company in self.env.companies:
+        # One company after the other in a fixed order: two managers refreshing at once wait
+        # for each other instead of locking each other out.
+        for company in self.env.companies.sorted("id"):
             # sudo: snapshots are written by the system; the manager's companies, one at a time
             self.sudo().with_company(company)._refresh_company(company, today)
         return True

@@ -5,7 +5,7 @@ import psycopg2
 
 from odoo import Command, sql_db
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..models.dunning_kpi import KPI_LOCK
@@ -161,6 +161,21 @@ class TestKpiLedger(KpiCommon):
         finally:
             batch.close()  # rolled back: the lock is released
         self.env["dunning.kpi"]._refresh_company(company, date(2026, 3, 31))
+
+    def test_refresh_now_stamps_the_day_of_the_run(self):
+        """ "Refresh now" computes the KPIs of the day the daily run computes them for (the
+        user's time zone, not the browser's): profiles stamped with another day made the
+        run's close find them stale and fail."""
+        self.env.user.tz = "Pacific/Kiritimati"  # UTC+14
+        with freeze_time("2026-03-31 12:00:00"):  # 1 April, 02:00 in Kiritimati
+            self.env["dunning.kpi"].with_context(tz="UTC").action_refresh()
+        profile = (
+            self.env["dunning.customer.kpi"]
+            .sudo()
+            .search([("company_id", "=", self.company.id)], limit=1)
+        )
+        self.assertTrue(profile)
+        self.assertEqual(profile.analysis_parts["date"], "2026-04-01")
 
     def test_dashboard_for_accounting_manager(self):
         """An accounting manager (not a collector) opens the dashboard and the analysis."""
