@@ -8,6 +8,7 @@
     "maintainers": ["dunning-b2b"],
     "license": "LGPL-3",
     "depends": ["account", "mail", "portal", "account_payment"],
+    "uninstall_hook": "uninstall_hook",
     "external_dependencies": {"python": ["phonenumbers"]},
     "data": [
         "security/dunning_b2b_security.xml",

@@ -226,6 +226,25 @@ class DunningChange(models.Model):
                 )
             )
 
+    @api.model
+    def _drop_triggers(self):
+        """Remove the journal's triggers and their functions from the database (the
+        addon's uninstallation): left behind, they would write to a table that no longer
+        exists, and every posting, payment or user change would fail."""
+        cr = self.env.cr
+        cr.execute(
+            r"""SELECT tgname, tgrelid::regclass::text FROM pg_trigger
+                 WHERE tgname LIKE 'dunning\_journal\_%' AND NOT tgisinternal"""
+        )
+        for name, table in cr.fetchall():
+            cr.execute(SQL("DROP TRIGGER IF EXISTS %s ON %s", SQL.identifier(name), SQL(table)))
+        cr.execute(
+            r"""SELECT oid::regprocedure::text FROM pg_proc
+                 WHERE proname LIKE 'dunning\_journal\_%'"""
+        )
+        for (function,) in cr.fetchall():
+            cr.execute(SQL("DROP FUNCTION IF EXISTS %s", SQL(function)))
+
     # ------------------------------------------------------------- reading
     @api.model
     def _get_position(self):

@@ -5,6 +5,7 @@ from odoo import Command
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL, mute_logger
 
+from .. import uninstall_hook
 from .common import DunningCommon
 
 
@@ -321,3 +322,31 @@ class TestChangeJournal(DunningCommon):
         read = min(mark.change_id, mark.ladder_change_id)
         self.assertTrue(read)
         self.assertFalse(Change.search_count([("id", "<=", read)]))
+
+    def test_uninstalling_removes_the_triggers(self):
+        """The addon's uninstallation drops the journal's triggers and functions: left
+        behind, they wrote to the dropped journal table and every posting failed."""
+
+        def count():
+            pattern = "dunning\\_journal\\_%"
+            return self.env.execute_query(
+                SQL(
+                    """SELECT (SELECT COUNT(*) FROM pg_trigger WHERE tgname LIKE %s),
+                              (SELECT COUNT(*) FROM pg_proc WHERE proname LIKE %s)""",
+                    pattern,
+                    pattern,
+                )
+            )[0]
+
+        triggers, functions = count()
+        self.assertGreater(triggers, 40)
+        self.assertGreater(functions, 20)
+        with self.env.cr.savepoint(flush=False) as savepoint:
+            uninstall_hook(self.env)
+            self.assertEqual(count(), (0, 0))
+            # The ledger takes a posting without the journal's table.
+            self.env.cr.execute("ALTER TABLE dunning_change RENAME TO dunning_change_gone")
+            self._invoice(self.other, 5, 10.0)
+            savepoint.rollback()
+        self.env.invalidate_all()
+        self.assertEqual(count(), (triggers, functions))
