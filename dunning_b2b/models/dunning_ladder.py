@@ -121,8 +121,10 @@ class DunningLadder(models.AbstractModel):
 
         and those with an open credit (what the credits cover, and the task to apply them,
         change as lines fall due). Without credits, a line is held back by amounts that
-        change with the data alone. A customer none of this holds for would get no stage,
-        event, task or write: the ladder leaves it alone.
+        change with the data alone, or by another ladder's minimum (a segment that gives the
+        customer another ladder is journaled: ``dunning.worklist._journal_policy_moves``). A
+        customer none of this holds for would get no stage, event, task or write: the ladder
+        leaves it alone.
         """
         self.env["dunning.line"].flush_model()
         self.env["dunning.level"].flush_model(["day_offset"])
