@@ -1,7 +1,7 @@
 {
     "name": "B2B Dunning",
     "summary": "Staged B2B collections: dunning ladder, grouped reminders, tasks and audit trail",
-    "version": "19.0.2.6.0",
+    "version": "19.0.2.7.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/dunning-b2b/dunning_b2b",
     "author": "dunning_b2b developers",

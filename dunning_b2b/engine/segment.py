@@ -7,6 +7,7 @@ tested and benchmarked on their own.
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 RISK_LEVELS = ("low", "medium", "high")
 AGING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
@@ -53,6 +54,52 @@ def weighted_days_late(pairs):
     if not total:
         return None
     return sum(amount * max(days, 0) for amount, days in pairs if amount > 0) / total
+
+
+def late_sums(pairs, growing):
+    """The exact sums behind :func:`weighted_days_late`: ``(amount x days late, amount,
+    amount growing)`` as decimals, where ``growing`` are the (amount, due date) of the open
+    items among ``pairs`` (a day later each day, so that the first sum grows by the third
+    each day). Amounts are taken at their decimal value, so that a later day's average is
+    exact from the sums alone."""
+    amount_days = amount = grows = Decimal(0)
+    for value, days in pairs:
+        if value > 0:
+            value = Decimal(str(value))
+            amount += value
+            amount_days += value * max(days, 0)
+    for value, _due in growing:
+        if value > 0:
+            grows += Decimal(str(value))
+    return amount_days, amount, grows
+
+
+def rounded_days_late(amount_days, amount, digits=1):
+    """The weighted days late of :func:`late_sums`, rounded half up to ``digits``."""
+    if not amount:
+        return 0.0
+    step = Decimal(1).scaleb(-digits)
+    return float((Decimal(amount_days) / Decimal(amount)).quantize(step, ROUND_HALF_UP))
+
+
+def risk_dates(run_date, pairs, growing, thresholds):
+    """The days after ``run_date`` on which the risk level may change by the date alone:
+    the weighted days late reaching a threshold (a day early at worst), an open item
+    passing its grace days (no longer paid on time)."""
+    dates = []
+    late = weighted_days_late(pairs)
+    _amount_days, amount, grows = late_sums(pairs, growing)
+    growth = float(grows / amount) if amount else 0.0
+    if late is not None and growth > 0:
+        for threshold in (thresholds.medium_days_late, thresholds.high_days_late):
+            if late < threshold:
+                days = int((threshold - late) / growth)
+                dates.append(run_date + timedelta(days=max(days, 1)))
+    for amount, due in growing:
+        day = due + timedelta(days=thresholds.grace_days + 1)
+        if amount > 0 and day > run_date:
+            dates.append(day)
+    return dates
 
 
 def on_time_share(pairs, grace_days=0):
@@ -155,6 +202,12 @@ def priority_score(overdue_items, risk_weight):
     average age. Items not yet overdue add nothing.
     """
     return risk_weight * sum(amount * days for amount, days in overdue_items if days > 0)
+
+
+def priority_growth(overdue_items, risk_weight):
+    """What :func:`priority_score` adds per day while the same items are overdue: their
+    amount x risk weight (each overdue item is a day older each day)."""
+    return risk_weight * sum(amount for amount, days in overdue_items if days > 0)
 
 
 def aging_bucket(days_overdue):

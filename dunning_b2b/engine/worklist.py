@@ -24,6 +24,8 @@ class OpenFigures:
     open_count: int = 0  # open debit lines (instalments, debit notes, opening balances)
     max_days: int = 0  # days overdue of the oldest line still owed net of credits
     first_due: date | None = None  # earliest due date of an open debit line
+    next_due: date | None = None  # earliest due date of an open debit line not yet overdue
+    paused: bool = False  # an overdue debit line is paused (promise, dispute, reply)
     excluded: bool = True  # every open debit line's document is excluded from dunning
     # (net open amount, days overdue) of each overdue line: the credits of its currency are
     # taken off in proportion, so that the sum is the net overdue amount.
@@ -66,11 +68,14 @@ def customer_figures(items, run_date, paused_move_ids=(), precision=0.01):
             figures.first_due = item.due_date
         days = days_overdue(item.due_date, run_date)
         if days <= 0:
+            if figures.next_due is None or item.due_date < figures.next_due:
+                figures.next_due = item.due_date
             continue
         share = shares[item.partner_id, item.currency_id]
         figures.overdue_items.append((item.amount_company * share, days))
         if share * item.amount_company >= precision / 2:
             figures.max_days = max(figures.max_days, days)
+        figures.paused |= item.move_id in paused
         if not item.excluded and item.move_id not in paused:
             key = (item.partner_id, item.currency_id)
             chased_gross[key] = chased_gross.get(key, 0.0) + item.amount_company

@@ -111,7 +111,8 @@ class DunningEngine(models.AbstractModel):
     def _plan_customers(self, company, run, stats):
         """Chunks of the customers whose data changed since the company's mark (every
         customer the first time or after a setting changed), with, on a new day, those whose
-        figures move with the date; and the company's closing batch."""
+        figures move with the date by more than the day (the others' rows are shifted by
+        the day now); and the company's closing batch."""
         if not run._get_batches(company, phase="company"):
             return []  # skipped: nothing changed since today's checks
         Change = self.env["dunning.change"]
@@ -123,11 +124,14 @@ class DunningEngine(models.AbstractModel):
             partner_ids, everyone = Change._read_changes(company, mark)
         if everyone:
             partner_ids = self._get_all_customer_ids(company, run.run_date)
-        # On a new day, rows that move with the date alone: their worklist row only.
+        # On a new day, rows that move with the date alone: their worklist row only, computed
+        # again when more than the day changes, else shifted by the day here.
         dated = set()
         if not everyone and mark.run_date != run.run_date:
-            dated = self.env["dunning.worklist"]._get_date_driven_ids(company, run.run_date)
+            Worklist = self.env["dunning.worklist"]
+            dated = Worklist._get_date_driven_ids(company, run.run_date)
             dated -= partner_ids
+            stats["worklist_shifted"] += Worklist._shift_rows(company, run.run_date, partner_ids)
         # The customers' KPI profiles: later the same day, of the changed ones alone.
         same_day = mark.run_date == run.run_date and not everyone
         profiles = []

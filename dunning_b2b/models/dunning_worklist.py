@@ -62,9 +62,28 @@ class DunningWorklist(models.Model):
         "its open amount (less its share of the open credits) times its days overdue; the sum "
         "is multiplied by the weight of the customer's risk level (Settings > Collections).",
     )
+    # What the daily shift (``_shift_rows``) moves by the date alone: on day ``d``, the
+    # priority is ``priority_base`` + ``priority_growth`` x (``d`` - ``base_date``) before
+    # rounding; the average days late is (``late_amount_days`` + ``late_open_amount`` x
+    # (``d`` - ``base_date``)) / ``late_amount``, exact sums of the 12 months' items.
+    base_date = fields.Date(string="Growth From", readonly=True)
+    priority_base = fields.Float(string="Priority on That Day", readonly=True)
+    priority_growth = fields.Float(
+        string="Priority Growth per Day",
+        readonly=True,
+        help="What the priority grows by each day while the same items are overdue.",
+    )
+    late_amount_days = fields.Float(string="Amount x Days Late", digits=(32, 6), readonly=True)
+    late_amount = fields.Float(string="Amount Due (12 months)", digits=(32, 6), readonly=True)
+    late_open_amount = fields.Float(string="Amount Open and Late", digits=(32, 6), readonly=True)
     needs_action = fields.Boolean(string="Action Today", readonly=True, index=True)
     next_action = fields.Char(readonly=True)
     next_action_date = fields.Date(readonly=True)
+    next_action_today = fields.Boolean(
+        string="Next Action Is Today",
+        readonly=True,
+        help="The next action has no date of its own: it is due on the day of each run.",
+    )
     last_contact_date = fields.Date(readonly=True)
     last_contact_type = fields.Char(string="Last Contact", readonly=True)
     last_contact_note = fields.Char(string="Outcome", readonly=True)
@@ -107,7 +126,8 @@ class DunningWorklist(models.Model):
         string="Recheck On",
         readonly=True,
         index=True,
-        help="The first day on which the row moves with the date.",
+        help="The first day on which the row moves with the date other than by a day more "
+        "overdue (an item falling due, a task, promise or contact reaching its date).",
     )
 
     _partner_company_uniq = models.Constraint(

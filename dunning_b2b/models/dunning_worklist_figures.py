@@ -95,7 +95,13 @@ class DunningWorklist(models.Model):
     def _get_payment_history(self, company, run_date, partner_ids):
         """(amount, days late) of the receivable lines of invoices due in the 12 months
         before ``run_date``, each instalment on its own due date: settled ones at the date
-        of their last reconciliation, open ones at ``run_date``."""
+        of their last reconciliation, open ones at ``run_date``.
+
+        :return: ``(history, growing, changes)``: dicts partner id -> list of (amount,
+            days late); partner id -> list of (amount, due date) of the open ones (a day
+            later each day); partner id -> the first day after ``run_date`` on which a line
+            enters the history (falls due) or leaves it (12 months on)
+        """
         rows = self.env.execute_query(
             SQL(
                 """SELECT p.commercial_partner_id, l.date_maturity, l.balance, l.reconciled,
@@ -108,30 +114,61 @@ class DunningWorklist(models.Model):
                      JOIN res_partner p ON p.id = l.partner_id
                     WHERE l.company_id = %s AND l.parent_state = 'posted' AND l.balance > 0
                       AND m.move_type = 'out_invoice' AND m.payment_state != 'reversed'
-                      AND l.date_maturity > %s AND l.date_maturity <= %s
-                      AND p.commercial_partner_id IN %s""",
+                      AND l.date_maturity > %s AND p.commercial_partner_id IN %s""",
                 company.id,
                 run_date - timedelta(days=365),
-                run_date,
                 tuple(partner_ids),
             )
         )
         history = defaultdict(list)
+        growing = defaultdict(list)
+        changes = {}
+        day = timedelta(days=1)
         for partner_id, due, amount, reconciled, paid_on in rows:
+            # A settled line counts from its due date on, an open one from the day after.
+            enters = due if reconciled else due + day
+            change = enters if enters > run_date else due + timedelta(days=365)
+            changes[partner_id] = min(change, changes.get(partner_id, change))
+            if enters > run_date:
+                continue
             if reconciled:
                 days = (paid_on - due).days if paid_on else 0
-            elif due < run_date:
-                days = (run_date - due).days
             else:
-                continue
+                days = (run_date - due).days
+                growing[partner_id].append((amount, due))
             history[partner_id].append((amount, days))
-        return history
+        return history, growing, changes
+
+    @api.model
+    def _get_next_document_dates(self, company, run_date, partner_ids):
+        """Per customer: the earliest date after ``run_date`` of a document with an open
+        receivable line (the open items leave documents out until their date)."""
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT p.commercial_partner_id, MIN(COALESCE(m.invoice_date, m.date))
+                     FROM account_move_line l
+                     JOIN account_account a
+                       ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                     JOIN account_move m ON m.id = l.move_id
+                     JOIN res_partner p ON p.id = l.partner_id
+                    WHERE l.company_id = %s AND l.parent_state = 'posted' AND NOT l.reconciled
+                      AND COALESCE(m.invoice_date, m.date) > %s
+                      AND p.commercial_partner_id IN %s
+                 GROUP BY 1""",
+                company.id,
+                run_date,
+                tuple(partner_ids),
+            )
+        )
+        return dict(rows)
 
     @api.model
     def _get_promise_figures(self, company, run_date, partners):
         """Per customer: promises kept and broken in the last 12 months, whether one is open
         and its date. Promises come from a separate feature: none if it is not installed."""
-        figures = defaultdict(lambda: {"kept": 0, "broken": 0, "open": False, "date": False})
+        figures = defaultdict(
+            lambda: {"kept": 0, "broken": 0, "open": False, "date": False, "leaves": False}
+        )
         if "dunning.promise" not in self.env:
             return figures
         Promise = self.env["dunning.promise"].with_context(active_test=False)
@@ -146,16 +183,17 @@ class DunningWorklist(models.Model):
                 if not entry["date"] or promise.promise_date < entry["date"]:
                     entry["date"] = promise.promise_date
             elif promise.promise_date and promise.promise_date >= since:
-                if promise.state == "kept":
-                    entry["kept"] += 1
-                elif promise.state == "broken":
-                    entry["broken"] += 1
+                if promise.state in ("kept", "broken"):
+                    entry[promise.state] += 1
+                    # The day it leaves the 12 months counted.
+                    leaves = promise.promise_date + timedelta(days=366)
+                    entry["leaves"] = min(leaves, entry["leaves"] or leaves)
         return figures
 
     @api.model
     def _get_dispute_figures(self, company, run_date, partners):
         """Per customer: disputes opened in the last 12 months and whether one is open."""
-        figures = defaultdict(lambda: {"count": 0, "open": False})
+        figures = defaultdict(lambda: {"count": 0, "open": False, "leaves": False})
         if "dunning.dispute" not in self.env:
             return figures
         Dispute = self.env["dunning.dispute"].with_context(active_test=False)
@@ -169,6 +207,8 @@ class DunningWorklist(models.Model):
                 entry["open"] = True
             if dispute.create_date and dispute.create_date >= since:
                 entry["count"] += 1
+                leaves = dispute.create_date.date() + timedelta(days=366)
+                entry["leaves"] = min(leaves, entry["leaves"] or leaves)
         return figures
 
     @api.model

@@ -9,13 +9,16 @@ from odoo.tools import SQL
 from ..engine import (
     CustomerFigures,
     is_deteriorating,
+    late_sums,
     needs_action,
     on_time_share,
+    priority_growth,
     priority_score,
     promise_kept_ratio,
     quarter_start,
+    risk_dates,
+    rounded_days_late,
     segment,
-    weighted_days_late,
 )
 from .res_partner import SEGMENTS
 
@@ -99,7 +102,10 @@ class DunningWorklist(models.Model):
         stage = self._get_stages(company, run_date, partner_ids, ranks)
         policies = engine._get_partner_policies(company, customers)
         exposure = {pid: figures.exposure for pid, figures in figures_by_partner.items()}
-        history = self._get_payment_history(company, run_date, partner_ids)
+        history, growing, history_changes = self._get_payment_history(
+            company, run_date, partner_ids
+        )
+        documents = self._get_next_document_dates(company, run_date, partner_ids)
         promises = self._get_promise_figures(company, run_date, customers)
         disputes = self._get_dispute_figures(company, run_date, customers)
         trend = self._get_stage_trend(company, run_date, partner_ids, ranks)
@@ -158,6 +164,8 @@ class DunningWorklist(models.Model):
             contact = contacts.get(pid)
             promise_date = promises[pid]["date"]
             promise_due = bool(promise_date and promise_date <= run_date)
+            # Whether the next action is due on the day of each run (no date of its own).
+            today = False
             if task:
                 next_action, next_date = task
             elif promise_date:
@@ -165,10 +173,11 @@ class DunningWorklist(models.Model):
                 next_date = promise_date
             elif open_figures.credit_covers_overdue:
                 next_action = self.env._("Apply the open credit")
-                next_date = run_date
+                next_date, today = run_date, True
             elif open_figures.overdue <= 0:
                 next_action = self.env._("Nothing overdue yet")
                 next_date = open_figures.first_due or run_date
+                today = not open_figures.first_due
             else:
                 next_action = self.env._("Contact the customer")
                 next_date = (
@@ -176,11 +185,22 @@ class DunningWorklist(models.Model):
                     if contact
                     else run_date
                 )
+                today = not contact
             level_id = stage.get(pid)
             level = levels.browse(level_id) if level_id else levels
-            late = weighted_days_late(figures.days_late)
             share = on_time_share(figures.days_late, thresholds.grace_days)
             kept = promise_kept_ratio(figures.promises_kept, figures.promises_broken)
+            weight = weights.get(risk, 1.0)
+            priority = priority_score(open_figures.overdue_items, weight)
+            late_days, late_amount, late_open = late_sums(figures.days_late, growing.get(pid, ()))
+            # Days on which the row changes by the date beyond the daily shift.
+            changes = [
+                *risk_dates(run_date, figures.days_late, growing.get(pid, ()), thresholds),
+                history_changes.get(pid),
+                documents.get(pid),
+                promises[pid]["leaves"],
+                disputes[pid]["leaves"],
+            ]
             values[pid] = {
                 "segment": key,
                 "segment_pinned": partner.dunning_segment_pinned,
@@ -191,7 +211,10 @@ class DunningWorklist(models.Model):
                 "open_count": open_figures.open_count,
                 "max_days_overdue": open_figures.max_days if open_figures.overdue else 0,
                 "level_id": level_id or False,
-                "priority": priority_score(open_figures.overdue_items, weights.get(risk, 1.0)),
+                "priority": priority,
+                "base_date": run_date,
+                "priority_base": priority,
+                "priority_growth": priority_growth(open_figures.overdue_items, weight),
                 "needs_action": needs_action(
                     figures.overdue_amount,
                     chased,
@@ -204,10 +227,14 @@ class DunningWorklist(models.Model):
                 ),
                 "next_action": next_action,
                 "next_action_date": next_date,
+                "next_action_today": today,
                 "last_contact_date": contact and contact[0],
                 "last_contact_type": contact and labels.get(contact[1], contact[1]),
                 "last_contact_note": contact and (contact[2] or "")[:200],
-                "avg_days_late": late or 0.0,
+                "avg_days_late": rounded_days_late(late_days, late_amount),
+                "late_amount_days": float(late_days),
+                "late_amount": float(late_amount),
+                "late_open_amount": float(late_open),
                 "on_time_share": 100.0 * share if share is not None else 0.0,
                 "promise_kept_ratio": 100.0 * kept if kept is not None else 0.0,
                 "dispute_count": disputes[pid]["count"],
@@ -221,7 +248,7 @@ class DunningWorklist(models.Model):
                 "rank_this_quarter": current_rank or 0,
                 "rank_last_quarter": previous_rank or 0,
                 "recompute_date": self._get_recompute_date(
-                    run_date, partner, open_figures, task, promise_date, contact, company
+                    run_date, open_figures, task, promise_date, contact, company, changes
                 ),
             }
         if checks:
@@ -255,28 +282,73 @@ class DunningWorklist(models.Model):
         return rows
 
     @api.model
-    def _get_recompute_date(self, run_date, partner, open_figures, task, promise_date,
-                            contact, company):  # fmt: skip
-        """The first day on which the row changes with the date alone: tomorrow when
-        something is overdue (days late grow), else the next due date, task, promise,
-        contact interval or quarter; at the latest a week on (spread over the week by
-        customer) for what else moves with time (pauses ending, paid invoices leaving the
-        12 months of the payment history)."""
-        if open_figures.overdue_items:
-            return run_date + timedelta(days=1)
-        dates = [run_date + timedelta(days=1 + partner.id % 7)]
-        if open_figures.first_due:
-            dates.append(open_figures.first_due + timedelta(days=1))
-        if task:
-            dates.append(task[1])
-        if promise_date:
-            dates.append(promise_date)
-        if contact:
-            dates.append(contact[0] + timedelta(days=company.dunning_contact_interval))
-        quarter = quarter_start(run_date)
-        dates.append(quarter.replace(year=quarter.year + 1) if quarter.month == 10
-                     else quarter.replace(month=quarter.month + 3))  # fmt: skip
-        return max(min(dates), run_date + timedelta(days=1))
+    def _get_recompute_date(self, run_date, open_figures, task, promise_date, contact,
+                            company, changes=()):  # fmt: skip
+        """The first day on which the row changes with the date other than by the daily
+        shift (:meth:`_shift_rows`): an item falling due, a task, promise or contact
+        interval reaching its date, a new quarter, or one of ``changes`` (the risk level
+        changing, a line entering or leaving the 12 months of the payment history, a
+        document reaching its date, a promise or dispute leaving the 12 months counted);
+        tomorrow while an overdue item is paused (a pause ends by date)."""
+        tomorrow = run_date + timedelta(days=1)
+        if open_figures.paused:
+            return tomorrow
+        # The next quarter's first day (92 days on is always in the next quarter).
+        dates = [quarter_start(quarter_start(run_date) + timedelta(days=92))]
+        dates += [day for day in changes if day]
+        if open_figures.next_due:
+            dates.append(open_figures.next_due + timedelta(days=1))
+        # A date already passed changes nothing more: the task or promise stays due, the
+        # contact interval stays elapsed.
+        interval = timedelta(days=company.dunning_contact_interval)
+        for day in (task and task[1], promise_date, contact and contact[0] + interval):
+            if day and day > run_date:
+                dates.append(day)
+        return max(min(dates), tomorrow)
+
+    @api.model
+    def _shift_rows(self, company, run_date, partner_ids):
+        """Move to ``run_date`` the rows of ``company`` that the date moves only by the day:
+        computed before ``run_date``, with nothing else changing by then (``recompute_date``
+        after it) and their customers not in ``partner_ids`` (journaled: computed again).
+        Their overdue lines are as many days older; the priority and the average days late
+        grow by their daily growth for each day since they were computed, rounded as the
+        fields are; a next action of the day moves to ``run_date``. One UPDATE, where
+        computing them again read every open item, payment, task and event of the customer.
+
+        :return: the number of rows moved
+        """
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE dunning_worklist
+                      SET max_days_overdue = CASE WHEN max_days_overdue > 0
+                              THEN max_days_overdue + (%(date)s - refresh_date)
+                              ELSE max_days_overdue END,
+                          priority = ROUND((priority_base
+                                            + priority_growth * (%(date)s - base_date))::numeric),
+                          avg_days_late = COALESCE(ROUND(
+                              (late_amount_days + late_open_amount * (%(date)s - base_date))
+                              / NULLIF(late_amount, 0), 1), 0),
+                          next_action_date = CASE WHEN next_action_today THEN %(date)s
+                                                  ELSE next_action_date END,
+                          refresh_date = %(date)s,
+                          write_date = (now() at time zone 'UTC'), write_uid = %(uid)s
+                    WHERE company_id = %(company)s AND refresh_date < %(date)s
+                      AND recompute_date > %(date)s
+                      AND NOT partner_id = ANY(%(changed)s)""",
+                date=run_date,
+                uid=self.env.uid,
+                company=company.id,
+                changed=sorted(partner_ids),
+            )
+        )
+        moved = self.env.cr.rowcount
+        self.invalidate_model(
+            ["max_days_overdue", "priority", "avg_days_late", "next_action_date", "refresh_date",
+             "write_date", "write_uid"]
+        )  # fmt: skip
+        return moved
 
     def _get_changed_values(self, vals):
         """The part of ``vals`` that differs from what the row holds: empty values are

@@ -235,25 +235,25 @@ class TestChangeJournal(DunningCommon):
         self.assertFalse(second["customers_checked"])
 
     def test_the_next_day_rechecks_what_moves_with_the_date(self):
-        """Next day: the overdue customer's row moves (one more day late); a customer whose
-        invoice falls due in ten days is not recomputed until it falls due."""
+        """Next day: the overdue customers' rows move (one more day late), shifted by the
+        day unless more than the day changes them; a customer whose invoice falls due in
+        ten days is not recomputed until it falls due."""
         later = self._customer("Cedar Works", "ap@cedar.test")
         self._invoice(later, -10, 300.0)
         self._run_company()
         row = self._row(later)
-        # When it falls due, or on its day of the week's check (by customer id), if earlier.
-        weekly = self.run_date + timedelta(days=1 + later.id % 7)
-        self.assertEqual(row.recompute_date, min(self.run_date + timedelta(days=11), weekly))
+        self.assertEqual(row.recompute_date, self.run_date + timedelta(days=11), "falls due")
         self.assertEqual(self._row(self.customer).max_days_overdue, 20)
-        if row.recompute_date > self.run_date + timedelta(days=1):
-            stats = self._run_company(self.run_date + timedelta(days=1))
-            self.assertEqual(stats["customers_checked"], 2, "the two overdue customers")
-            self.assertEqual(row.refresh_date, self.run_date, "not recomputed")
-        else:
-            stats = self._run_company(self.run_date + timedelta(days=1))
+        next_day = self.run_date + timedelta(days=1)
+        rows = self._row(self.customer) | self._row(self.other) | row
+        recomputed = len(rows.filtered(lambda r: r.recompute_date <= next_day))
+        stats = self._run_company(next_day)
+        self.assertEqual(stats["customers_checked"], recomputed)
+        self.assertEqual(stats["worklist_shifted"], 3 - recomputed)
+        self.assertEqual(set(rows.mapped("refresh_date")), {next_day})
         self.assertEqual(self._row(self.customer).max_days_overdue, 21)
-        stats = self._run_company(self.run_date + timedelta(days=11))
-        self.assertEqual(stats["customers_checked"], 3)
+        self.assertEqual(row.max_days_overdue, 0)
+        self._run_company(self.run_date + timedelta(days=11))
         self.assertEqual(row.overdue_amount, 300.0)
         self.assertEqual(row.max_days_overdue, 1)
 

@@ -1,8 +1,19 @@
-from datetime import date
+from datetime import date, timedelta
 
 from odoo.tests import BaseCase, tagged
 
 from ..engine.items import OpenItem
+from ..engine.segment import (
+    CustomerFigures,
+    Thresholds,
+    late_sums,
+    priority_growth,
+    priority_score,
+    risk_dates,
+    risk_level,
+    rounded_days_late,
+    weighted_days_late,
+)
 from ..engine.worklist import customer_figures
 
 RUN = date(2026, 3, 2)
@@ -35,6 +46,7 @@ class TestWorklistFigures(BaseCase):
         self.assertEqual((figures.overdue, figures.max_days, figures.open_count), (500, 30, 2))
         self.assertEqual(figures.overdue_items, [(500, 30)])
         self.assertEqual(figures.first_due, date(2026, 1, 31))
+        self.assertEqual(figures.next_due, date(2026, 4, 1), "the next to fall due")
 
     def test_credits_net_in_proportion_and_per_currency(self):
         items = [
@@ -63,6 +75,62 @@ class TestWorklistFigures(BaseCase):
         figures = customer_figures(items, RUN, paused_move_ids={5})[7]
         self.assertEqual((figures.overdue, figures.chased), (500, 0))
         self.assertFalse(figures.excluded, "one line is not excluded")
+        self.assertTrue(figures.paused)
+        self.assertFalse(customer_figures(items, RUN)[7].paused)
 
     def test_only_credits_is_not_a_customer_to_chase(self):
         self.assertEqual(customer_figures([item(1, -100)], RUN), {})
+
+
+@tagged("post_install", "-at_install")
+class TestWorklistGrowth(BaseCase):
+    """How a worklist row moves by the date alone (engine.segment): the daily shift adds the
+    growth, and stops at the days on which the risk level may change."""
+
+    def test_priority_grows_by_its_growth(self):
+        items = [(300.0, 10), (200.0, 20)]
+        aged = [(amount, days + 5) for amount, days in items]
+        growth = priority_growth(items, 1.5)
+        self.assertEqual(growth, 750.0)
+        self.assertEqual(priority_score(aged, 1.5), priority_score(items, 1.5) + 5 * growth)
+
+    def test_days_late_grow_with_the_open_items_only(self):
+        pairs = [(100.0, 4), (300.0, 12), (50.0, -3)]  # paid late; open; paid early
+        growing = [(300.0, RUN - timedelta(days=12))]
+        amount_days, amount, grows = late_sums(pairs, growing)
+        self.assertEqual((amount_days, amount, grows), (4000, 450, 300))
+        self.assertEqual(rounded_days_late(amount_days, amount), 8.9)  # 8.888...
+        aged = [(100.0, 4), (300.0, 15), (50.0, -3)]
+        self.assertEqual(
+            rounded_days_late(amount_days + 3 * grows, amount),
+            round(weighted_days_late(aged), 1),
+        )
+        self.assertEqual(rounded_days_late(*late_sums([], [])[:2]), 0.0)
+
+    def test_days_late_are_rounded_half_up_exactly(self):
+        """0.1 x 1 day over 0.4 is 0.25 exactly: half up, whatever binary floats make of it."""
+        amount_days, amount, _grows = late_sums([(0.1, 1), (0.3, 0)], [])
+        self.assertEqual(rounded_days_late(amount_days, amount), 0.3)
+        amount_days, amount, _grows = late_sums([(0.07, 3), (0.13, 1)], [])  # 0.34 / 0.2
+        self.assertEqual(rounded_days_late(amount_days, amount), 1.7)
+
+    def test_the_risk_level_is_checked_on_the_day_it_may_change(self):
+        thresholds = Thresholds(medium_days_late=10, high_days_late=30, grace_days=3)
+        # 10 days late now (weighted), growing by 0.75 a day: 30 after 26.7 days.
+        pairs = [(100.0, 4), (300.0, 12)]
+        growing = [(300.0, RUN - timedelta(days=12))]
+        dates = risk_dates(RUN, pairs, growing, thresholds)
+        crossing = min(dates)
+        self.assertEqual(crossing, RUN + timedelta(days=26), "a day early at worst")
+        for day in (0, 26, 27):
+            aged = [(100.0, 4), (300.0, 12 + day)]
+            level = risk_level_of(aged, thresholds)
+            self.assertEqual(level, "high" if day >= 27 else "medium", day)
+        # An open item within its grace days: no longer on time the day after them.
+        fresh = [(300.0, RUN - timedelta(days=1))]
+        self.assertIn(RUN + timedelta(days=3), risk_dates(RUN, [(300.0, 1)], fresh, thresholds))
+
+
+def risk_level_of(pairs, thresholds):
+    return risk_level(CustomerFigures(exposure=0, overdue_amount=0, days_late=tuple(pairs)),
+                      thresholds)[0]  # fmt: skip
