@@ -36,11 +36,13 @@ from . import dunning_customer_kpi
 from . import dunning_kpi
 from . import dunning_kpi_history
 from . import dunning_kpi_parts
+from . import dunning_kpi_dates
 from . import dunning_kpi_dashboard
 from . import dunning_segment_rule
 from . import dunning_worklist
 from . import dunning_worklist_figures
 from . import dunning_worklist_refresh
+from . import dunning_worklist_shift
 from . import ir_actions_report
 from . import mail_activity
 from . import dunning_engine_reevaluate

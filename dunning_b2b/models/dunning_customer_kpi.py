@@ -1,5 +1,6 @@
 from odoo import fields, models
 
+from .dunning_worklist import recompute_date_field
 from .res_partner import SEGMENTS
 
 
@@ -81,6 +82,8 @@ class DunningCustomerKpi(models.Model):
         help="Window start, date and, per month, currency, segment, collector and stage, "
         "this customer's stage entries and what became of them.",
     )
+
+    recompute_date = recompute_date_field()
 
     # Disputes and promises come from their own models when installed (see dunning.kpi).
     has_disputes = fields.Boolean(compute="_compute_has_sources")

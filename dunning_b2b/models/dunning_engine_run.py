@@ -125,19 +125,25 @@ class DunningEngine(models.AbstractModel):
         if everyone:
             partner_ids = self._get_all_customer_ids(company, run.run_date)
         # On a new day, rows that move with the date alone: their worklist row only, computed
-        # again when more than the day changes, else shifted by the day here.
+        # again when more than the day changes, else shifted by the day here; and the
+        # customers of documents that reached their date (read for the first time).
+        new_day = not everyone and mark.run_date != run.run_date
         dated = set()
-        if not everyone and mark.run_date != run.run_date:
+        if new_day:
             Worklist = self.env["dunning.worklist"]
-            dated = Worklist._get_date_driven_ids(company, run.run_date)
-            dated -= partner_ids
-            stats["worklist_shifted"] += Worklist._shift_rows(company, run.run_date, partner_ids)
-        # The customers' KPI profiles: later the same day, of the changed ones alone.
-        same_day = mark.run_date == run.run_date and not everyone
+            arrived = self.env["dunning.line"]._get_dated_customer_ids(
+                company, mark.run_date, run.run_date
+            )
+            dated = (Worklist._get_date_driven_ids(company, run.run_date) | arrived) - partner_ids
+            shifted, left = Worklist._shift_rows(company, run.run_date, partner_ids | dated)
+            stats["worklist_shifted"] += shifted
+            dated |= left
         profiles = []
         if any(step[0] in PROFILE_STEPS for step in self._get_daily_steps()):
-            profiles = self.env["dunning.kpi"]._get_profile_scope(
-                company, run.run_date, partner_ids if same_day else None
+            # With the customers whose worklist row is computed: it may give them another
+            # segment, which their profile reads.
+            profiles = self._get_profiles_to_compute(
+                company, run, mark, partner_ids | dated, new_day, everyone, stats
             )
         stats["customers_checked"] += len(partner_ids) + len(dated)
         # No more customers than a ladder batch: the workers share a company's checks (800
@@ -157,6 +163,23 @@ class DunningEngine(models.AbstractModel):
             for start in range(0, len(profiles), chunk_size)
         ]
         return [*chunks, dict(position, phase="close")]
+
+    @api.model
+    def _get_profiles_to_compute(self, company, run, mark, partner_ids, new_day, everyone, stats):
+        """The customers whose KPI profiles to compute: later the same day, the changed ones
+        (``partner_ids``) alone; on a new day of the same window, those and the ones the
+        date moves by more than a day (the others are shifted by the day here); else every
+        customer."""
+        Kpi = self.env["dunning.kpi"]
+        if mark.run_date == run.run_date and not everyone:
+            return Kpi._get_profile_scope(company, run.run_date, partner_ids)
+        same_window = new_day and (
+            Kpi._get_window_start(mark.run_date) == Kpi._get_window_start(run.run_date)
+        )
+        if same_window:
+            stats["profiles_shifted"] += Kpi._shift_profiles(company, run.run_date, partner_ids)
+            return sorted(partner_ids | Kpi._get_stale_profile_ids(company, run.run_date))
+        return Kpi._get_profile_scope(company, run.run_date)
 
     @api.model
     def _get_all_customer_ids(self, company, run_date):

@@ -288,8 +288,9 @@ class DunningKpi(models.AbstractModel):
         parts = self._get_analysis_parts(first, invoices, entries, settlements, settled_on,
                                          profile)  # fmt: skip
         stamp = {"first": str(first), "date": str(run_date), "parts": parts}
+        changes = self._get_profile_changes(company, run_date, invoices, settled_on, figures)
         self._write_customers(company, run_date, invoices, entries, settled_on, profile,
-                              ranks, figures, stamp)  # fmt: skip
+                              ranks, figures, stamp, changes)  # fmt: skip
         self.env.invalidate_all()
 
     @api.model
@@ -394,11 +395,13 @@ class DunningKpi(models.AbstractModel):
 
     @api.model
     def _write_customers(self, company, run_date, invoices, entries, settled_on, profile,
-                         ranks, figures, parts):  # fmt: skip
+                         ranks, figures, parts, changes=None):  # fmt: skip
         """One profile per customer. ``invoices``: the receivable lines gathered (dict line id
         -> line); ``figures``: open figures per customer (net of open credits); ``parts``:
         the window and day of the computation and each customer's share of the stage
-        outcomes (``{"first", "date", "parts": {customer id: [part]}}``)."""
+        outcomes (``{"first", "date", "parts": {customer id: [part]}}``); ``changes``: the
+        day each customer's profile is to be computed again (:meth:`_get_profile_changes`)."""
+        changes = changes or {}
         year_ago = run_date - relativedelta(years=1)
         half = run_date - relativedelta(months=6)
         by_line = defaultdict(list)
@@ -468,6 +471,7 @@ class DunningKpi(models.AbstractModel):
                     "analysis_parts": json.dumps(
                         dict(parts, parts=parts["parts"].get(partner_id, []))
                     ),
+                    "recompute_date": changes.get(partner_id, False),
                 }
             )
         # The customers' rows were deleted first (_refresh_profiles).

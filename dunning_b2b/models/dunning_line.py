@@ -243,6 +243,59 @@ class DunningLine(models.Model):
         return {row[0] for row in rows}
 
     @api.model
+    def _get_next_document_dates(self, company, run_date, partner_ids):
+        """Per customer: the earliest date after ``run_date`` of a document with a receivable
+        line (the open items and the history leave documents out until their date).
+
+        :return: dict customer id -> date
+        """
+        return dict(
+            self.env.execute_query(
+                SQL(
+                    """SELECT p.commercial_partner_id, MIN(COALESCE(m.invoice_date, m.date))
+                         FROM account_move_line l
+                         JOIN account_account a
+                           ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                         JOIN account_move m ON m.id = l.move_id
+                         JOIN res_partner p ON p.id = l.partner_id
+                        WHERE l.company_id = %s AND l.parent_state = 'posted'
+                          AND COALESCE(m.invoice_date, m.date) > %s
+                          AND p.commercial_partner_id = ANY(%s)
+                     GROUP BY 1""",
+                    company.id,
+                    run_date,
+                    list(partner_ids),
+                )
+            )
+        )
+
+    @api.model
+    def _get_dated_customer_ids(self, company, since, run_date):
+        """Customers with a document of a receivable line dated after ``since`` and up to
+        ``run_date``: on ``run_date`` the open items and the history read it for the first
+        time (a document posted ahead of its date was news before it counted).
+
+        :return: set of customer ids
+        """
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT DISTINCT p.commercial_partner_id
+                     FROM account_move m
+                     JOIN account_move_line l ON l.move_id = m.id
+                     JOIN account_account a
+                       ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                     JOIN res_partner p ON p.id = l.partner_id
+                    WHERE m.company_id = %s AND m.state = 'posted'
+                      AND COALESCE(m.invoice_date, m.date) > %s
+                      AND COALESCE(m.invoice_date, m.date) <= %s""",
+                company.id,
+                since,
+                run_date,
+            )
+        )
+        return {row[0] for row in rows}
+
+    @api.model
     def _iter_open_items(self, company, run_date, size=None):
         """The open items of ``company``'s customers (credits included), one list per chunk
         of customers (``dunning.engine._get_chunk_size``): for the daily checks that read

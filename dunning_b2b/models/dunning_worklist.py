@@ -7,6 +7,18 @@ from .dunning_promise import dunning_today
 from .res_partner import SEGMENTS
 
 
+def recompute_date_field():
+    """The first day the date changes a row of the daily checks by more than the day (a
+    worklist row, a KPI profile): it is computed again that day, shifted by the day before."""
+    return fields.Date(
+        string="Recheck On",
+        readonly=True,
+        index=True,
+        help="The first day on which the row moves with the date other than by a day more "
+        "overdue (an item falling due, a task, promise or contact reaching its date).",
+    )
+
+
 class DunningWorklist(models.Model):
     """One customer in one company, as the daily job last saw it: the figures behind its
     segment, its priority and what to do next.
@@ -122,13 +134,7 @@ class DunningWorklist(models.Model):
         help="Position in the ladder (1 = first stage) of the highest stage reached; 0: none.",
     )
     refresh_date = fields.Date(string="Computed On", readonly=True)
-    recompute_date = fields.Date(
-        string="Recheck On",
-        readonly=True,
-        index=True,
-        help="The first day on which the row moves with the date other than by a day more "
-        "overdue (an item falling due, a task, promise or contact reaching its date).",
-    )
+    recompute_date = recompute_date_field()
 
     _partner_company_uniq = models.Constraint(
         "UNIQUE(partner_id, company_id)",

@@ -140,27 +140,21 @@ class DunningWorklist(models.Model):
         return history, growing, changes
 
     @api.model
-    def _get_next_document_dates(self, company, run_date, partner_ids):
-        """Per customer: the earliest date after ``run_date`` of a document with an open
-        receivable line (the open items leave documents out until their date)."""
-        rows = self.env.execute_query(
-            SQL(
-                """SELECT p.commercial_partner_id, MIN(COALESCE(m.invoice_date, m.date))
-                     FROM account_move_line l
-                     JOIN account_account a
-                       ON a.id = l.account_id AND a.account_type = 'asset_receivable'
-                     JOIN account_move m ON m.id = l.move_id
-                     JOIN res_partner p ON p.id = l.partner_id
-                    WHERE l.company_id = %s AND l.parent_state = 'posted' AND NOT l.reconciled
-                      AND COALESCE(m.invoice_date, m.date) > %s
-                      AND p.commercial_partner_id IN %s
-                 GROUP BY 1""",
-                company.id,
-                run_date,
-                tuple(partner_ids),
+    def _get_next_reply_dates(self, company, run_date, partner_ids):
+        """Per customer: the first day after ``run_date`` of a reply to a reminder (its
+        pause starts on that day; a reply is dated by its recorder's time zone)."""
+        return dict(
+            self.env.execute_query(
+                SQL(
+                    """SELECT partner_id, MIN(reply_date) FROM dunning_reply
+                        WHERE company_id = %s AND partner_id = ANY(%s) AND reply_date > %s
+                     GROUP BY 1""",
+                    company.id,
+                    list(partner_ids),
+                    run_date,
+                )
             )
         )
-        return dict(rows)
 
     @api.model
     def _get_promise_figures(self, company, run_date, partners):

@@ -105,7 +105,9 @@ class DunningWorklist(models.Model):
         history, growing, history_changes = self._get_payment_history(
             company, run_date, partner_ids
         )
-        documents = self._get_next_document_dates(company, run_date, partner_ids)
+        documents = self.env["dunning.line"]._get_next_document_dates(
+            company, run_date, partner_ids
+        )
         promises = self._get_promise_figures(company, run_date, customers)
         disputes = self._get_dispute_figures(company, run_date, customers)
         trend = self._get_stage_trend(company, run_date, partner_ids, ranks)
@@ -128,6 +130,7 @@ class DunningWorklist(models.Model):
         values = {}
         new_segments = defaultdict(list)
         reviews = []
+        replies = self._get_next_reply_dates(company, run_date, partner_ids)
         quarter = quarter_start(run_date)
         for partner in customers:
             pid = partner.id
@@ -198,6 +201,7 @@ class DunningWorklist(models.Model):
                 *risk_dates(run_date, figures.days_late, growing.get(pid, ()), thresholds),
                 history_changes.get(pid),
                 documents.get(pid),
+                replies.get(pid),
                 promises[pid]["leaves"],
                 disputes[pid]["leaves"],
             ]
@@ -254,6 +258,9 @@ class DunningWorklist(models.Model):
         if checks:
             self._write_segments(company, new_segments, run_date, user)
             self._flag_credit_reviews(company, reviews, run_date, user, quarter)
+            # Their row does not show the review task created after it: computed tomorrow.
+            for partner, _previous, _current in reviews:
+                values[partner.id]["recompute_date"] = run_date + timedelta(days=1)
             stats["segments_changed"] = stats.get("segments_changed", 0) + sum(
                 len(group) for group in new_segments.values()
             )
@@ -281,75 +288,6 @@ class DunningWorklist(models.Model):
         rows.filtered(lambda r: r.refresh_date != run_date).write({"refresh_date": run_date})
         return rows
 
-    @api.model
-    def _get_recompute_date(self, run_date, open_figures, task, promise_date, contact,
-                            company, changes=()):  # fmt: skip
-        """The first day on which the row changes with the date other than by the daily
-        shift (:meth:`_shift_rows`): an item falling due, a task, promise or contact
-        interval reaching its date, a new quarter, or one of ``changes`` (the risk level
-        changing, a line entering or leaving the 12 months of the payment history, a
-        document reaching its date, a promise or dispute leaving the 12 months counted);
-        tomorrow while an overdue item is paused (a pause ends by date)."""
-        tomorrow = run_date + timedelta(days=1)
-        if open_figures.paused:
-            return tomorrow
-        # The next quarter's first day (92 days on is always in the next quarter).
-        dates = [quarter_start(quarter_start(run_date) + timedelta(days=92))]
-        dates += [day for day in changes if day]
-        if open_figures.next_due:
-            dates.append(open_figures.next_due + timedelta(days=1))
-        # A date already passed changes nothing more: the task or promise stays due, the
-        # contact interval stays elapsed.
-        interval = timedelta(days=company.dunning_contact_interval)
-        for day in (task and task[1], promise_date, contact and contact[0] + interval):
-            if day and day > run_date:
-                dates.append(day)
-        return max(min(dates), tomorrow)
-
-    @api.model
-    def _shift_rows(self, company, run_date, partner_ids):
-        """Move to ``run_date`` the rows of ``company`` that the date moves only by the day:
-        computed before ``run_date``, with nothing else changing by then (``recompute_date``
-        after it) and their customers not in ``partner_ids`` (journaled: computed again).
-        Their overdue lines are as many days older; the priority and the average days late
-        grow by their daily growth for each day since they were computed, rounded as the
-        fields are; a next action of the day moves to ``run_date``. One UPDATE, where
-        computing them again read every open item, payment, task and event of the customer.
-
-        :return: the number of rows moved
-        """
-        self.flush_model()
-        self.env.cr.execute(
-            SQL(
-                """UPDATE dunning_worklist
-                      SET max_days_overdue = CASE WHEN max_days_overdue > 0
-                              THEN max_days_overdue + (%(date)s - refresh_date)
-                              ELSE max_days_overdue END,
-                          priority = ROUND((priority_base
-                                            + priority_growth * (%(date)s - base_date))::numeric),
-                          avg_days_late = COALESCE(ROUND(
-                              (late_amount_days + late_open_amount * (%(date)s - base_date))
-                              / NULLIF(late_amount, 0), 1), 0),
-                          next_action_date = CASE WHEN next_action_today THEN %(date)s
-                                                  ELSE next_action_date END,
-                          refresh_date = %(date)s,
-                          write_date = (now() at time zone 'UTC'), write_uid = %(uid)s
-                    WHERE company_id = %(company)s AND refresh_date < %(date)s
-                      AND recompute_date > %(date)s
-                      AND NOT partner_id = ANY(%(changed)s)""",
-                date=run_date,
-                uid=self.env.uid,
-                company=company.id,
-                changed=sorted(partner_ids),
-            )
-        )
-        moved = self.env.cr.rowcount
-        self.invalidate_model(
-            ["max_days_overdue", "priority", "avg_days_late", "next_action_date", "refresh_date",
-             "write_date", "write_uid"]
-        )  # fmt: skip
-        return moved
-
     def _get_changed_values(self, vals):
         """The part of ``vals`` that differs from what the row holds: empty values are
         alike, figures are compared at their stored precision."""
@@ -363,7 +301,9 @@ class DunningWorklist(models.Model):
             elif field.type in ("float", "monetary"):
                 if field.type == "float":
                     value = field.convert_to_cache(value, self)  # rounded to the field's digits
-                    differs = abs((value or 0.0) - (old or 0.0)) >= 0.005
+                    digits = field.get_digits(self.env)
+                    precision = 10 ** -digits[1] / 2 if digits else 1e-9
+                    differs = abs((value or 0.0) - (old or 0.0)) >= precision
                 else:
                     differs = self.currency_id.compare_amounts(value or 0.0, old or 0.0) != 0
                 if differs:

@@ -76,3 +76,4 @@ from . import test_run_workers
 from . import test_bulk_render
 from . import test_ladder_new_day
 from . import test_worklist_shift
+from . import test_profile_shift

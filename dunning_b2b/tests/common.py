@@ -113,6 +113,15 @@ class DunningCommon(AccountTestInvoicingCommon):
         events = move.dunning_event_ids
         return events.filtered(lambda e: e.event_type == event_type) if event_type else events
 
+    @classmethod
+    def _paid_invoice(cls, partner, invoice_date, due, amount, paid_on):
+        """A posted invoice of ``amount``, due on ``due``, paid in full on ``paid_on``."""
+        move = cls._invoice_on(partner, invoice_date, due, amount)
+        cls.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=move.ids
+        ).create({"amount": amount, "payment_date": paid_on})._create_payments()
+        return move
+
     def _pay(self, move, amount):
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=move.ids
