@@ -134,8 +134,11 @@ class DunningEngine(models.AbstractModel):
             arrived = self.env["dunning.line"]._get_dated_customer_ids(
                 company, mark.run_date, run.run_date
             )
-            dated = (Worklist._get_date_driven_ids(company, run.run_date) | arrived) - partner_ids
-            shifted, left = Worklist._shift_rows(company, run.run_date, partner_ids | dated)
+            dated = Worklist._get_date_driven_ids(company, run.run_date, mark.run_date)
+            dated = (dated | arrived) - partner_ids
+            shifted, left = Worklist._shift_rows(
+                company, run.run_date, partner_ids | dated, mark.run_date
+            )
             stats["worklist_shifted"] += shifted
             dated |= left
         profiles = []
@@ -177,7 +180,9 @@ class DunningEngine(models.AbstractModel):
             Kpi._get_window_start(mark.run_date) == Kpi._get_window_start(run.run_date)
         )
         if same_window:
-            stats["profiles_shifted"] += Kpi._shift_profiles(company, run.run_date, partner_ids)
+            stats["profiles_shifted"] += Kpi._shift_profiles(
+                company, run.run_date, partner_ids, mark.run_date
+            )
             return sorted(partner_ids | Kpi._get_stale_profile_ids(company, run.run_date))
         return Kpi._get_profile_scope(company, run.run_date)
 

@@ -104,6 +104,14 @@ class DunningKpi(models.AbstractModel):
                              ranks)  # fmt: skip
 
     @api.model
+    def _try_lock_kpis(self, company):
+        """:meth:`_lock_kpis` (shared) if no one holds it alone, without waiting."""
+        rows = self.env.execute_query(
+            SQL("SELECT pg_try_advisory_xact_lock_shared(%s, %s)", KPI_LOCK, company.id)
+        )
+        return rows[0][0]
+
+    @api.model
     def _lock_kpis(self, company, exclusive=False):
         """Wait for whoever rewrites ``company``'s KPIs: the daily run's profiles batches
         and close share the lock, "Refresh now" holds it alone (both rewrite the same

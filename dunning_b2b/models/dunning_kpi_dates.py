@@ -61,13 +61,15 @@ class DunningKpi(models.AbstractModel):
             note(partner_id, date)
         for partner_id, date in self._get_next_settlement_dates(run_date, invoices).items():
             note(partner_id, date)
-        for model, field in (
-            ("dunning.dispute", "create_date"),
-            ("dunning.promise", "promise_date"),
+        # A promise counts through promise date + 1 year; a dispute through its creation
+        # day + 1 year in the run's time zone (its UTC day may be the day after: a day early).
+        for model, field, after in (
+            ("dunning.dispute", "create_date", 0),
+            ("dunning.promise", "promise_date", 1),
         ):
             for partner_id, date in self._get_first_dates(company, model, field, run_date - year,
                                                           partner_ids).items():  # fmt: skip
-                note(partner_id, date + year + day)
+                note(partner_id, date + year + timedelta(days=after))
         next_month = run_date.replace(day=1) + relativedelta(months=1)
         for partner_id in partner_ids:
             note(partner_id, next_month)
@@ -98,30 +100,48 @@ class DunningKpi(models.AbstractModel):
         ``model`` (disputes, promises) the profile counts (none if not installed)."""
         if model not in self.env:
             return {}
-        # sudo: the engine's KPI step reads every record of this company, whoever runs it
-        Model = self.env[model].sudo().with_context(active_test=False)
-        domain = [(date_field, ">=", since), ("company_id", "=", company.id),
-                  ("partner_id", "child_of", partner_ids)]  # fmt: skip
-        dates = {}
-        for partner, first in Model._read_group(domain, ["partner_id"], [f"{date_field}:min"]):
-            partner_id = partner.commercial_partner_id.id
-            first = first.date() if hasattr(first, "date") else first
-            dates[partner_id] = min(first, dates.get(partner_id, first))
-        return dates
+        Model = self.env[model]
+        Model.flush_model([date_field, "company_id", "partner_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT p.commercial_partner_id, MIN(r.%s)
+                     FROM %s r JOIN res_partner p ON p.id = r.partner_id
+                    WHERE r.company_id = %s AND r.%s >= %s
+                      AND p.commercial_partner_id = ANY(%s)
+                 GROUP BY 1""",
+                SQL.identifier(date_field),
+                SQL.identifier(Model._table),
+                company.id,
+                SQL.identifier(date_field),
+                since - timedelta(days=1),  # a creation time's UTC day may be a day later
+                list(partner_ids),
+            )
+        )
+        return {
+            partner_id: first.date() if hasattr(first, "date") else first
+            for partner_id, first in rows
+        }
 
     @api.model
-    def _shift_profiles(self, company, run_date, partner_ids):
+    def _shift_profiles(self, company, run_date, partner_ids, since):
         """Stamp with ``run_date`` the profiles of ``company``'s window that the date moves
-        only by the day: computed before ``run_date`` over the same window, with nothing
+        only by the day: computed before ``run_date`` over the same window and not before
+        the last daily checks (``since``: a profile computed for an earlier date since, by
+        "Refresh now" in a time zone still on the day before, misses what came after),
+        with nothing
         else changing by then (``recompute_date`` after it), their customers not in
         ``partner_ids`` (computed again) and of the segment of their worklist row (the daily
         checks' new segments are not journaled). Their overdue lines are as many days more
         past due: the average days past due grows by the days since they were computed.
 
-        :return: the number of profiles shifted; none when another transaction wrote some
-            of them since this one began (they are then computed again)
+        :return: the number of profiles shifted; none when "Refresh now" holds the KPIs or
+            another transaction wrote some of them since this one began (they are then
+            computed again, by batches that wait for it)
         """
-        self._lock_kpis(company)
+        # Not waiting: the plan holds the planning lock, and "Refresh now" takes the KPI
+        # locks of its companies in another order.
+        if not self._try_lock_kpis(company):
+            return 0
         Profile = self.env["dunning.customer.kpi"]
         Profile.flush_model()
         self.env["dunning.worklist"].flush_model(["segment"])
@@ -139,6 +159,7 @@ class DunningKpi(models.AbstractModel):
                                   write_date = (now() at time zone 'UTC'), write_uid = %(uid)s
                             WHERE company_id = %(company)s AND analysis_parts->>'first' = %(first)s
                               AND (analysis_parts->>'date')::date < %(date)s
+                              AND (analysis_parts->>'date')::date >= %(since)s
                               AND recompute_date > %(date)s
                               AND NOT partner_id = ANY(%(changed)s)
                               AND NOT EXISTS (SELECT 1 FROM dunning_worklist w
@@ -146,6 +167,7 @@ class DunningKpi(models.AbstractModel):
                                                  AND w.partner_id = k.partner_id
                                                  AND w.segment IS DISTINCT FROM k.segment)""",
                         date=run_date,
+                        since=since,
                         day=str(run_date),
                         first=str(self._get_window_start(run_date)),
                         uid=self.env.uid,

@@ -53,18 +53,21 @@ class DunningWorklist(models.Model):
             self.env.invalidate_all()
 
     @api.model
-    def _get_date_driven_ids(self, company, run_date):
-        """Customers whose row moves with the date alone by ``run_date``: something
-        overdue (days late grow), an item falling due, a task, promise or contact interval
-        reaching its date (``recompute_date``)."""
-        self.flush_model(["recompute_date"])
+    def _get_date_driven_ids(self, company, run_date, since=None):
+        """Customers whose row the date changes by ``run_date`` by more than the day
+        (``recompute_date``: an item falling due, a task, promise or contact reaching its
+        date...), and those whose row is older than the last daily checks (``since``: it
+        was computed for an earlier date since, and is not shifted from there)."""
+        self.flush_model(["recompute_date", "refresh_date"])
         rows = self.env.execute_query(
             SQL(
                 """SELECT partner_id FROM dunning_worklist
                     WHERE company_id = %s
-                      AND (recompute_date IS NULL OR recompute_date <= %s)""",
+                      AND (recompute_date IS NULL OR recompute_date <= %s
+                           OR refresh_date < %s)""",
                 company.id,
                 run_date,
+                since or run_date,
             )
         )
         return {row[0] for row in rows}

@@ -40,10 +40,11 @@ class DunningWorklist(models.Model):
         return max(min(dates), tomorrow)
 
     @api.model
-    def _shift_rows(self, company, run_date, partner_ids):
+    def _shift_rows(self, company, run_date, partner_ids, since):
         """Move to ``run_date`` the rows of ``company`` that the date moves only by the day:
-        computed before ``run_date``, with nothing else changing by then (``recompute_date``
-        after it) and their customers not in ``partner_ids`` (journaled: computed again).
+        computed before ``run_date`` and not before the last daily checks (``since``), with
+        nothing else changing by then (``recompute_date`` after it) and their customers not
+        in ``partner_ids`` (journaled: computed again).
         Their overdue lines are as many days older; the priority and the average days late
         grow by their daily growth for each day since they were computed, rounded as the
         fields are; a next action of the day moves to ``run_date``. One UPDATE, where
@@ -55,10 +56,11 @@ class DunningWorklist(models.Model):
         """
         self.flush_model()
         where = SQL(
-            """company_id = %s AND refresh_date < %s AND recompute_date > %s
-               AND NOT partner_id = ANY(%s)""",
+            """company_id = %s AND refresh_date < %s AND refresh_date >= %s
+               AND recompute_date > %s AND NOT partner_id = ANY(%s)""",
             company.id,
             run_date,
+            since,
             run_date,
             sorted(partner_ids),
         )

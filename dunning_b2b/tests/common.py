@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 from odoo import Command
 from odoo.tests import new_test_user
+from odoo.tools import SQL
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -121,6 +122,20 @@ class DunningCommon(AccountTestInvoicingCommon):
             active_model="account.move", active_ids=move.ids
         ).create({"amount": amount, "payment_date": paid_on})._create_payments()
         return move
+
+    def _as_computed_again(self, compute, read):
+        """What ``read()`` returns once ``compute()`` has computed again from the ledger, the
+        database then left as it was: a chain of daily runs goes on from what they wrote."""
+        self.env.flush_all()
+        self.env.cr.execute(SQL("SAVEPOINT as_computed_again"))
+        try:
+            compute()
+            self.env.flush_all()
+            self.env.invalidate_all()
+            return read()
+        finally:
+            self.env.cr.execute(SQL("ROLLBACK TO SAVEPOINT as_computed_again"))
+            self.env.invalidate_all()
 
     def _pay(self, move, amount):
         self.env["account.payment.register"].with_context(

@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from odoo.tests import tagged
 from odoo.tools import SQL
@@ -58,8 +59,8 @@ class TestProfileShift(LinesMixin, DunningCommon):
 
     def test_a_shifted_profile_equals_the_profile_computed_again(self):
         """Days 1, 2, 5, 9 and 12 of March (an instalment and an invoice falling due, days
-        skipped): after each run, every profile equals the profile computed again that day,
-        and the KPIs add up the same."""
+        skipped), each run going on from the one before: after each run, every profile
+        equals the profile computed again that day."""
         self._run_company(0)
         shifted = 0
         Kpi = self.env["dunning.kpi"].sudo()
@@ -68,8 +69,11 @@ class TestProfileShift(LinesMixin, DunningCommon):
             self.assertFalse(stats["failed_steps"])
             shifted += stats["profiles_shifted"]
             after_run = self._figures()
-            Kpi._refresh_company(self.company, RUN_DATE + timedelta(days=day))
-            self.assertEqual(self._figures(), after_run, f"day {day}")
+            again = self._as_computed_again(
+                lambda d=day: Kpi._refresh_company(self.company, RUN_DATE + timedelta(days=d)),
+                self._figures,
+            )
+            self.assertEqual(again, after_run, f"day {day}")
         self.assertGreater(shifted, 4, "profiles were shifted, not only computed again")
 
     def test_a_shifted_profile_is_not_read_again(self):
@@ -90,7 +94,7 @@ class TestProfileShift(LinesMixin, DunningCommon):
         self.assertEqual(profile.sudo().analysis_parts["date"], "2026-03-03")
 
     def test_the_day_a_profile_changes_by_the_date(self):
-        """The instalment due on day 50 (falls due on its day), the invoice due in three
+        """The instalment due on day 50 (a new month comes first), the invoice due in three
         days, the payment of 40 days ago leaving the twelve months, a new month."""
         self._run_company(0)
         dates = {p.partner_id: p.recompute_date for p in self._profiles()}
@@ -117,3 +121,30 @@ class TestProfileShift(LinesMixin, DunningCommon):
         profile = self._profiles().filtered(lambda p: p.partner_id == self.customer)
         self.assertNotEqual(profile.segment, "low_small")
         self.assertEqual(profile.segment, self.customer.with_company(self.company).dunning_segment)
+
+    def test_profiles_of_an_earlier_date_are_computed_again(self):
+        """ "Refresh now" in a time zone still on the day before stamps every profile with
+        that day, without what the run's day brought: the next day computes them again
+        rather than shifting them (so does a worklist row computed for an earlier date)."""
+        self._run_company(0)
+        day_before = RUN_DATE - timedelta(days=1)
+        self.env["dunning.kpi"].sudo()._refresh_company(self.company, day_before)
+        rows = self.env["dunning.worklist"].search([("company_id", "=", self.company.id)])
+        self.env["dunning.worklist"].sudo()._refresh(self.company, day_before, checks=False)
+        self.assertEqual(set(rows.mapped("refresh_date")), {day_before})
+        stats = self._run_company(1)
+        self.assertFalse(stats["profiles_shifted"])
+        self.assertFalse(stats["worklist_shifted"])
+        self.assertEqual(stats["profiles_refreshed"], len(self._profiles()))
+        self.assertEqual(set(rows.mapped("refresh_date")), {RUN_DATE + timedelta(days=1)})
+
+    def test_no_shift_while_the_kpis_are_refreshed(self):
+        """ "Refresh now" holds the company's KPIs: the plan does not wait for it (it holds
+        the planning lock); the profiles are computed by batches that do."""
+        self._run_company(0)
+        Kpi = type(self.env["dunning.kpi"])
+        with patch.object(Kpi, "_try_lock_kpis", lambda kpi, company: False):
+            stats = self._run_company(1)
+        self.assertFalse(stats["profiles_shifted"])
+        self.assertFalse(stats["failed_steps"])
+        self.assertEqual(stats["profiles_refreshed"], len(self._profiles()))
