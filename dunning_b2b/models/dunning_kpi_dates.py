@@ -61,15 +61,17 @@ class DunningKpi(models.AbstractModel):
             note(partner_id, date)
         for partner_id, date in self._get_next_settlement_dates(run_date, invoices).items():
             note(partner_id, date)
-        # A promise counts through promise date + 1 year; a dispute through its creation
-        # day + 1 year in the run's time zone (its UTC day may be the day after: a day early).
-        for model, field, after in (
-            ("dunning.dispute", "create_date", 0),
-            ("dunning.promise", "promise_date", 1),
+        # A promise counts through its date + 1 year, a dispute through its creation day + 1
+        # year in the run's time zone (its UTC day may be a day later). Noted a day early
+        # at worst, and while it still counts, tomorrow at the earliest: else a date noted
+        # early would be past on that day and the day it leaves never noted.
+        for model, field in (
+            ("dunning.dispute", "create_date"),
+            ("dunning.promise", "promise_date"),
         ):
             for partner_id, date in self._get_first_dates(company, model, field, run_date - year,
                                                           partner_ids).items():  # fmt: skip
-                note(partner_id, date + year + timedelta(days=after))
+                note(partner_id, max(date + year, run_date + day))
         next_month = run_date.replace(day=1) + relativedelta(months=1)
         for partner_id in partner_ids:
             note(partner_id, next_month)

@@ -148,3 +148,26 @@ class TestProfileShift(LinesMixin, DunningCommon):
         self.assertFalse(stats["profiles_shifted"])
         self.assertFalse(stats["failed_steps"])
         self.assertEqual(stats["profiles_refreshed"], len(self._profiles()))
+
+    def test_a_dispute_leaving_the_twelve_months(self):
+        """A dispute counts for a year from its creation day: the profile is computed again
+        the day it leaves the count, not shifted past it with one dispute too many."""
+        dispute = self.env["dunning.dispute"].create(
+            {"move_id": self.overdue.id, "reason": "pricing", "owner_id": self.collector.id}
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE dunning_dispute SET create_date = %s WHERE id = %s",
+                f"{RUN_DATE - timedelta(days=365)} 10:00:00",
+                dispute.id,
+            )
+        )
+        self.env.invalidate_all()
+        self._run_company(0)
+        profile = self._profiles().filtered(lambda p: p.partner_id == self.customer)
+        self.assertEqual(profile.dispute_count, 1)
+        self.assertEqual(profile.recompute_date, RUN_DATE + timedelta(days=1))
+        self._run_company(1)
+        profile = self._profiles().filtered(lambda p: p.partner_id == self.customer)
+        self.assertEqual(profile.dispute_count, 0)
