@@ -37,17 +37,29 @@ class DunningKpi(models.AbstractModel):
             if date and date > run_date:
                 changes[partner_id] = min(date, changes.get(partner_id, date))
 
+        # The first of a line's dates after the run, once per due date and per settlement
+        # date (a ledger has far fewer of them than lines; relativedelta is slow).
+        story = timedelta(days=STORY_DAYS + 1)
+
+        def first_after(*dates):
+            return min((date for date in dates if date > run_date), default=None)
+
+        due_dates = {}
+        settled_dates = {}
         for line_id, line in invoices.items():
             partner_id, due = line["partner_id"], line["due"]
             settled = settled_on.get(line_id)
             if settled:
-                note(partner_id, settled + year + day)
+                if settled not in settled_dates:
+                    settled_dates[settled] = first_after(settled + year + day)
+                note(partner_id, settled_dates[settled])
             if not due:
                 continue
-            for date in (due, due + day, due + year + day, due + half):
-                note(partner_id, date)
-            if not settled:
-                note(partner_id, due + timedelta(days=STORY_DAYS + 1))
+            if due not in due_dates:
+                # (while the line is open, also the end of its story)
+                dates = (due, due + day, due + year + day, due + half)
+                due_dates[due] = (first_after(*dates), first_after(*dates, due + story))
+            note(partner_id, due_dates[due][0 if settled else 1])
         for partner_id, open_figures in figures.items():
             if open_figures.next_due:
                 note(partner_id, open_figures.next_due + day)
