@@ -17,6 +17,7 @@ from . import res_partner
 from . import res_partner_credit_hold
 from . import account_move
 from . import dunning_bulk
+from . import dunning_bulk_done
 from . import dunning_engine
 from . import dunning_daily_mark
 from . import dunning_ladder

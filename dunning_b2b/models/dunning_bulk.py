@@ -35,8 +35,22 @@ class DunningBulk(models.AbstractModel):
         """
         if not bodies:
             return
-        note = self.env.ref("mail.mt_note")
-        ids = list(bodies)
+        self._insert_messages(
+            model,
+            [(res_id, _as_paragraph(body), None) for res_id, body in bodies.items()],
+            author,
+            self.env.ref("mail.mt_note"),
+        )
+
+    @api.model
+    def _insert_messages(self, model, rows, author, subtype):
+        """Insert chatter messages of type notification, as ``message_post`` writes them for
+        a subtype that notifies nobody, with one INSERT (at most one per record: the parent
+        of each is the thread's as it was before).
+
+        :param rows: list of (record id, body as stored, mail.activity.type id or None)
+        """
+        ids = [row[0] for row in rows]
         records = self.env[model].browse(ids)
         email = author.email_formatted or None
         # What message_post sets per record: the record's company (else the current one),
@@ -50,25 +64,28 @@ class DunningBulk(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """INSERT INTO mail_message (model, res_id, body, message_type, subtype_id,
-                       author_id, email_from, reply_to, message_id, record_company_id,
-                       record_alias_domain_id, parent_id, email_add_signature, date,
-                       create_uid, create_date, write_uid, write_date)
-                   SELECT %(model)s, r.res_id, r.body, 'notification', %(note)s, %(author)s,
-                          %(email)s, r.reply_to, r.message_id, r.company_id, r.domain_id,
-                          r.parent_id, TRUE, now() at time zone 'UTC',
-                          %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
-                     FROM unnest(%(ids)s::int[], %(bodies)s::text[], %(msgids)s::text[],
-                                 %(reply_to)s::varchar[], %(companies)s::int[],
-                                 %(domains)s::int[], %(parents)s::int[])
-                          AS r(res_id, body, message_id, reply_to, company_id, domain_id,
-                               parent_id)""",
+                       mail_activity_type_id, author_id, email_from, reply_to, message_id,
+                       record_company_id, record_alias_domain_id, parent_id,
+                       email_add_signature, date, create_uid, create_date, write_uid,
+                       write_date)
+                   SELECT %(model)s, r.res_id, r.body, 'notification', %(subtype)s,
+                          r.activity_type_id, %(author)s, %(email)s, r.reply_to, r.message_id,
+                          r.company_id, r.domain_id, r.parent_id, TRUE,
+                          now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC',
+                          %(uid)s, now() at time zone 'UTC'
+                     FROM unnest(%(ids)s::int[], %(bodies)s::text[], %(types)s::int[],
+                                 %(msgids)s::text[], %(reply_to)s::varchar[],
+                                 %(companies)s::int[], %(domains)s::int[], %(parents)s::int[])
+                          AS r(res_id, body, activity_type_id, message_id, reply_to,
+                               company_id, domain_id, parent_id)""",
                 model=model,
-                note=note.id,
+                subtype=subtype.id,
                 author=author.id,
                 email=email,
                 uid=self.env.uid,
                 ids=ids,
-                bodies=[_as_paragraph(bodies[res_id]) for res_id in ids],
+                bodies=[row[1] for row in rows],
+                types=[row[2] for row in rows],
                 msgids=[generate_tracking_message_id(f"{res_id}-{model}") for res_id in ids],
                 reply_to=[reply_to[res_id] or None for res_id in ids],
                 companies=[companies[res_id].id or None for res_id in ids],

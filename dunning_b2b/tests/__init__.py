@@ -24,6 +24,7 @@ from . import test_ledger
 from . import test_items_unit
 from . import test_daily_steps
 from . import test_bulk
+from . import test_bulk_done
 from . import test_message_lines
 from . import test_worklist_lines
 from . import test_worklist_unit
