@@ -70,9 +70,8 @@ class DunningBulk(models.AbstractModel):
                        write_date)
                    SELECT %(model)s, r.res_id, r.body, 'notification', %(subtype)s,
                           r.activity_type_id, %(author)s, %(email)s, r.reply_to, r.message_id,
-                          r.company_id, r.domain_id, r.parent_id, TRUE,
-                          now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC',
-                          %(uid)s, now() at time zone 'UTC'
+                          r.company_id, r.domain_id, r.parent_id, TRUE, %(date)s, %(uid)s,
+                          now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
                      FROM unnest(%(ids)s::int[], %(bodies)s::text[], %(types)s::int[],
                                  %(msgids)s::text[], %(reply_to)s::varchar[],
                                  %(companies)s::int[], %(domains)s::int[], %(parents)s::int[])
@@ -82,6 +81,9 @@ class DunningBulk(models.AbstractModel):
                 subtype=subtype.id,
                 author=author.id,
                 email=email,
+                # The time of posting, as the message's default: not the transaction's start,
+                # which would date it before messages posted earlier in the same batch.
+                date=fields.Datetime.now(),
                 uid=self.env.uid,
                 ids=ids,
                 bodies=[row[1] for row in rows],
@@ -94,6 +96,7 @@ class DunningBulk(models.AbstractModel):
             )
         )
         self.env[model].browse(ids).invalidate_recordset(["message_ids"])
+        self.env["mail.message"].browse(set(parents.values())).invalidate_recordset(["child_ids"])
 
     @api.model
     def _get_thread_parents(self, model, res_ids):

@@ -16,15 +16,18 @@ class DunningBulk(models.AbstractModel):
         task, 3.6 s for the 347 tasks closed on the day after a 100,000-line run
         (bench/README.md).
 
-        Tasks whose closing does more than that go through ``action_feedback`` itself: a task
-        that triggers the next one, one with attachments (they move to the message), one whose
-        record is gone, and one on a record that a follower follows for the activities subtype
-        (the message notifies them). test_bulk.py compares the rows with the ORM's.
+        Tasks whose closing does more than that go through ``action_feedback`` itself, with the
+        other tasks of their record: a task that triggers the next one, one with attachments
+        (they move to the message), one with a meeting (calendar adds the feedback to it) or
+        an image in its note (it becomes an attachment), one whose record is gone, and one on
+        a record that a follower follows for the activities subtype (the message notifies
+        them). test_bulk_done.py compares the rows with the ORM's.
 
         The environment is the one the message is posted with: its user is the author.
         """
         if not activities:
             return
+        # A record's tasks all go one way: its messages keep the order of its tasks.
         by_orm = self._get_done_by_orm(activities)
         if by_orm:
             by_orm.action_feedback(feedback=feedback)
@@ -62,12 +65,17 @@ class DunningBulk(models.AbstractModel):
                     )
                 self._insert_messages(model, rows, self.env.user.partner_id, subtype)
             rest -= batch
-        (activities - by_orm).write({"active": False, "feedback": feedback})
+        # As _action_done: archived, and the feedback written when there is one.
+        (activities - by_orm).write(
+            {"active": False, **({"feedback": feedback} if feedback else {})}
+        )
 
     @api.model
     def _get_done_by_orm(self, activities):
-        """The tasks of ``activities`` whose closing the bulk writer does not reproduce."""
-        activities.fetch(["res_model", "res_id", "chaining_type"])
+        """The tasks of ``activities`` whose closing the bulk writer does not reproduce, with
+        the other tasks of their records (in their order)."""
+        activities.fetch(["res_model", "res_id", "chaining_type", "note"])
+        self.env["ir.attachment"].flush_model(["res_model", "res_id"])
         self.env.cr.execute(
             SQL(
                 "SELECT DISTINCT res_id FROM ir_attachment WHERE res_model = %s "
@@ -98,11 +106,19 @@ class DunningBulk(models.AbstractModel):
             notified |= {(model, row[0]) for row in self.env.cr.fetchall()}
             existing = set(self.env[model].browse(res_ids).exists().ids)
             notified |= {(model, res_id) for res_id in res_ids if res_id not in existing}
+        # Calendar (when installed) adds the feedback to the task's meeting; an image pasted
+        # in a note becomes an attachment of the message when the ORM creates it.
+        meeting = "calendar_event_id" in activities._fields
+        special = {
+            (activity.res_model, activity.res_id)
+            for activity in activities
+            if not activity.res_model
+            or activity.chaining_type == "trigger"
+            or activity.id in attached
+            or (meeting and activity.calendar_event_id)
+            or "data:image" in str(activity.note or "")
+        }
+        special |= notified
         return activities.filtered(
-            lambda activity: (
-                not activity.res_model
-                or activity.chaining_type == "trigger"
-                or activity.id in attached
-                or (activity.res_model, activity.res_id) in notified
-            )
+            lambda activity: (activity.res_model, activity.res_id) in special
         )

@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 from markupsafe import Markup
@@ -59,7 +60,10 @@ class TestBulkDone(DunningCommon):
             return "earlier" if parent else False
 
         return (
-            [replies_to(message.parent_id) for message in done],
+            [
+                (replies_to(message.parent_id), re.search(r"Call \d", message.body)[0])
+                for message in done
+            ],
             self._rows("mail_message", where, differ),
             self._rows(
                 "mail_notification", SQL("mail_message_id = ANY(%s)", done.ids),
@@ -75,9 +79,9 @@ class TestBulkDone(DunningCommon):
         for target, by_bulk in ((record, True), (twin or record.copy(), False)):
             if question:
                 target.message_post(body="Is this paid?", message_type="comment")
-            if prepare:
-                prepare(target)
             tasks = self._tasks(target)
+            if prepare:
+                prepare(target, tasks)
             # As the run closes them: as the system, for the user the run is for.
             tasks = tasks.with_user(self.manager).sudo()
             if by_bulk:
@@ -98,18 +102,22 @@ class TestBulkDone(DunningCommon):
     def test_done_as_the_orm_writes_it(self):
         """On a customer (its thread is not flat: no parent)."""
         order, messages, notifications, tasks = self._assert_done_as_the_orm(self.customer)
-        self.assertEqual(order, [False, False])
+        self.assertEqual(order, [(False, "Call 0"), (False, "Call 1")])
         self.assertEqual(len(messages), 2)
         self.assertFalse(notifications)
         self.assertEqual([task["active"] for task in tasks], [False, False])
         self.assertIn("Paid: nothing is open", str(messages[0]["body"]))
+        # Dated when posted, not when the transaction began: after the customer's question.
+        question = self.customer.message_ids.filtered(lambda m: m.message_type == "comment")
+        done = self.customer.message_ids - question
+        self.assertGreaterEqual(min(done.mapped("date")), question.date)
 
     def test_done_notifying_a_follower_goes_through_the_orm(self):
         """A follower of the activities subtype is notified by the message: the ORM posts
         it, and the rows are the same."""
         activities = self.env.ref("mail.mt_activities")
 
-        def follow(customer):
+        def follow(customer, _tasks):
             customer.message_subscribe(
                 partner_ids=self.invoicing_user.partner_id.ids, subtype_ids=activities.ids
             )
@@ -127,7 +135,7 @@ class TestBulkDone(DunningCommon):
         order, _messages, _notifications, _tasks = self._assert_done_as_the_orm(
             self._invoice(self.customer, 3, 100.0), self._invoice(self.customer, 3, 100.0)
         )
-        self.assertEqual(order, ["discussion", "discussion"])
+        self.assertEqual(order, [("discussion", "Call 0"), ("discussion", "Call 1")])
 
     def test_done_on_a_flat_thread_without_discussion_replies_as_the_orm(self):
         """Without the customer's question, the first task's message replies to nothing
@@ -137,4 +145,23 @@ class TestBulkDone(DunningCommon):
             self._invoice(self.customer, 3, 100.0),
             question=False,
         )
-        self.assertEqual(order, [False, 0])
+        self.assertEqual(order, [(False, "Call 0"), (0, "Call 1")])
+
+    def test_a_record_with_an_attached_task_goes_through_the_orm(self):
+        """The attachment of the second task moves to its message; the first task of the same
+        record goes through the ORM too, so that the messages keep the tasks' order."""
+
+        def attach(_record, tasks):
+            self.env["ir.attachment"].create(
+                {"name": "call.txt", "raw": b"notes", "res_model": "mail.activity",
+                 "res_id": tasks[1].id}
+            )  # fmt: skip
+
+        order, messages, _notifications, _tasks = self._assert_done_as_the_orm(
+            self._invoice(self.customer, 3, 100.0),
+            self._invoice(self.customer, 3, 100.0),
+            prepare=attach,
+            question=False,
+        )
+        self.assertEqual(order, [(False, "Call 0"), (0, "Call 1")])
+        self.assertEqual([m["body"].count("Call 1") for m in messages], [0, 1])
