@@ -5,6 +5,7 @@ Markdown table (``table``) of ``.build/bench_results.json``.
 """
 
 import json
+import math
 import os
 import statistics
 import sys
@@ -126,7 +127,10 @@ def _rows(size, s):
 
     bound = oca.get("lower_bound")
     ratio = " / ".join(
-        f"{'> ' if bound else ''}{s['ratio'][w]:.1f}x" for w in ws if w in s["ratio"]
+        f"> {math.floor(s['ratio'][w] * 10) / 10:.1f}x" if bound else f"{s['ratio'][w]:.1f}x"
+        # a lower bound is rounded down (9.96 is not "> 10.0")
+        for w in ws
+        if w in s["ratio"]
     )
     counts = oca.get("counts", {})
     rows = [
