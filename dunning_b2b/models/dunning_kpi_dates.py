@@ -142,8 +142,7 @@ class DunningKpi(models.AbstractModel):
         only by the day: computed before ``run_date`` over the same window and not before
         the last daily checks (``since``: a profile computed for an earlier date since, by
         "Refresh now" in a time zone still on the day before, misses what came after),
-        with nothing
-        else changing by then (``recompute_date`` after it), their customers not in
+        with nothing else changing by then (``recompute_date`` after it), their customers not in
         ``partner_ids`` (computed again) and of the segment of their worklist row (the daily
         checks' new segments are not journaled). Their overdue lines are as many days more
         past due: the average days past due grows by the days since they were computed.
