@@ -20,6 +20,20 @@ CUSTOMER_TABLES = (
     ("dunning_resolution", "partner_id", "company_id"),
     ("dunning_reply", "partner_id", "company_id"),
 )
+# Columns whose update alone is no news: what the daily checks never read. A reminder's
+# fate (delivered, opened, answered) is shown as it is read, never stored by the checks;
+# journaling it made the day after a delivered queue recompute every emailed customer.
+QUIET_COLUMNS = {
+    "dunning_message": (
+        "date_delivered",
+        "date_opened",
+        "open_count",
+        "date_answered",
+        "answer_type",
+        "write_date",
+        "write_uid",
+    ),
+}
 # Tables whose changes can move every customer's figures: a change journals all customers
 # (of the row's company when the table has one).
 SETTING_TABLES = (
@@ -81,7 +95,11 @@ class DunningChange(models.Model):
             )
         )
         for table, partner, company in CUSTOMER_TABLES:
-            self._install_trigger(table, self._customer_rows_sql(partner, company))
+            self._install_trigger(
+                table,
+                self._customer_rows_sql(partner, company),
+                quiet_columns=QUIET_COLUMNS.get(table, ()),
+            )
         for table, company in SETTING_TABLES:
             company_sql = SQL.identifier(company) if company else SQL("NULL::int")
             self._install_trigger(
@@ -174,15 +192,26 @@ class DunningChange(models.Model):
         )
 
     @api.model
-    def _install_trigger(self, table, rows_sql, old_rows_sql=None):
+    def _install_trigger(self, table, rows_sql, old_rows_sql=None, quiet_columns=()):
         """A function per table and side (new rows, old rows) and statement-level triggers:
         after an insert (new rows), an update (new rows; old ones too in the ledger, where a
         line can change customer, and where ``old_rows_sql`` is given: it then reads the old
         rows of updates and deletes) and a delete (old rows). Each names its rows
-        ``dunning_rows``."""
+        ``dunning_rows``. With ``quiet_columns``, an update journals only the rows where
+        another column changed (the update's trigger then reads both sides)."""
         cr = self.env.cr
-        for suffix, rows_name in (("", "dunning_rows"), ("_old", "dunning_old_rows")):
-            side_sql = old_rows_sql if suffix and old_rows_sql else rows_sql
+        sides = [("", "dunning_rows"), ("_old", "dunning_old_rows")]
+        if quiet_columns:
+            quiet = SQL("%s::text[]", list(quiet_columns))
+            changed = SQL(
+                """(SELECT n.* FROM dunning_new_rows n JOIN dunning_old_rows o ON o.id = n.id
+                     WHERE to_jsonb(n) - %s IS DISTINCT FROM to_jsonb(o) - %s)""",
+                quiet,
+                quiet,
+            )
+            sides.append(("_update", cr.mogrify(changed.code, changed.params).decode()))
+        for suffix, rows_name in sides:
+            side_sql = old_rows_sql if suffix == "_old" and old_rows_sql else rows_sql
             # The body is a literal: the transition table is named in its text.
             body = SQL(
                 """BEGIN
@@ -213,6 +242,18 @@ class DunningChange(models.Model):
             if operation == "UPDATE" and suffix and table != "account_move_line":
                 if not old_rows_sql:
                     continue
+            if operation == "UPDATE" and not suffix and quiet_columns:
+                cr.execute(
+                    SQL(
+                        "CREATE TRIGGER %s AFTER UPDATE ON %s REFERENCING OLD TABLE AS "
+                        "dunning_old_rows NEW TABLE AS dunning_new_rows "
+                        "FOR EACH STATEMENT EXECUTE FUNCTION %s()",
+                        name,
+                        SQL.identifier(table),
+                        SQL.identifier(f"dunning_journal_{table}_update"),
+                    )
+                )
+                continue
             cr.execute(
                 SQL(
                     "CREATE TRIGGER %s AFTER %s ON %s REFERENCING %s TABLE AS %s "

@@ -1,7 +1,7 @@
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL, mute_logger
 
@@ -221,6 +221,31 @@ class TestChangeJournal(DunningCommon):
             "mail.mail_activity_data_todo",
             date_deadline=self.run_date + timedelta(days=3),
             user_id=self.env.user.id,
+        )
+        self.assertEqual(self._journaled(), ({self.customer.id}, False))
+
+    def test_a_reminders_fate_is_no_news(self):
+        """Delivery, openings and answers of a reminder are shown as they are read, never by
+        the checks: the day after a delivered queue must not recompute every emailed
+        customer. Any other change of the reminder still journals its customer."""
+        self._run_company()
+        message = self._messages()[:1]
+        message.action_send()
+        self._run_company()
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(self._journaled(), (set(), False))
+        message._dunning_mark_delivered()
+        message._dunning_mark_opened()
+        message._dunning_mark_opened()
+        message._dunning_mark_answered(
+            self.customer, self.company, "replied", fields.Datetime.now()
+        )
+        self.env.flush_all()
+        self.assertTrue(message.date_delivered and message.date_answered)
+        self.assertEqual(message.open_count, 2)
+        self.assertEqual(self._journaled(), (set(), False))
+        self.env.cr.execute(
+            SQL("UPDATE dunning_message SET state = 'cancel' WHERE id = %s", message.id)
         )
         self.assertEqual(self._journaled(), ({self.customer.id}, False))
 
