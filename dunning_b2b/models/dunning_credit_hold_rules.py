@@ -294,9 +294,9 @@ class DunningCreditHold(models.Model):
     @api.model
     def _lift_cleared(self, company, run_date, user, stats, partners=None):
         """Lift the stage holds (and withdraw the stage proposals) of customers (of
-        ``partners``: at the click) that have no open receivable line at or beyond the
-        holding stage any more, or whose open credits now cover what is overdue. Manual
-        holds are left alone."""
+        ``partners``: the daily run's changed customers, or those clicked) that have no open
+        receivable line at or beyond the holding stage any more, or whose open credits now
+        cover what is overdue. Manual holds are left alone."""
         holds = self.search(
             [
                 ("company_id", "=", company.id),
@@ -324,8 +324,9 @@ class DunningCreditHold(models.Model):
             self.env.invalidate_all()
 
     def _get_held_lines(self, company, holds, run_date):
-        """What the lift rule needs about the held customers, in two queries (this runs
-        every day over every held customer): their open receivable lines with a stage (or
+        """What the lift rule needs about the held customers, in two queries (the daily
+        run asks for the held customers whose data changed, a chunk at a time; a click, for
+        the customers clicked): their open receivable lines with a stage (or
         of a document that caused a hold), and the documents that caused the holds and have
         no open line any more (paid, credited or cancelled since).
 
