@@ -157,7 +157,9 @@ class DunningEngine(models.AbstractModel):
         """The daily checks of a company after its lines were evaluated, in the order they
         run: what decides pauses and holds first, then the worklist and the KPIs that show
         the result. Each step is (label, model, method); the method is called as
-        ``method(company, run_date, user, stats)``. Extend this list to add a step."""
+        ``method(company, run_date, user, stats)``. Extend this list to add a step. A step
+        that reads a column of ``dunning_change.QUIET_COLUMNS`` must take it out of that list:
+        a change of those columns alone is not journaled."""
         return [
             ("promises", "dunning.promise", "_check_due_promises"),
             ("disputes", "dunning.dispute", "_check_deadlines"),

@@ -244,8 +244,19 @@ class TestChangeJournal(DunningCommon):
         self.assertTrue(message.date_delivered and message.date_answered)
         self.assertEqual(message.open_count, 2)
         self.assertEqual(self._journaled(), (set(), False))
+        # One statement over two customers' reminders: only the one whose reminder changed
+        # more than its fate is journaled.
+        other_message = self._messages(self.other)[:1]
+        self.assertTrue(other_message)
         self.env.cr.execute(
-            SQL("UPDATE dunning_message SET state = 'cancel' WHERE id = %s", message.id)
+            SQL(
+                """UPDATE dunning_message
+                      SET open_count = COALESCE(open_count, 0) + 1,
+                          state = CASE WHEN id = %s THEN 'cancel' ELSE state END
+                    WHERE id IN %s""",
+                message.id,
+                (message.id, other_message.id),
+            )
         )
         self.assertEqual(self._journaled(), ({self.customer.id}, False))
 
