@@ -32,6 +32,7 @@ from . import dunning_dispute_outcome
 from . import dunning_credit_hold
 from . import dunning_credit_hold_rules
 from . import dunning_kpi_snapshot
+from . import dunning_ledger_position
 from . import dunning_analysis
 from . import dunning_customer_kpi
 from . import dunning_kpi

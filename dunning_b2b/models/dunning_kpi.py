@@ -98,7 +98,7 @@ class DunningKpi(models.AbstractModel):
                     date=run_date,
                 )
             )
-        self._refresh_ledger(company, first, run_date)
+        self._refresh_ledger(company, first, run_date, incremental=True)
         ranks = self._get_stage_ranks(company)
         self._write_analysis(company, first, self._sum_analysis_parts(company, first, run_date),
                              ranks)  # fmt: skip
@@ -201,87 +201,10 @@ class DunningKpi(models.AbstractModel):
         return movement, sales, written_off
 
     @api.model
-    def _gather_open_at(self, company, days):
-        """For each date of ``days``, as the ledger stood on that date: the open receivables
-        not yet due (current), overdue, and overdue * days past due, each receivable line on
-        its own due date.
-
-        Open credits (credit notes, payments on account) are netted per customer and currency:
-        first against what is overdue, the rest against what is current, so that current +
-        overdue is the receivables balance. The overdue * days figure shrinks with the overdue
-        amount, in proportion.
-        """
-        rows = self.env.execute_query(
-            SQL(
-                """WITH lines AS (
-                       SELECT l.id, l.balance, l.date, COALESCE(l.date_maturity, l.date) AS due,
-                              COALESCE(p.commercial_partner_id, 0) AS partner_id, l.currency_id,
-                              CASE WHEN l.reconciled THEN settled.last END AS settled_on
-                         FROM account_move_line l
-                    LEFT JOIN res_partner p ON p.id = l.partner_id
-                    LEFT JOIN (SELECT line_id, MAX(max_date) AS last
-                                 FROM (SELECT debit_move_id AS line_id, max_date
-                                         FROM account_partial_reconcile
-                                        WHERE company_id = %(company)s
-                                    UNION ALL
-                                       SELECT credit_move_id, max_date
-                                         FROM account_partial_reconcile
-                                        WHERE company_id = %(company)s) parts
-                             GROUP BY line_id) settled ON settled.line_id = l.id
-                        WHERE %(receivable)s AND l.balance != 0 AND l.date <= %(last)s
-                   ), open_lines AS (
-                       SELECT d.day, l.id, l.balance, l.due, l.partner_id, l.currency_id
-                         FROM unnest(%(days)s::date[]) AS d(day)
-                         JOIN lines l ON l.date <= d.day
-                                     AND (l.settled_on IS NULL OR l.settled_on > d.day)
-                   ), debited AS (
-                       SELECT o.day, o.id, SUM(p.amount) AS amount
-                         FROM open_lines o
-                         JOIN account_partial_reconcile p ON p.debit_move_id = o.id
-                                                        AND p.max_date <= o.day
-                     GROUP BY o.day, o.id
-                   ), credited AS (
-                       SELECT o.day, o.id, SUM(p.amount) AS amount
-                         FROM open_lines o
-                         JOIN account_partial_reconcile p ON p.credit_move_id = o.id
-                                                        AND p.max_date <= o.day
-                     GROUP BY o.day, o.id
-                   ), open_at AS (
-                       SELECT o.day, o.partner_id, o.currency_id, o.due,
-                              o.balance - COALESCE(d.amount, 0) + COALESCE(c.amount, 0)
-                                  AS residual
-                         FROM open_lines o
-                    LEFT JOIN debited d ON d.day = o.day AND d.id = o.id
-                    LEFT JOIN credited c ON c.day = o.day AND c.id = o.id
-                   ), positions AS (
-                       SELECT day,
-                              COALESCE(SUM(residual) FILTER (WHERE residual > 0 AND due >= day),
-                                       0) AS current,
-                              COALESCE(SUM(residual) FILTER (WHERE residual > 0 AND due < day),
-                                       0) AS overdue,
-                              COALESCE(SUM(residual * (day - due))
-                                       FILTER (WHERE residual > 0 AND due < day), 0) AS weighted,
-                              COALESCE(-SUM(residual) FILTER (WHERE residual < 0), 0) AS credits
-                         FROM open_at
-                     GROUP BY day, partner_id, currency_id
-                   )
-                   SELECT day,
-                          SUM(current - GREATEST(credits - overdue, 0)),
-                          SUM(GREATEST(overdue - credits, 0)),
-                          SUM(CASE WHEN overdue > credits
-                                   THEN weighted * (overdue - credits) / overdue ELSE 0 END)
-                     FROM positions
-                 GROUP BY day""",
-                receivable=self._receivable_line_sql(company),
-                company=company.id,
-                last=max(days),
-                days=list(days),
-            )
-        )
-        return {row[0]: (row[1] or 0.0, row[2] or 0.0, row[3] or 0.0) for row in rows}
-
-    @api.model
-    def _refresh_ledger(self, company, first, run_date):
+    def _refresh_ledger(self, company, first, run_date, incremental=False):
+        """The ledger snapshots of the months from ``first`` to ``run_date``.
+        ``incremental``: the customers' positions (``dunning.ledger.position``) are computed
+        again only where their data changed (the daily close), not for every customer."""
         movement, sales, written_off = self._gather_monthly_ledger(company, run_date)
         months = []
         month = first
@@ -289,7 +212,12 @@ class DunningKpi(models.AbstractModel):
             months.append(month)
             month += relativedelta(months=1)
         ends = {m: min(month_end(m), run_date) for m in months}
-        open_at = self._gather_open_at(company, list(ends.values()))
+        # sudo: the positions are the engine's own figures of this company
+        open_at = (
+            self.env["dunning.ledger.position"]
+            .sudo()
+            ._get_open_at(company, first, run_date, list(ends.values()), incremental=incremental)
+        )
 
         def balance_before(day):
             return sum(amount for m, amount in movement.items() if m < day)

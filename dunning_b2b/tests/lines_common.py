@@ -23,6 +23,20 @@ class LinesMixin:
         )
 
     @classmethod
+    def _date_moved_customers(cls):
+        """Customers whose figures the date moves: one overdue invoice (the common
+        customer), two instalments (one overdue, one due on day 50), an invoice due in three
+        days, and an invoice paid a day late 40 days ago."""
+        cls.overdue = cls._invoice(cls.customer, 20, 500.0)
+        cls.split = cls._customer("Cedar Split", "ap@cedar.test")
+        cls._instalment_invoice(cls.split, RUN_DATE - timedelta(days=40), 1000.0)
+        cls.soon = cls._customer("Elm Soon", "ap@elm.test")
+        cls._invoice(cls.soon, -3, 250.0)
+        cls.paid = cls._customer("Gum Paid", "ap@gum.test")
+        cls._paid_invoice(cls.paid, RUN_DATE - timedelta(days=71), RUN_DATE - timedelta(days=41),
+                          300.0, RUN_DATE - timedelta(days=40))  # fmt: skip
+
+    @classmethod
     def _instalment_invoice(cls, partner, invoice_date, amount):
         move = cls.env["account.move"].create(
             {

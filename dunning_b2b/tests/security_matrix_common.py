@@ -54,6 +54,7 @@ ACCESS = {
     "dunning.kpi.snapshot": _row("r", "r"),
     "dunning.analysis": _row("r", "r"),
     "dunning.customer.kpi": _row("r", "r"),
+    "dunning.ledger.position": _row("r", "r"),
     "dunning.worklist": _row("r", "rcwu"),
     "dunning.segment.rule": _row("r", "rcwu", billing="r"),
     "dunning.daily.mark": _row("r", "r"),

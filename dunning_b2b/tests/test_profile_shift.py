@@ -26,15 +26,7 @@ class TestProfileShift(LinesMixin, DunningCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.overdue = cls._invoice(cls.customer, 20, 500.0)
-        cls.split = cls._customer("Cedar Split", "ap@cedar.test")
-        cls._instalment_invoice(cls.split, RUN_DATE - timedelta(days=40), 1000.0)
-        cls.soon = cls._customer("Elm Soon", "ap@elm.test")
-        cls._invoice(cls.soon, -3, 250.0)
-        # Paid a day late, 40 days ago: in the twelve months of the payment history.
-        cls.paid = cls._customer("Gum Paid", "ap@gum.test")
-        cls._paid_invoice(cls.paid, RUN_DATE - timedelta(days=71), RUN_DATE - timedelta(days=41),
-                          300.0, RUN_DATE - timedelta(days=40))  # fmt: skip
+        cls._date_moved_customers()
         cls.customers = cls.customer | cls.split | cls.soon | cls.paid
 
     def _profiles(self):
