@@ -327,7 +327,11 @@ class DunningEngine(models.AbstractModel):
         default = company._dunning_get_default_policy()
         rules = self.env["dunning.segment.rule"]._get_rules(company)
         result = {}
-        for partner in partners.with_company(company):
+        partners = partners.with_company(company)
+        # These fields alone: a partner's whole row (its company-dependent accounting fields
+        # each with a subquery) was 4 s of a 100,000-line run.
+        partners.fetch(["dunning_policy_id"] + (["dunning_segment"] if segments is None else []))
+        for partner in partners:
             policy = partner.dunning_policy_id
             segment = segments[partner.id] if segments is not None else partner.dunning_segment
             rule = rules.get(segment)
@@ -353,10 +357,9 @@ class DunningEngine(models.AbstractModel):
                 lambda u: company in u.company_ids and not u.share and u.active
             )
             fallback = managers.sorted("id")[:1]
-        return {
-            partner.id: partner.dunning_collector_id or fallback
-            for partner in partners.with_company(company)
-        }
+        partners = partners.with_company(company)
+        partners.fetch(["dunning_collector_id"])  # not the whole rows
+        return {partner.id: partner.dunning_collector_id or fallback for partner in partners}
 
     @api.model
     def _get_recipients(self, partner, moves):

@@ -298,6 +298,7 @@ class DunningKpi(models.AbstractModel):
         """Segment and collector (its own, else the company's) of each customer."""
         fallback = company.dunning_collector_id.id
         partners = self.env["res.partner"].with_company(company).browse(partner_ids)
+        partners.fetch(["dunning_segment", "dunning_collector_id"])  # not the whole rows
         return {
             partner.id: (
                 partner.dunning_segment or False,

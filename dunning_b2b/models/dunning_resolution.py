@@ -144,6 +144,12 @@ class DunningResolution(models.Model):
     @api.constrains("line_ids", "partner_id", "company_id")
     def _check_line_ids(self):
         cases_of_line = self._get_open_cases_of_lines()
+        # What the checks read, for all the cases' lines at once (the ladder proposes
+        # thousands of cases in one create), not their whole rows a thousand at a time.
+        lines = self.line_ids
+        lines.fetch(["partner_id", "company_id", "account_type", "parent_state", "reconciled",
+                     "balance", "company_currency_id"])  # fmt: skip
+        lines.partner_id.fetch(["commercial_partner_id"])
         for case in self:
             other = case.line_ids.filtered(
                 lambda line, c=case: (

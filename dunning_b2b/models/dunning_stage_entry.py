@@ -281,6 +281,7 @@ class DunningStageEntry(models.AbstractModel):
             if recipients:
                 vals_list.append(
                     {
+                        "name": Message._get_name(Level.browse(level_id), partner, run_date),
                         "date": run_date,
                         "partner_id": partner_id,
                         "company_id": company.id,
