@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 # The user's PG* variables would steer Odoo and the PostgreSQL tools elsewhere.
 . ./scripts/no_pg_env.sh
 ./scripts/check_odoo.sh
+# The addon's own Python dependency (phonenumbers), as make test installs it.
+python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt 2>&1 \
+    | grep -v "^WARNING: \(Running pip as\|Location\)" || true
 # Assigned first, so that a failure stops here (eval "$(...)" would hide it).
 pg_env=$(./scripts/pg_ensure.sh)
 eval "$pg_env"

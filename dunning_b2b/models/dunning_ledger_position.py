@@ -1,6 +1,11 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+# Key of the transaction-level advisory lock (with the company's id) under which the
+# positions of a company are computed: two closes of one company at once would insert the
+# same customers' rows, and the one that lost would fail on the unique index.
+POSITION_LOCK = 7_326_120
+
 
 class DunningLedgerPosition(models.Model):
     """What one customer owed in one company at the dates of the KPI window: at each month
@@ -22,6 +27,10 @@ class DunningLedgerPosition(models.Model):
     _log_access = False
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
+    # The receivable accounts read, as "id,id,...": an account made receivable or no longer
+    # (no journal entry: the accounts are not the customers' data) computes every
+    # position again.
+    accounts = fields.Char(string="Receivable Accounts", readonly=True)
     # A plain id: 0 stands for the receivable lines without a customer.
     partner_ref = fields.Integer(string="Customer", readonly=True)
     first = fields.Date(string="Window Start", readonly=True)
@@ -57,8 +66,10 @@ class DunningLedgerPosition(models.Model):
         :return: dict date -> (current, overdue, overdue * days)
         """
         self.flush_model()
-        refs = self._get_changed_refs(company, first, run_date) if incremental else None
-        self._compute(company, first, run_date, days, refs)
+        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, %s)", POSITION_LOCK, company.id))
+        accounts = self._get_accounts_key()
+        refs = self._get_changed_refs(company, first, run_date, accounts) if incremental else None
+        self._compute(company, first, run_date, days, refs, accounts)
         rows = self.env.execute_query(
             SQL(
                 """WITH points AS (
@@ -91,39 +102,58 @@ class DunningLedgerPosition(models.Model):
         return {row[0]: (row[1] or 0.0, row[2] or 0.0, row[3] or 0.0) for row in rows}
 
     @api.model
-    def _get_changed_refs(self, company, first, run_date):
+    def _get_accounts_key(self):
+        """The receivable accounts the positions read (``dunning.kpi._receivable_line_sql``),
+        as stored in ``accounts``."""
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT string_agg(id::text, ',' ORDER BY id) FROM account_account
+                    WHERE account_type = 'asset_receivable'"""
+            )
+        )
+        return rows[0][0] or ""
+
+    @api.model
+    def _get_changed_refs(self, company, first, run_date, accounts):
         """The customers (0: the lines without one) whose positions to compute again:
         journaled since the company's last checks, or moved by the date by more than a day.
 
+        A position reads its customer's receivable lines, their settlements and the
+        customer's contacts, all journaled under the customer; and the receivable accounts,
+        compared with ``accounts``. So a journaled setting (a currency rate, a ladder, a
+        user) computes none of them again. A new month changes the window's start
+        (``first``), and computes them all.
+
         :return: list of customer ids, or None for every customer: the positions are of
-            another window or a later day, or a setting changed, or the checks never ran
+            another window, another set of receivable accounts or a later day, or the checks
+            never ran
         """
         mark = self.env["dunning.daily.mark"]._get_mark(company)
         if not mark.run_date:
             return None
         rows = self.env.execute_query(
             SQL(
-                """SELECT bool_or(first IS DISTINCT FROM %(first)s OR base_date > %(date)s),
+                """SELECT bool_or(first IS DISTINCT FROM %(first)s OR base_date > %(date)s
+                                  OR accounts IS DISTINCT FROM %(accounts)s),
                           array_agg(partner_ref) FILTER (WHERE recompute_date <= %(date)s)
                      FROM dunning_ledger_position WHERE company_id = %(company)s""",
                 first=first,
                 date=run_date,
+                accounts=accounts,
                 company=company.id,
             )
         )
         stale, dated = rows[0]
         if stale is not False:  # None: no positions yet
             return None
-        changed, everyone = self.env["dunning.change"]._read_changes(company, mark)
-        if everyone:
-            return None
+        changed, _setting = self.env["dunning.change"]._read_changes(company, mark)
         return sorted(changed | set(dated or ()) | {0})
 
     @api.model
-    def _compute(self, company, first, run_date, days, refs=None):
+    def _compute(self, company, first, run_date, days, refs, accounts):
         """Compute the positions of the customers ``refs`` (None: every customer) on
         ``days``, replacing theirs, in SQL: at a million lines, the positions of every
-        customer do not fit in the run's memory."""
+        customer do not fit in the run's memory. ``accounts``: :meth:`_get_accounts_key`."""
         Kpi = self.env["dunning.kpi"]
         if refs is None:
             scope = SQL("TRUE")
@@ -131,10 +161,15 @@ class DunningLedgerPosition(models.Model):
                 SQL("DELETE FROM dunning_ledger_position WHERE company_id = %s", company.id)
             )
         else:
+            # The lines of the customers' contacts, looked up by the ledger's partner index,
+            # and the lines of row 0 (without a customer, or of a contact without one), which
+            # are in every scope.
             scope = SQL(
-                """(l.partner_id IS NULL AND 0 = ANY(%(refs)s)
-                    OR l.partner_id IN (SELECT id FROM res_partner
-                                         WHERE commercial_partner_id = ANY(%(refs)s)))""",
+                """(l.partner_id = ANY(ARRAY(
+                        SELECT id FROM res_partner
+                         WHERE commercial_partner_id = ANY(%(refs)s)
+                            OR commercial_partner_id IS NULL))
+                    OR l.partner_id IS NULL)""",
                 refs=refs,
             )
             self.env.cr.execute(
@@ -213,8 +248,10 @@ class DunningLedgerPosition(models.Model):
                        SELECT partner_id, MIN(day) AS day FROM later GROUP BY partner_id
                    )
                    INSERT INTO dunning_ledger_position
-                          (company_id, partner_ref, first, base_date, recompute_date, past, now)
-                   SELECT %(company)s, COALESCE(c.partner_id, d.partner_id), %(first)s,
+                          (company_id, partner_ref, accounts, first, base_date, recompute_date,
+                           past, now)
+                   SELECT %(company)s, COALESCE(c.partner_id, d.partner_id), %(accounts)s,
+                          %(first)s,
                           %(date)s, LEAST(c.next_due, d.day), COALESCE(c.past, '{}'::jsonb),
                           COALESCE(c.now, '[]'::jsonb)
                      FROM customers c FULL JOIN dated d ON d.partner_id = c.partner_id""",
@@ -223,6 +260,7 @@ class DunningLedgerPosition(models.Model):
                 days=list(days),
                 date=run_date,
                 first=first,
+                accounts=accounts,
                 company=company.id,
             )
         )

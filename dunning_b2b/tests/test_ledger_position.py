@@ -1,7 +1,12 @@
 from datetime import date, timedelta
 
-from odoo.tests import tagged
+from psycopg2.errors import LockNotAvailable
 
+from odoo import Command, sql_db
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..models.dunning_ledger_position import POSITION_LOCK
 from .common import RUN_DATE, DunningCommon
 from .lines_common import LinesMixin
 
@@ -116,10 +121,83 @@ class TestLedgerPosition(LinesMixin, DunningCommon):
         self.assertEqual(after["closing_overdue"], february["closing_overdue"] - 300)
         self.assertEqual(after["closing"], february["closing"] - 300)
 
-    def test_a_setting_computes_every_position_again(self):
+    def test_a_setting_keeps_the_positions(self):
+        """A setting the positions do not read (a ladder's deadline, a currency rate) is
+        journaled for every customer, but computes none of their positions again: before,
+        any setting made the next close read the whole ledger."""
         self._run_company(0)
         self.company.write({"dunning_letter_deadline_days": 9})
-        self._run_company(1)
-        self.assertEqual(
-            {p.base_date for p in self._positions().values()}, {RUN_DATE + timedelta(days=1)}
+        self.env["res.currency.rate"].create(
+            {"name": RUN_DATE, "rate": 1.25, "currency_id": self.env.ref("base.USD").id}
         )
+        self._run_company(1)
+        positions = self._positions()
+        for partner in (self.split, self.soon, self.paid):
+            self.assertEqual(positions[partner.id].base_date, RUN_DATE, partner.name)
+
+    def test_an_account_made_receivable_computes_every_position_again(self):
+        """The positions read the receivable accounts, which the journal does not follow: a
+        line on an account made receivable after the positions were computed counts the
+        next day, for its customer and in the snapshots."""
+        other = self.env["account.account"].create(
+            {"name": "Customer Advances Due", "code": "131099", "account_type": "asset_current"}
+        )
+        revenue = self.company_data["default_account_revenue"]
+        entry = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "date": RUN_DATE - timedelta(days=5),
+                "line_ids": [
+                    Command.create({"account_id": other.id, "partner_id": self.split.id,
+                                    "debit": 150.0, "date_maturity": RUN_DATE - timedelta(days=5)}),
+                    Command.create({"account_id": revenue.id, "credit": 150.0}),
+                ],
+            }
+        )  # fmt: skip
+        entry.action_post()
+        self._run_company(0)
+        other.write({"account_type": "asset_receivable", "reconcile": True})
+        self._run_company(1)
+        positions = self._positions()
+        self.assertEqual({p.base_date for p in positions.values()}, {RUN_DATE + timedelta(days=1)})
+        Kpi = self.env["dunning.kpi"].sudo()
+        again = self._as_computed_again(
+            lambda: Kpi._refresh_company(self.company, RUN_DATE + timedelta(days=1)),
+            self._snapshots,
+        )
+        self.assertEqual(self._snapshots(), again)
+
+    def test_a_contact_without_customer_stays_in_the_lines_without_one(self):
+        """Row 0 holds the lines without a customer, also those of a contact whose
+        commercial partner is empty (written by SQL): computed again for some customers
+        only, it kept them (it lost them: it read the lines without a partner alone)."""
+        Position = self.env["dunning.ledger.position"].sudo()
+        Kpi = self.env["dunning.kpi"].sudo()
+        first = Kpi._get_window_start(RUN_DATE)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET commercial_partner_id = NULL WHERE id = %s",
+            (self.soon.id,),
+        )
+        Position._compute(self.company, first, RUN_DATE, [RUN_DATE], None,
+                          Position._get_accounts_key())  # fmt: skip
+        whole = self._positions()[0].now
+        self.assertTrue(whole, "the contact's invoice is in row 0")
+        Position._compute(self.company, first, RUN_DATE, [RUN_DATE], [0, self.split.id],
+                          Position._get_accounts_key())  # fmt: skip
+        self.assertEqual(self._positions()[0].now, whole)
+
+    def test_two_closes_of_a_company_compute_its_positions_one_after_the_other(self):
+        """Two closes of one company at once (two runs of the day) would insert the same
+        customers' positions, and the second would fail on the unique index: the second
+        waits for the first's transaction."""
+        self._run_company(0)
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()  # another worker's transaction
+        try:
+            other.execute("SET lock_timeout = '300ms'")
+            with mute_logger("odoo.sql_db"), self.assertRaises(LockNotAvailable):
+                other.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", (POSITION_LOCK, self.company.id)
+                )
+        finally:
+            other.close()
