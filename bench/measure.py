@@ -2,6 +2,7 @@
 emails delivered to a local SMTP sink (``smtp_sink.py``). Prints one JSON line.
 
     python3 bench/measure.py --db COPY --system ours [--workers 1|2] [--profile F]
+        [--profile-next-day F]
     python3 bench/measure.py --db COPY --system oca [--attachment] [--timeout S]
 
 Ours: (a) the full daily run by N worker processes started together (time until the last one
@@ -148,12 +149,14 @@ def stats_of(result):
     return total
 
 
-def measure_ours(db, workers, entry, profile, noop_runs=1, deliver_queue=True):
+def measure_ours(db, workers, entry, profile, noop_runs=1, deliver_queue=True, profile_next=None):
     today = date.today()
     sink = smtp_sink.start()
     run = ["--entry", entry]
     try:
-        prof = ["--profile", profile + (".{n}" if workers > 1 else "")] if profile else []
+        suffix = ".{n}" if workers > 1 else ""
+        prof = ["--profile", profile + suffix] if profile else []
+        prof_next = ["--profile", profile_next + suffix] if profile_next else []
         run_children(db, 1, "setup", ["--smtp-port", str(sink.port)])
         full = run_children(db, workers, "run", [*run, "--run-date", str(today), *prof])
         time.sleep(0.5)
@@ -168,7 +171,7 @@ def measure_ours(db, workers, entry, profile, noop_runs=1, deliver_queue=True):
             deliver["delivered"] = sink.count() - full["sent_during_run"]
         pay = run_children(db, 1, "pay")
         tomorrow = str(today + timedelta(days=1))
-        paid = run_children(db, workers, "run", [*run, "--run-date", tomorrow])
+        paid = run_children(db, workers, "run", [*run, "--run-date", tomorrow, *prof_next])
         time.sleep(0.5)
         paid["sent_during_run"] = sink.count() - full["sent_during_run"] - deliver["delivered"]
     finally:
@@ -229,6 +232,7 @@ def main():
     parser.add_argument("--attachment", action="store_true", help="OCA: keep the PDF")
     parser.add_argument("--timeout", type=int, help="OCA: stop after these seconds")
     parser.add_argument("--profile", help="ours: cProfile of the full run (per worker: .N)")
+    parser.add_argument("--profile-next-day", help="ours: cProfile of the next day's run")
     parser.add_argument("--noop-runs", type=int, default=1, help="ours: unchanged days")
     parser.add_argument("--no-deliver", action="store_true", help="ours: leave the queue")
     args = parser.parse_args()
@@ -238,8 +242,9 @@ def main():
     else:
         entry = engine_entry(args.workers) if args.entry == "auto" else args.entry
         result = measure_ours(
-            args.db, args.workers, entry, args.profile, args.noop_runs, not args.no_deliver
-        )
+            args.db, args.workers, entry, args.profile, args.noop_runs, not args.no_deliver,
+            args.profile_next_day,
+        )  # fmt: skip
     print(json.dumps(result, default=str))
 
 
