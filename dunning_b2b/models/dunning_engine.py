@@ -271,9 +271,10 @@ class DunningEngine(models.AbstractModel):
         customer's failure (bad data, a bug, a lost lock) rolls back that customer alone, is
         reported on it, and the run goes on for everyone else."""
         Ladder = self.env["dunning.ladder"]
+        Bulk = self.env["dunning.bulk"]
         batch_stats = Counter()
         try:
-            with self.env.cr.savepoint():
+            with self.env.cr.savepoint(), Bulk._merging_notes():
                 Ladder._run_batch(company, partner_ids, run_date, moves, user, batch_stats)
         except Exception:  # noqa: BLE001 - isolate the failing customer(s) below
             _logger.info("Dunning batch of %s customers failed: one by one", len(partner_ids))
@@ -283,7 +284,7 @@ class DunningEngine(models.AbstractModel):
         for partner_id in partner_ids:
             customer_stats = Counter()
             try:
-                with self.env.cr.savepoint():
+                with self.env.cr.savepoint(), Bulk._merging_notes():
                     Ladder._run_batch(company, [partner_id], run_date, moves, user, customer_stats)
             except Exception as error:  # noqa: BLE001 - reported on the customer
                 _logger.warning("Dunning run failed for customer %s: %s", partner_id, error)

@@ -79,3 +79,4 @@ from . import test_ladder_new_day
 from . import test_worklist_shift
 from . import test_profile_shift
 from . import test_ledger_position
+from . import test_notes_merged
