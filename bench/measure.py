@@ -149,6 +149,15 @@ def stats_of(result):
     return total
 
 
+def pg_active_s(db):
+    """Seconds PostgreSQL's sessions on ``db`` have spent running statements, all sessions
+    together (``pg_stat_database.active_time``, flushed when a session ends): the database's
+    share of a step, measured without a profiler."""
+    time.sleep(1.1)  # a session's last statistics reach the shared counters within a second
+    sql = f"SELECT active_time FROM pg_stat_database WHERE datname = '{db}'"
+    return float(query(db, sql)) / 1000
+
+
 def measure_ours(db, workers, entry, profile, noop_runs=1, deliver_queue=True, profile_next=None):
     today = date.today()
     sink = smtp_sink.start()
@@ -158,7 +167,9 @@ def measure_ours(db, workers, entry, profile, noop_runs=1, deliver_queue=True, p
         prof = ["--profile", profile + suffix] if profile else []
         prof_next = ["--profile", profile_next + suffix] if profile_next else []
         run_children(db, 1, "setup", ["--smtp-port", str(sink.port)])
+        active = pg_active_s(db)
         full = run_children(db, workers, "run", [*run, "--run-date", str(today), *prof])
+        full["pg_active_s"] = round(pg_active_s(db) - active, 1)
         time.sleep(0.5)
         full["sent_during_run"] = sink.count()
         checks = duplicates(db, today)
@@ -171,7 +182,9 @@ def measure_ours(db, workers, entry, profile, noop_runs=1, deliver_queue=True, p
             deliver["delivered"] = sink.count() - full["sent_during_run"]
         pay = run_children(db, 1, "pay")
         tomorrow = str(today + timedelta(days=1))
+        active = pg_active_s(db)
         paid = run_children(db, workers, "run", [*run, "--run-date", tomorrow, *prof_next])
+        paid["pg_active_s"] = round(pg_active_s(db) - active, 1)
         time.sleep(0.5)
         paid["sent_during_run"] = sink.count() - full["sent_during_run"] - deliver["delivered"]
     finally:

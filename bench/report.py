@@ -32,6 +32,9 @@ def _ours(runs):
         "full": stat([f["seconds"] for f in full]),
         "noop": stat([n["seconds"] for r in runs for n in r["noop"]]),
         "next_day": stat([r["next_day"]["seconds"] for r in runs]),
+        # PostgreSQL's share: its sessions' time running statements (runs since 2026-12-02)
+        "full_pg": stat([f.get("pg_active_s") for f in full]),
+        "next_day_pg": stat([r["next_day"].get("pg_active_s") for r in runs]),
         "deliver": stat([r["deliver"]["seconds"] for r in runs]),
         "peak_rss_mb": stat([f["peak_rss_mb"] for f in full]),
         "worker_rss_mb": [[w["peak_rss_mb"] for w in f["workers"]] for f in full],
@@ -140,6 +143,11 @@ def _rows(size, s):
         f"{counts.get('communications', counts.get('queued', 0)):,} emails queued, no PDF | "
         + " | ".join(cell(ours[w]["full"]) for w in ws)
         + f" | {cell(oca.get('generate_and_queue'), bound)} | {ratio} |",
+        row(
+            "of which PostgreSQL running our statements (all sessions, "
+            "`pg_stat_database.active_time`)",
+            "full_pg",
+        ),
         row("of which OCA credit-line generation", "-", cell(oca.get("lines"))),
         row("of which OCA emails rendered and queued", "-", cell(oca.get("queue"))),
         row(
@@ -152,6 +160,7 @@ def _rows(size, s):
         ),
         row("(b) run with nothing changed", "noop"),
         row("(c) next day, after 1 % of the open lines were paid", "next_day"),
+        row("of which PostgreSQL running our statements", "next_day_pg"),
         row(
             "(d) peak memory, full run (MB, the largest worker)",
             "peak_rss_mb",
