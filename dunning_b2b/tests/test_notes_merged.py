@@ -1,9 +1,12 @@
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo.tests import tagged
-from odoo.tools import mute_logger
+from markupsafe import Markup
 
+from odoo.tests import tagged
+from odoo.tools import SQL, mute_logger
+
+from . import test_bulk
 from .common import DunningCommon
 
 
@@ -12,6 +15,8 @@ class TestNotesMerged(DunningCommon):
     """A run leaves one chatter note per invoice (and per customer), its paragraphs in the
     order the steps logged them; a customer whose batch fails leaves none of the notes of
     the work rolled back."""
+
+    _rows = test_bulk.TestBulkWriters._rows
 
     def _notes(self, record):
         note = self.env.ref("mail.mt_note")
@@ -64,3 +69,57 @@ class TestNotesMerged(DunningCommon):
         self.assertFalse(broken_move.dunning_level_id)
         self.assertEqual(len(self._notes(good_move)), 1)
         self.assertTrue(broken.activity_ids, "the failure is reported on the customer")
+
+    def test_merged_note_as_the_orm_writes_it(self):
+        """The note of a batch is the row message_post writes for its paragraphs."""
+        Bulk = self.env["dunning.bulk"]
+        move = self._invoice(self.customer, 3, 100.0)
+        author = self.company.partner_id
+        first, second = Markup("Dunning stage reached: <b>x</b>"), Markup("Dunning email: y")
+        with Bulk._merging_notes():
+            Bulk._log_notes("account.move", {move.id: first}, author)
+            Bulk._log_notes("account.move", {move.id: second}, author)
+            self.assertFalse(self._notes(move), "written when the batch ends")
+        bulk = self._notes(move)
+        self.assertEqual(len(bulk), 1)
+        self.assertEqual(bulk.body, Markup("<p>%s</p><p>%s</p>") % (first, second))
+        rows = self._rows("mail_message", SQL("id = %s", bulk.id), test_bulk.MESSAGE_DIFFER)
+        bulk.unlink()
+        orm = move.message_post(
+            body=Markup("<p>%s</p><p>%s</p>") % (first, second),
+            author_id=author.id,
+            message_type="notification",
+            subtype_xmlid="mail.mt_note",
+        )
+        self.assertEqual(
+            rows, self._rows("mail_message", SQL("id = %s", orm.id), test_bulk.MESSAGE_DIFFER)
+        )
+
+    def test_other_models_notes_are_written_at_once(self):
+        """A note on a customer keeps its place among the messages Odoo posts meanwhile."""
+        Bulk = self.env["dunning.bulk"]
+        with Bulk._merging_notes():
+            Bulk._log_notes(
+                "res.partner", {self.customer.id: Markup("Dunning hold")}, self.company.partner_id
+            )
+            self.assertEqual(len(self._notes(self.customer)), 1)
+
+    def test_a_record_deleted_before_the_end_gets_no_note(self):
+        Bulk = self.env["dunning.bulk"]
+        draft = self.env["account.move"].create(
+            {"move_type": "out_invoice", "partner_id": self.customer.id}
+        )
+        kept = self._invoice(self.customer, 3, 100.0)
+        with Bulk._merging_notes():
+            Bulk._log_notes(
+                "account.move",
+                {draft.id: Markup("Dunning a"), kept.id: Markup("Dunning b")},
+                self.company.partner_id,
+            )
+            draft.unlink()
+        self.assertEqual(len(self._notes(kept)), 1)
+        self.assertFalse(
+            self.env["mail.message"].search_count(
+                [("model", "=", "account.move"), ("res_id", "=", draft.id)]
+            )
+        )
