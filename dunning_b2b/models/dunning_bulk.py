@@ -32,7 +32,8 @@ class DunningBulk(models.AbstractModel):
         alias domain and reply-to included; test_bulk.py compares every column). The ORM path
         sanitizes each body and creates the messages one by one: about 1.3 ms a note, most of
         a full run's time on a large ledger (bench/README.md). These bodies are built by us
-        from escaped values.
+        from escaped values. Inside :meth:`_merging_notes`, the notes on its model wait for
+        its end and are merged per record and author.
 
         :param model: model name of the records
         :param bodies: dict record id -> Markup body

@@ -12,9 +12,9 @@ from .common import DunningCommon
 
 @tagged("post_install", "-at_install")
 class TestNotesMerged(DunningCommon):
-    """A run leaves one chatter note per invoice (and per customer), its paragraphs in the
-    order the steps logged them; a customer whose batch fails leaves none of the notes of
-    the work rolled back."""
+    """A ladder batch leaves one chatter note per invoice, its paragraphs in the order the
+    steps logged them; other records' notes are written at once; a customer whose batch
+    fails leaves none of the notes of the work rolled back."""
 
     _rows = test_bulk.TestBulkWriters._rows
 
