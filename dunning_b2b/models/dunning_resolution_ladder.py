@@ -1,3 +1,5 @@
+from datetime import date
+
 from markupsafe import Markup
 
 from odoo import api, models
@@ -40,11 +42,18 @@ class DunningResolution(models.Model):
             [("company_id", "=", company.id), ("state", "=", "cancelled"),
              ("line_ids", "in", lines.move_line_id.ids)]
         )  # fmt: skip
-        declined = self.env["account.move.line"]
-        for line in lines:
-            cases = cancelled.filtered(lambda c, ml=line.move_line_id: ml in c.line_ids)
-            if any(c.date_done and c.date_done >= (line.level_date or c.date_done) for c in cases):
-                declined |= line.move_line_id
+        # One pass over the cancelled cases, not one per line: the day each line's case was
+        # last cancelled.
+        cancelled_on = {}
+        for case in cancelled.filtered("date_done"):
+            for line_id in case.line_ids.ids:
+                cancelled_on[line_id] = max(case.date_done, cancelled_on.get(line_id, date.min))
+        declined = self.env["account.move.line"].browse(
+            line.move_line_id.id
+            for line in lines
+            if line.move_line_id.id in cancelled_on
+            and cancelled_on[line.move_line_id.id] >= (line.level_date or date.min)
+        )
         new = lines.move_line_id - taken - declined
         if not new:
             return
