@@ -139,6 +139,29 @@ def duplicates(db, run_date):
     return {"customers_twice": customers, "stage_events_twice": events}
 
 
+def phase_seconds(db, run_date):
+    """Seconds of work per phase of the run of ``run_date``, summed over its batches (over
+    the workers: with two, more than the phase's wall time), and of them the seconds spent
+    rendering and queuing the reminders (``dunning_run_batch.duration``, ``email_duration``).
+    None for code that does not record them."""
+    cols = query(db, """SELECT string_agg(column_name, ',') FROM information_schema.columns
+                         WHERE table_name = 'dunning_run_batch'""").split(",")  # fmt: skip
+    if "email_duration" not in cols:
+        return None
+    rows = query(db, f"""SELECT string_agg(concat_ws(':', phase, round(sum_d::numeric, 2),
+                                                     round(sum_e::numeric, 2), n), ';')
+                           FROM (SELECT b.phase, sum(b.duration) sum_d,
+                                        sum(b.email_duration) sum_e, count(*) n
+                                   FROM dunning_run_batch b JOIN dunning_run r ON r.id = b.run_id
+                                  WHERE r.run_date = '{run_date}' GROUP BY b.phase) t""")
+    result = {}
+    for row in filter(None, rows.split(";")):
+        phase, seconds, emails, count = row.split(":")
+        result[phase] = {"seconds": float(seconds or 0), "email_seconds": float(emails or 0),
+                         "batches": int(count)}  # fmt: skip
+    return result
+
+
 def stats_of(result):
     """The engine's counters summed over the workers."""
     total = {}
@@ -173,6 +196,7 @@ def measure_ours(db, workers, entry, profile, noop_runs=1, deliver_queue=True, p
         time.sleep(0.5)
         full["sent_during_run"] = sink.count()
         checks = duplicates(db, today)
+        full["phases"] = phase_seconds(db, today)
         noop = [run_children(db, workers, "run", [*run, "--run-date", str(today)])
                 for _ in range(noop_runs)]  # fmt: skip
         deliver = {"seconds": None, "delivered": 0, "skipped": True}
@@ -187,6 +211,7 @@ def measure_ours(db, workers, entry, profile, noop_runs=1, deliver_queue=True, p
         paid["pg_active_s"] = round(pg_active_s(db) - active, 1)
         time.sleep(0.5)
         paid["sent_during_run"] = sink.count() - full["sent_during_run"] - deliver["delivered"]
+        paid["phases"] = phase_seconds(db, tomorrow)
     finally:
         sink.stop()
     return {

@@ -134,7 +134,7 @@ class DunningRun(models.Model):
             )
         )
         if locked:
-            batch.write({"state": "done", "failed": True})
+            batch.write({"state": "done", "failed": True, "date_done": fields.Datetime.now()})
             stats["failed_batches"] += 1
             if batch.phase == "ladder":
                 # The ladder's mark was recorded when it planned: its customers are news for
@@ -263,6 +263,17 @@ class DunningRunBatch(models.Model):
     change_running = fields.Char(
         string="Transactions Running", readonly=True, help="Transactions running then."
     )
+    date_start = fields.Datetime(string="Started", readonly=True)
+    date_done = fields.Datetime(string="Finished", readonly=True)
+    duration = fields.Float(
+        string="Seconds", readonly=True, digits=(16, 3), help="How long the batch's work took."
+    )
+    email_duration = fields.Float(
+        string="Seconds on Emails",
+        readonly=True,
+        digits=(16, 3),
+        help="Of the batch's time, rendering its reminders and queuing them as outgoing mails.",
+    )
 
     def init(self):
         # The customers of the batch, as one array (not a relation of a row per customer).
@@ -312,8 +323,19 @@ class DunningRunBatch(models.Model):
         engine = self.env["dunning.engine"]._in_company(self.company_id)
         run = self.run_id
         method = getattr(engine, f"_process_{self.phase}")
+        date_start, started = fields.Datetime.now(), time.perf_counter()
+        emails_before = stats["email_seconds"]
         failed = not method(self.company_id, run, self._get_partner_ids(), self, stats)
-        self.write({"state": "done", "failed": failed})
+        self.write(
+            {
+                "state": "done",
+                "failed": failed,
+                "date_start": date_start,
+                "date_done": fields.Datetime.now(),
+                "duration": time.perf_counter() - started,
+                "email_duration": stats["email_seconds"] - emails_before,
+            }
+        )
         if not commit:
             self.flush_recordset()  # the next claim reads the table in SQL
             return True

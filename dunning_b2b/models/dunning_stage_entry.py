@@ -1,3 +1,4 @@
+import time
 from collections import defaultdict
 
 from markupsafe import Markup, escape
@@ -222,7 +223,9 @@ class DunningStageEntry(models.AbstractModel):
             stats["activities"] += len(activities)
         self.env["dunning.event"]._create_bulk(events)
         if to_send:
+            started = time.perf_counter()
             sent = to_send._send(user=user, date=run_date)
+            stats["email_seconds"] += time.perf_counter() - started
             stats["emails"] += len(sent)
             stats["errors"] += len(to_send - sent)
         self.env["dunning.credit.hold"]._apply_stage_rules(

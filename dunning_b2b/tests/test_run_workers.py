@@ -54,6 +54,27 @@ class TestRunWorkers(DunningCommon):
                                                               "profiles", "close"})  # fmt: skip
         self.assertEqual(stats["customers"], 4)
 
+    def test_each_batch_records_its_time_and_its_emails_share(self):
+        """Issue 15: "each phase timed apart; the table shows generation, queuing and
+        delivery": a batch records how long its work took and, of it, the reminders'
+        rendering and queuing, which the benchmark adds up per phase."""
+        self.formal.automatic = True  # the invoices' stage: its reminders go out at once
+        stats = self._run(companies=self.company)
+        self.assertEqual(stats["emails"], 4, "one reminder per customer")
+        run = self._runs()[-1]
+        run.batch_ids.invalidate_recordset()
+        for batch in run.batch_ids:
+            self.assertGreater(batch.duration, 0.0, batch.phase)
+            self.assertTrue(batch.date_start and batch.date_done, batch.phase)
+            self.assertLessEqual(batch.date_start, batch.date_done)
+            self.assertLessEqual(batch.email_duration, batch.duration, batch.phase)
+        ladder = run.batch_ids.filtered(lambda b: b.phase == "ladder")
+        self.assertTrue(all(b.email_duration > 0.0 for b in ladder), "each sent a reminder")
+        self.assertEqual(sum((run.batch_ids - ladder).mapped("email_duration")), 0.0)
+        self.assertAlmostEqual(
+            sum(ladder.mapped("email_duration")), stats["email_seconds"], delta=0.01
+        )
+
     def test_the_customers_checks_are_split_like_the_ladder(self):
         """The checks of a company's customers come in batches no larger than the ladder's,
         so that a second worker shares them (10,000 lines: one chunk of 800 customers kept
