@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 # The user's PG* variables would steer Odoo and the PostgreSQL tools elsewhere.
 . ./scripts/no_pg_env.sh
 ./scripts/check_odoo.sh
+# wkhtmltopdf for OCA's variant with the PDF attachment (and the fonts of its letters).
+./scripts/system_deps.sh
 # The addon's own Python dependency (phonenumbers), as make test installs it.
 python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt 2>&1 \
     | grep -v "^WARNING: \(Running pip as\|Location\)" || true

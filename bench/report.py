@@ -123,6 +123,7 @@ def summarize(results):
             "ours": ours,
             "oca": oca,
             "oca_pdf": _oca(entry["oca_pdf"]),
+            "oca_pdf_error": entry.get("oca_pdf_error"),
             "ratio": ratio,
             "ratio_ladder": ratio_ladder,
             "build": entry["build"],
@@ -231,6 +232,9 @@ def _rows(size, s):
             f"{' | ' * len(ws)}{cell(pdf['lines'])}, {cell(pdf['queue'])}, "
             f"{cell(pdf['deliver'])} | |"
         )
+    if s.get("oca_pdf_error"):
+        rows.append(f"| | OCA with the PDF attachment failed: {s['oca_pdf_error']} |"
+                    f"{' | ' * len(ws)} | |")  # fmt: skip
     if s.get("build"):
         rows.append(f"| | template build (s): {s['build']} | {' | ' * len(ws)} | |")
     return ws, rows

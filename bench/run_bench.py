@@ -91,9 +91,14 @@ def measure_size(size, args):
     if args.oca_pdf and args.oca_runs and size == 10000:
         # With a PDF per email (wkhtmltopdf, about a second each), stopped early: its rate.
         pdf_args = ["--system", "oca", "--timeout", str(args.oca_pdf_timeout)]
-        result = measure(tpl, [*pdf_args, "--attachment"])
-        log(f"  oca with PDF: {result['timings']}, stopped: {result['stopped']}")
-        entry["oca_pdf"].append(result)
+        try:
+            result = measure(tpl, [*pdf_args, "--attachment"])
+        except RuntimeError as error:  # e.g. no wkhtmltopdf: the other figures are kept
+            log(f"  oca with PDF failed: {error}")
+            entry["oca_pdf_error"] = str(error)
+        else:
+            log(f"  oca with PDF: {result['timings']}, stopped: {result['stopped']}")
+            entry["oca_pdf"].append(result)
     return entry
 
 
