@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 . ./scripts/no_pg_env.sh
 ./scripts/check_odoo.sh
 # wkhtmltopdf for OCA's variant with the PDF attachment (and the fonts of its letters).
-./scripts/system_deps.sh
+./scripts/system_deps.sh || echo "bench: system packages not installed; OCA with its PDF may fail"
 # The addon's own Python dependency (phonenumbers), as make test installs it.
 python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt 2>&1 \
     | grep -v "^WARNING: \(Running pip as\|Location\)" || true

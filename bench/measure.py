@@ -148,16 +148,21 @@ def phase_seconds(db, run_date):
                          WHERE table_name = 'dunning_run_batch'""").split(",")  # fmt: skip
     if "email_duration" not in cols:
         return None
-    rows = query(db, f"""SELECT string_agg(concat_ws(':', phase, round(sum_d::numeric, 2),
-                                                     round(sum_e::numeric, 2), n), ';')
+    # The date's first run: a later one the same day (the unchanged day) has its own batches.
+    rows = query(db, f"""SELECT string_agg(concat_ws(':', phase,
+                                                     coalesce(round(sum_d::numeric, 2), 0),
+                                                     coalesce(round(sum_e::numeric, 2), 0), n),
+                                           ';')
                            FROM (SELECT b.phase, sum(b.duration) sum_d,
                                         sum(b.email_duration) sum_e, count(*) n
-                                   FROM dunning_run_batch b JOIN dunning_run r ON r.id = b.run_id
-                                  WHERE r.run_date = '{run_date}' GROUP BY b.phase) t""")
+                                   FROM dunning_run_batch b
+                                  WHERE b.run_id = (SELECT min(id) FROM dunning_run
+                                                     WHERE run_date = '{run_date}')
+                                  GROUP BY b.phase) t""")  # fmt: skip
     result = {}
     for row in filter(None, rows.split(";")):
         phase, seconds, emails, count = row.split(":")
-        result[phase] = {"seconds": float(seconds or 0), "email_seconds": float(emails or 0),
+        result[phase] = {"seconds": float(seconds), "email_seconds": float(emails),
                          "batches": int(count)}  # fmt: skip
     return result
 

@@ -93,7 +93,8 @@ def measure_size(size, args):
         pdf_args = ["--system", "oca", "--timeout", str(args.oca_pdf_timeout)]
         try:
             result = measure(tpl, [*pdf_args, "--attachment"])
-        except RuntimeError as error:  # e.g. no wkhtmltopdf: the other figures are kept
+        except (RuntimeError, subprocess.CalledProcessError, ValueError, IndexError) as error:
+            # e.g. no wkhtmltopdf, or no JSON printed: the size's other figures are kept
             log(f"  oca with PDF failed: {error}")
             entry["oca_pdf_error"] = str(error)
         else:

@@ -114,6 +114,7 @@ class DunningRun(models.Model):
         """
         if not commit:
             return batch._process(stats, commit)
+        date_start, started = fields.Datetime.now(), time.perf_counter()
         try:
             return batch._process(stats, commit)
         except psycopg2.errors.SerializationFailure:
@@ -134,7 +135,15 @@ class DunningRun(models.Model):
             )
         )
         if locked:
-            batch.write({"state": "done", "failed": True, "date_done": fields.Datetime.now()})
+            batch.write(
+                {
+                    "state": "done",
+                    "failed": True,
+                    "date_start": date_start,
+                    "date_done": fields.Datetime.now(),
+                    "duration": time.perf_counter() - started,  # the time lost on it
+                }
+            )
             stats["failed_batches"] += 1
             if batch.phase == "ladder":
                 # The ladder's mark was recorded when it planned: its customers are news for
@@ -266,13 +275,17 @@ class DunningRunBatch(models.Model):
     date_start = fields.Datetime(string="Started", readonly=True)
     date_done = fields.Datetime(string="Finished", readonly=True)
     duration = fields.Float(
-        string="Seconds", readonly=True, digits=(16, 3), help="How long the batch's work took."
+        string="Seconds",
+        readonly=True,
+        digits=(16, 3),
+        help="How long the batch's work took, its last writes included.",
     )
     email_duration = fields.Float(
         string="Seconds on Emails",
         readonly=True,
         digits=(16, 3),
-        help="Of the batch's time, rendering its reminders and queuing them as outgoing mails.",
+        help="Of the batch's time, rendering its reminders, queuing them as outgoing mails and "
+        "logging them.",
     )
 
     def init(self):
@@ -326,6 +339,7 @@ class DunningRunBatch(models.Model):
         date_start, started = fields.Datetime.now(), time.perf_counter()
         emails_before = stats["email_seconds"]
         failed = not method(self.company_id, run, self._get_partner_ids(), self, stats)
+        self.env.flush_all()  # the work's last writes are part of its time
         self.write(
             {
                 "state": "done",

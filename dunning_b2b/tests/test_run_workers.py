@@ -64,12 +64,13 @@ class TestRunWorkers(DunningCommon):
         run = self._runs()[-1]
         run.batch_ids.invalidate_recordset()
         for batch in run.batch_ids:
-            self.assertGreater(batch.duration, 0.0, batch.phase)
+            self.assertGreaterEqual(batch.duration, 0.0, batch.phase)
             self.assertTrue(batch.date_start and batch.date_done, batch.phase)
             self.assertLessEqual(batch.date_start, batch.date_done)
             self.assertLessEqual(batch.email_duration, batch.duration, batch.phase)
         ladder = run.batch_ids.filtered(lambda b: b.phase == "ladder")
         self.assertTrue(all(b.email_duration > 0.0 for b in ladder), "each sent a reminder")
+        self.assertTrue(all(b.duration > b.email_duration for b in ladder), "and did more")
         self.assertEqual(sum((run.batch_ids - ladder).mapped("email_duration")), 0.0)
         self.assertAlmostEqual(
             sum(ladder.mapped("email_duration")), stats["email_seconds"], delta=0.01
@@ -228,6 +229,7 @@ class TestRunWorkers(DunningCommon):
         # journaled again, for the next run (a new day would not evaluate them otherwise).
         failed = run.batch_ids.filtered("failed")
         self.assertEqual(failed.phase, "ladder")
+        self.assertTrue(failed.date_start and failed.date_done, "the time lost on it recorded")
         mark = self.env["dunning.daily.mark"]._get_mark(self.company)
         journaled, _everyone = self.env["dunning.change"]._read_changes(
             self.company, mark, ladder=True
