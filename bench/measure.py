@@ -140,10 +140,10 @@ def duplicates(db, run_date):
 
 
 def phase_seconds(db, run_date):
-    """Seconds of work per phase of the run of ``run_date``, summed over its batches (over
-    the workers: with two, more than the phase's wall time), and of them the seconds spent
-    rendering and queuing the reminders (``dunning_run_batch.duration``, ``email_duration``).
-    None for code that does not record them."""
+    """Seconds of work per phase of the date's first run, summed over its batches (over the
+    workers: with two, up to twice the phase's wall time), and of them the seconds spent
+    rendering, queuing and logging the reminders (``dunning_run_batch.duration``,
+    ``email_duration``). None for code that does not record them."""
     cols = query(db, """SELECT string_agg(column_name, ',') FROM information_schema.columns
                          WHERE table_name = 'dunning_run_batch'""").split(",")  # fmt: skip
     if "email_duration" not in cols:
