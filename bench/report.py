@@ -25,17 +25,22 @@ def stat(values):
     }
 
 
-def _phase(result, phase, key="seconds"):
-    """Seconds of a phase of a run (summed over workers), or None when not recorded."""
+PARTS = ("ladder", "stages", "emails", "checks")
+
+
+def _phases(result):
+    """Our run's seconds of work by part (summed over workers): the ladder, of it its stages
+    and its reminders, and the checks after it; {} when the run did not record them."""
     phases = result.get("phases") or {}
-    if key == "checks":  # every phase after the ladder: the company and customer checks
-        values = [v["seconds"] for name, v in phases.items() if name != "ladder"]
-        return sum(values) if values else None
-    if key == "stages":  # the ladder without its emails
-        if "ladder" not in phases:
-            return None
-        return phases["ladder"]["seconds"] - phases["ladder"]["email_seconds"]
-    return (phases.get(phase) or {}).get(key)
+    if "ladder" not in phases:
+        return {}
+    ladder = phases["ladder"]
+    return {
+        "ladder": ladder["seconds"],
+        "stages": ladder["seconds"] - ladder["email_seconds"],
+        "emails": ladder["email_seconds"],
+        "checks": sum(v["seconds"] for name, v in phases.items() if name != "ladder"),
+    }
 
 
 def _ours(runs):
@@ -48,11 +53,8 @@ def _ours(runs):
         # PostgreSQL's share: its sessions' time running statements (runs since 2026-12-02)
         "full_pg": stat([f.get("pg_active_s") for f in full]),
         "next_day_pg": stat([r["next_day"].get("pg_active_s") for r in runs]),
-        # Seconds of work per phase, summed over workers (runs since 2026-12-02)
-        "ladder": stat([_phase(f, "ladder") for f in full]),
-        "stages": stat([_phase(f, "ladder", "stages") for f in full]),
-        "emails": stat([_phase(f, "ladder", "email_seconds") for f in full]),
-        "checks": stat([_phase(f, None, "checks") for f in full]),
+        # Seconds of work per part, summed over workers (runs since 2026-12-02)
+        **{key: stat([_phases(f).get(key) for f in full]) for key in PARTS},
         "deliver": stat([r["deliver"]["seconds"] for r in runs]),
         "peak_rss_mb": stat([f["peak_rss_mb"] for f in full]),
         "worker_rss_mb": [[w["peak_rss_mb"] for w in f["workers"]] for f in full],
@@ -179,8 +181,8 @@ def _rows(size, s):
             "full_pg",
         ),
         row(
-            "of which ours: the ladder (seconds of work, all workers): stages, events, notes, "
-            "tasks, holds, reminders rendered and queued; ratio with one worker",
+            "of which ours: the ladder (seconds of work, all workers): its stages and its "
+            "reminders, below; ratio with one worker",
             "ladder",
             "",
             times(s.get("ratio_ladder") or {}),
