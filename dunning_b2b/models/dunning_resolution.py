@@ -30,8 +30,10 @@ class DunningResolution(models.Model):
     A case is proposed by the ladder when lines reach a stage that calls for it (a draft for
     a dunning manager to decide) or opened by a manager at any stage. While a case is open
     its lines get no more reminders (a pause reason of the engine); payments still count.
-    Every step is an event on the lines' invoices and a line in the chatter. What each type
-    does (agency commission, settlement, write-off entries) lives in files of its own.
+    A proposal, which changes no line, is an event and a chatter line on the case and the
+    customer; every later step is also an event on each line and a line in the invoices'
+    chatter. What each type does (agency commission, settlement, write-off entries) lives in
+    files of its own.
     """
 
     _name = "dunning.resolution"
@@ -235,6 +237,8 @@ class DunningResolution(models.Model):
                 partner = self.env["res.partner"].browse(vals["partner_id"])
                 vals["partner_id"] = partner.commercial_partner_id.id
         cases = super().create(vals_list)
+        # A proposal changes none of its lines (they are dunned until the case opens): the
+        # case and its customer say so, the invoices' trail starts when it opens.
         cases._log_step(
             "resolution",
             lambda c: self.env._(
@@ -243,6 +247,7 @@ class DunningResolution(models.Model):
                 amount=c.currency_id.format(c.amount_open),
                 count=len(c.line_ids),
             ),
+            per_line=False,
         )
         return cases
 
@@ -335,10 +340,20 @@ class DunningResolution(models.Model):
         self._check_manager()
         if self.filtered(lambda c: c.state not in OPEN_STATES):
             raise UserError(self.env._("Cancel: the case is already closed."))
+        # A proposal never paused its lines, nor told their invoices: its end is told where
+        # it began.
+        proposals = self.filtered(lambda c: c.state == "draft")
         # sudo: the state is set by the system (guarded field)
         self.sudo().write({"state": "cancelled", "date_done": dunning_today(self.env)})
         self.activity_ids.action_feedback(feedback=self.env._("Case cancelled."))
-        self._log_step(
+        proposals._log_step(
+            "resolution_cancelled",
+            lambda c: self.env._(
+                "Final resolution proposal declined by %(user)s.", user=self.env.user.name
+            ),
+            per_line=False,
+        )
+        (self - proposals)._log_step(
             "resolution_cancelled",
             lambda c: self.env._(
                 "Final resolution cancelled by %(user)s; the lines resume the ladder.",
@@ -349,10 +364,11 @@ class DunningResolution(models.Model):
         return True
 
     # ------------------------------------------------------------------ trail
-    def _log_step(self, event_type, text):
+    def _log_step(self, event_type, text, per_line=True):
         """An event per covered line and a chatter line on the case, the customer and the
-        invoices; as sudo, written for the user's action. The notes are written in bulk (one
-        INSERT per model): the ladder proposes hundreds of cases in one run."""
+        invoices (``per_line``), else one event per case and a chatter line on the case and
+        the customer; as sudo, written for the user's action. The notes are written in bulk
+        (one INSERT per model): the ladder proposes hundreds of cases in one run."""
         today = dunning_today(self.env)
         events = []
         notes = {"dunning.resolution": {}, "res.partner": {}, "account.move": {}}
@@ -364,25 +380,35 @@ class DunningResolution(models.Model):
             notes["res.partner"][case.partner_id.id] = (
                 partner_note + Markup("<br/>") + sentence if partner_note else sentence
             )
+            base = {
+                "date": today,
+                "event_type": event_type,
+                "partner_id": case.partner_id.id,
+                "company_id": case.company_id.id,
+                "user_id": self.env.user.id,
+                "note": note,
+                "resolution_id": case.id,
+            }
+            if not per_line:
+                # The case's amount, in the company's currency (each line's event has its
+                # document's).
+                events.append(
+                    dict(base, currency_id=case.currency_id.id, amount_residual=case.amount_open)
+                )
+                continue
             for move in case.line_ids.move_id:
                 move_note = notes["account.move"].get(move.id)
                 notes["account.move"][move.id] = (
                     move_note + Markup("<br/>") + sentence if move_note else sentence
                 )
             events += [
-                {
-                    "date": today,
-                    "event_type": event_type,
-                    "move_id": line.move_id.id,
-                    "move_line_id": line.id,
-                    "partner_id": case.partner_id.id,
-                    "company_id": case.company_id.id,
-                    "currency_id": line.currency_id.id,
-                    "amount_residual": line.amount_residual_currency,
-                    "user_id": self.env.user.id,
-                    "note": note,
-                    "resolution_id": case.id,
-                }
+                dict(
+                    base,
+                    move_id=line.move_id.id,
+                    move_line_id=line.id,
+                    currency_id=line.currency_id.id,
+                    amount_residual=line.amount_residual_currency,
+                )
                 for line in case.line_ids
             ]
         Bulk = self.env["dunning.bulk"].sudo()  # sudo: the trail of these cases, for the user

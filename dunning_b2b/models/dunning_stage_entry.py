@@ -211,8 +211,23 @@ class DunningStageEntry(models.AbstractModel):
                         partner, level, assignee, run_date, lines_html, summary
                     )
                 )
-                events += group_events(
-                    "activity", self.env._("Task for %(user)s", user=assignee.name or "-")
+                # One event for the task, on the customer: the task lists the lines, and
+                # each line's own history has its stage event (one per line here was a
+                # third of the events a large first run wrote).
+                events.append(
+                    {
+                        "event_type": "activity",
+                        "date": run_date,
+                        "partner_id": partner_id,
+                        "company_id": company.id,
+                        "level_id": level_id,
+                        "user_id": user.id,
+                        "note": self.env._(
+                            "Task for %(user)s: %(documents)s",
+                            user=assignee.name or "-",
+                            documents=self._name_documents(moves),
+                        ),
+                    }
                 )
             if level.notify_salesperson:
                 for salesperson in moves.invoice_user_id.filtered(lambda u: not u.share):
@@ -230,6 +245,17 @@ class DunningStageEntry(models.AbstractModel):
             stats["errors"] += len(to_send - sent)
         self.env["dunning.credit.hold"]._apply_stage_rules(
             company, advances, run_date, user, stats, open_items=open_items, labels=labels
+        )
+
+    def _name_documents(self, moves, limit=20):
+        """The numbers of ``moves``, sorted; past ``limit``, how many more there are."""
+        names = sorted(moves.mapped("name"))
+        if len(names) <= limit:
+            return ", ".join(names)
+        return self.env._(
+            "%(documents)s and %(count)s more",
+            documents=", ".join(names[:limit]),
+            count=len(names) - limit,
         )
 
     def _get_messages(self, company, groups, partners, items, run_date, collectors):

@@ -86,11 +86,29 @@ class TestCommunications(DunningCommon):
 
     def test_stage_task_goes_to_the_collector(self):
         move = self._invoice(self.customer, 100, 5000)
+        other = self._invoice(self.customer, 95, 700)
         self._run()
         task = self.customer.activity_ids.filtered(lambda a: a.summary == self.final.name)
         self.assertEqual(task.user_id, self.collector)
         self.assertIn(move.name, str(task.note))
-        self.assertTrue(self._events(move, "activity"))
+        self.assertIn(other.name, str(task.note))
+        # One event for the task, on the customer, naming its documents; each invoice's
+        # own history has its stage.
+        events = self.env["dunning.event"].search(
+            [("partner_id", "=", self.customer.id), ("event_type", "=", "activity")]
+        )
+        self.assertEqual(
+            (len(events), events.move_id, events.level_id), (1, move.browse(), self.final)
+        )
+        self.assertIn(f"{move.name}, {other.name}", events.note)
+        for invoice in move | other:
+            self.assertFalse(self._events(invoice, "activity"))
+            self.assertTrue(self._events(invoice, "stage"))
+        # A task of many documents names the first ones and counts the rest.
+        self.assertEqual(
+            self.env["dunning.stage.entry"]._name_documents(move | other, limit=1),
+            f"{move.name} and 1 more",
+        )
         # Written in bulk, the task is what mail.activity.create would have made.
         self.assertEqual(task.res_name, self.customer.display_name)
         self.assertEqual(task.res_model, "res.partner")

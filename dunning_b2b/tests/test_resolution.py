@@ -22,16 +22,28 @@ class TestResolution(DunningCommon):
 
     def test_ladder_proposes_a_case_at_the_final_stage(self):
         move = self._invoice(self.customer, 95, 4000.0)
+        other = self._invoice(self.customer, 100, 500.0)
         self._invoice(self.customer, 20, 300.0)  # formal notice: not in the case
         self._run()
         case = self._cases()
         self.assertEqual(len(case), 1)
         self.assertEqual(
-            (case.state, case.origin, case.line_ids), ("draft", "ladder", self._receivable(move))
+            (case.state, case.origin, case.line_ids),
+            ("draft", "ladder", self._receivable(move) | self._receivable(other)),
         )
         self.assertTrue(case.owner_id.has_group("dunning_b2b.group_dunning_manager"))
         self.assertTrue(case.activity_ids.filtered(lambda a: a.user_id == case.owner_id))
-        self.assertTrue(self._events(move, "resolution"))
+        # The proposal changes no line: one event on the case, a note on the case and the
+        # customer, nothing on the invoices yet.
+        proposed = self.env["dunning.event"].search([("resolution_id", "=", case.id)])
+        self.assertEqual(
+            (len(proposed), proposed.event_type, proposed.move_id, proposed.amount_residual),
+            (1, "resolution", move.browse(), 4500.0),
+        )
+        for invoice in move | other:
+            self.assertFalse(self._events(invoice, "resolution"))
+            self.assertNotIn("Final resolution proposed", str(invoice.message_ids.mapped("body")))
+        self.assertIn("Final resolution proposed", str(self.customer.message_ids.mapped("body")))
         # The next day proposes nothing more.
         self._run(run_date=RUN_DATE + timedelta(days=1))
         self.assertEqual(len(self._cases()), 1)
@@ -39,6 +51,10 @@ class TestResolution(DunningCommon):
         case.with_user(self.manager).write({"resolution_type": "write_off"})
         case.with_user(self.manager).action_open()
         self.assertFalse(case.activity_ids)
+        # Opened, the case's lines are paused: now each says so, on its invoice too.
+        for invoice in move | other:
+            self.assertEqual(len(self._events(invoice, "resolution")), 1)
+            self.assertIn("Final resolution opened", str(invoice.message_ids.mapped("body")))
 
     def test_a_draft_lets_go_of_a_paid_line_when_it_gathers_a_new_one(self):
         """Found by the 100,000-line benchmark (issue 15): a line of a draft case paid in
@@ -78,6 +94,9 @@ class TestResolution(DunningCommon):
         self.assertEqual(move.dunning_level_id, self.escalation)
         self.assertIn("final resolution", move.dunning_paused_reason)
         case.action_cancel()
+        # The opened case had paused the line: its invoice is told that it resumes.
+        self.assertEqual(len(self._events(move, "resolution_cancelled")), 1)
+        self.assertIn("resume the ladder", str(move.message_ids.mapped("body")))
         self._run(run_date=RUN_DATE + timedelta(days=46))
         self.assertEqual(move.dunning_level_id, self.final)
 

@@ -93,11 +93,19 @@ class TestResolutionReview(WriteOffCommon):
 
     def test_a_cancelled_case_is_not_proposed_again(self):
         with freeze_time(RUN_DATE):
-            self._invoice(self.customer, 95, 4000.0)
+            move = self._invoice(self.customer, 95, 4000.0)
             self._run()
             self._cases().with_user(self.manager).action_cancel()
             self._run(run_date=RUN_DATE + timedelta(days=1))
         self.assertEqual(self._cases().mapped("state"), ["cancelled"])
+        # A declined proposal never paused its line: the case and the customer say so, the
+        # invoice has nothing to resume.
+        declined = self.env["dunning.event"].search(
+            [("resolution_id", "=", self._cases().id), ("event_type", "=", "resolution_cancelled")]
+        )
+        self.assertEqual((len(declined), declined.move_id), (1, move.browse()))
+        self.assertIn("proposal declined", declined.note)
+        self.assertNotIn("resume the ladder", str(move.message_ids.mapped("body")))
 
     def test_bad_debt_account_must_be_an_expense_account(self):
         receivable = self._receivable(self._invoice(self.customer, 5, 10.0)).account_id
