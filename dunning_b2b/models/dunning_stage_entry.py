@@ -215,19 +215,19 @@ class DunningStageEntry(models.AbstractModel):
                 # each line's own history has its stage event (one per line here was a
                 # third of the events a large first run wrote).
                 events.append(
-                    {
-                        "event_type": "activity",
-                        "date": run_date,
-                        "partner_id": partner_id,
-                        "company_id": company.id,
-                        "level_id": level_id,
-                        "user_id": user.id,
-                        "note": self.env._(
+                    self._prepare_partner_event_vals(
+                        "activity",
+                        partner_id,
+                        company,
+                        run_date,
+                        user,
+                        self.env._(
                             "Task for %(user)s: %(documents)s",
                             user=assignee.name or "-",
                             documents=self._name_documents(moves),
                         ),
-                    }
+                        level_id=level_id,
+                    )
                 )
             if level.notify_salesperson:
                 for salesperson in moves.invoice_user_id.filtered(lambda u: not u.share):
@@ -246,6 +246,21 @@ class DunningStageEntry(models.AbstractModel):
         self.env["dunning.credit.hold"]._apply_stage_rules(
             company, advances, run_date, user, stats, open_items=open_items, labels=labels
         )
+
+    def _prepare_partner_event_vals(
+        self, event_type, partner_id, company, run_date, user, note, level_id=False
+    ):
+        """An event on the customer itself, for ``dunning.event._create_bulk``: a step of
+        the run that concerns the customer as a whole, not one receivable line."""
+        return {
+            "event_type": event_type,
+            "date": run_date,
+            "partner_id": partner_id,
+            "company_id": company.id,
+            "level_id": level_id,
+            "user_id": user.id,
+            "note": note,
+        }
 
     def _name_documents(self, moves, limit=20):
         """The numbers of ``moves``, sorted; past ``limit``, how many more there are."""
@@ -463,14 +478,9 @@ class DunningStageEntry(models.AbstractModel):
                 }
             )
             events.append(
-                {
-                    "event_type": "credit_cover",
-                    "date": run_date,
-                    "partner_id": partner.id,
-                    "company_id": company.id,
-                    "user_id": user.id,
-                    "note": text,
-                }
+                self._prepare_partner_event_vals(
+                    "credit_cover", partner.id, company, run_date, user, text
+                )
             )
         engine._create_activities(activities)
         self.env["dunning.event"]._create_bulk(events)
