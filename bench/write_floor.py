@@ -1,24 +1,32 @@
-"""What PostgreSQL alone spends writing the rows of a run: the floor under any code.
+"""What PostgreSQL alone spends inserting the rows a run added: a floor under the run.
 
 Each table's new rows (those its template did not have) are copied into an empty table of
-the same definition (columns, defaults, checks, indexes, foreign keys), one INSERT per
-table, in a transaction that is rolled back; then again without the foreign keys. A real
-run writes the same rows in many statements and reads between them, so it costs more:
-this is the least any code writing these rows can cost on this machine.
+the same definition (columns, defaults, checks, indexes, foreign keys) with one
+INSERT ... SELECT per table, in a transaction that is rolled back; then again without the
+foreign keys. A real run inserts the same rows in many statements, reads between them, and
+also updates and deletes rows (not measured here), so it costs more.
 
-    python3 bench/write_floor.py --db COPY --template TEMPLATE [--min-rows 1000]
+    python3 bench/worker.py --db COPY --step run    # on a fresh copy of TEMPLATE
+    python3 bench/write_floor.py --db COPY --template TEMPLATE [--min-rows 1000] [--repeat 3]
 
-COPY is a copy of TEMPLATE after the run (``measure.py`` leaves one). Prints a table and,
-last, one JSON line. The statement-level triggers of the change journal are not copied:
-their own rows are in ``dunning_change``, measured like the others.
+COPY holds the one run to weigh (the copy ``measure.py`` leaves also holds the unchanged
+day, the payments and the next day). A first copy of each table warms the cache and is not
+counted; then each copy is made ``--repeat`` times, with and without the foreign keys in
+turn, and the median is kept. Prints a table (the tables left out and why first) and, last,
+one JSON line. The statement-level triggers of the change journal are not copied: their own
+rows are in ``dunning_change``, measured like the others. Each copy locks the tables its
+foreign keys reference against writes: run it on a copy nobody uses.
 """
 
 import argparse
+import contextlib
 import json
 import os
+import statistics
 import time
 
 import psycopg2
+from psycopg2 import sql
 
 
 def connect(db):
@@ -26,6 +34,10 @@ def connect(db):
         dbname=db, host="localhost", port=os.environ.get("PG_PORT", "5432"),
         user=os.environ.get("PG_ROLE", "odoo"), password=os.environ.get("PG_PASSWORD", "odoo"),
     )  # fmt: skip
+
+
+def name(table):
+    return sql.Identifier("public", table)
 
 
 def table_marks(cr):
@@ -40,22 +52,25 @@ def table_marks(cr):
     marks = {}
     for table, has_id in cr.fetchall():
         if has_id:
-            cr.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"')
+            cr.execute(sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(name(table)))
             marks[table] = ("id", cr.fetchone()[0])
         else:
-            cr.execute(f'SELECT count(*) FROM "{table}"')
+            cr.execute(sql.SQL("SELECT count(*) FROM {}").format(name(table)))
             marks[table] = ("rows", cr.fetchone()[0])
     return marks
 
 
 def new_rows(cr, table, mark):
-    """The condition selecting the rows the run added, and their number; a table without
-    ids that already had rows in the template is left out (None)."""
+    """The condition selecting the rows the run added and their number, or None and why
+    the table is left out: a table without ids that already had rows in the template (its
+    new rows cannot be told from the old ones) or missing from the template."""
+    if mark is None:
+        return None, "not in the template"
     kind, value = mark
     if kind == "rows" and value:
-        return None, 0
-    where = f"id > {int(value)}" if kind == "id" else "true"
-    cr.execute(f'SELECT count(*) FROM "{table}" WHERE {where}')
+        return None, f"no id column and {value} rows in the template"
+    where = sql.SQL("id > {}").format(sql.Literal(value)) if kind == "id" else sql.SQL("true")
+    cr.execute(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(name(table), where))
     return where, cr.fetchone()[0]
 
 
@@ -64,20 +79,25 @@ def timed_copy(conn, table, where, foreign_keys):
     with conn.cursor() as cr:
         try:
             cr.execute(
-                f'CREATE TABLE bench_floor_twin (LIKE "{table}" INCLUDING DEFAULTS '
-                "INCLUDING CONSTRAINTS INCLUDING INDEXES INCLUDING STORAGE)"
+                sql.SQL(
+                    "CREATE TABLE bench_floor_twin (LIKE {} INCLUDING DEFAULTS "
+                    "INCLUDING CONSTRAINTS INCLUDING INDEXES INCLUDING STORAGE)"
+                ).format(name(table))
             )
             if foreign_keys:
                 cr.execute(
-                    """SELECT pg_get_constraintdef(oid) FROM pg_constraint
-                        WHERE conrelid = %s::regclass AND contype = 'f'""",
-                    [f'"{table}"'],
+                    """SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
+                         JOIN pg_class t ON t.oid = c.conrelid
+                         JOIN pg_namespace n ON n.oid = t.relnamespace
+                        WHERE n.nspname = 'public' AND t.relname = %s AND c.contype = 'f'""",
+                    [table],
                 )
                 for (definition,) in cr.fetchall():
-                    cr.execute(f"ALTER TABLE bench_floor_twin ADD {definition}")
+                    cr.execute(sql.SQL("ALTER TABLE bench_floor_twin ADD " + definition))
+            insert = sql.SQL("INSERT INTO bench_floor_twin SELECT * FROM {} WHERE {}")
             start = time.perf_counter()
-            cr.execute(f'INSERT INTO bench_floor_twin SELECT * FROM "{table}" WHERE {where}')
-            return round(time.perf_counter() - start, 2)
+            cr.execute(insert.format(name(table), where))
+            return time.perf_counter() - start
         finally:
             conn.rollback()
 
@@ -87,28 +107,43 @@ def main():
     parser.add_argument("--db", required=True, help="a copy of the template after a run")
     parser.add_argument("--template", required=True)
     parser.add_argument("--min-rows", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    with connect(args.template) as before:
-        with before.cursor() as cr:
-            marks = table_marks(cr)
-    conn = connect(args.db)
-    rows = []
-    with conn.cursor() as cr:
-        todo = [(table, *new_rows(cr, table, mark)) for table, mark in sorted(marks.items())]
-    conn.rollback()
-    for table, where, count in todo:
-        if count < args.min_rows:
-            continue
-        with_fk = timed_copy(conn, table, where, True)
-        without_fk = timed_copy(conn, table, where, False)
-        rows.append({"table": table, "rows": count, "seconds": with_fk, "no_fk": without_fk})
-    conn.close()
+    # closing(): psycopg2's own ``with`` ends the transaction, not the connection, and an
+    # open connection to the template stops createdb -T from copying it.
+    with contextlib.closing(connect(args.template)) as before, before.cursor() as cr:
+        marks = table_marks(cr)
+    rows, left_out = [], []
+    with contextlib.closing(connect(args.db)) as conn:
+        with conn.cursor() as cr:
+            current = table_marks(cr)
+            todo = [(table, *new_rows(cr, table, marks.get(table))) for table in sorted(current)]
+        conn.rollback()
+        for table, where, count in todo:
+            if where is None or count < max(args.min_rows, 1):
+                reason = count if where is None else f"{count} new rows"
+                if where is None or count:
+                    left_out.append({"table": table, "why": reason})
+                continue
+            timed_copy(conn, table, where, False)  # warms the cache: not counted
+            times = {True: [], False: []}
+            for turn in range(args.repeat):
+                for keys in (turn % 2 == 0, turn % 2 == 1):
+                    times[keys].append(timed_copy(conn, table, where, keys))
+            rows.append({
+                "table": table, "rows": count,
+                "seconds": round(statistics.median(times[True]), 2),
+                "no_fk": round(statistics.median(times[False]), 2),
+                "spread": [round(min(times[True]), 2), round(max(times[True]), 2)],
+            })  # fmt: skip
     rows.sort(key=lambda row: -row["seconds"])
     total = {key: round(sum(row[key] for row in rows), 2) for key in ("rows", "seconds", "no_fk")}
+    for table in left_out:
+        print(f"left out: {table['table']} ({table['why']})")
     print(f"{'table':48} {'rows':>9} {'seconds':>8} {'no FK':>8}")
     for row in [*rows, {"table": "total", **total}]:
         print(f"{row['table']:48} {row['rows']:>9} {row['seconds']:>8} {row['no_fk']:>8}")
-    print(json.dumps({"db": args.db, "tables": rows, "total": total}))
+    print(json.dumps({"db": args.db, "tables": rows, "total": total, "left_out": left_out}))
 
 
 if __name__ == "__main__":
