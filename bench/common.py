@@ -22,13 +22,23 @@ def write_conf():
     return CONF
 
 
+def pg_params():
+    """Where the benchmark's PostgreSQL is and who it connects as."""
+    return {
+        "host": "localhost",
+        "port": os.environ.get("PG_PORT", "5432"),
+        "user": os.environ.get("PG_ROLE", "odoo"),
+        "password": os.environ.get("PG_PASSWORD", "odoo"),
+    }
+
+
 def psql_env():
-    return dict(os.environ, PGPASSWORD=os.environ.get("PG_PASSWORD", "odoo"))
+    return dict(os.environ, PGPASSWORD=pg_params()["password"])
 
 
 def pg_args():
-    return ["-h", "localhost", "-p", os.environ.get("PG_PORT", "5432"),
-            "-U", os.environ.get("PG_ROLE", "odoo")]  # fmt: skip
+    params = pg_params()
+    return ["-h", params["host"], "-p", params["port"], "-U", params["user"]]
 
 
 def drop_db(name, tries=5):

@@ -21,36 +21,39 @@ foreign keys reference against writes: run it on a copy nobody uses.
 import argparse
 import contextlib
 import json
-import os
 import statistics
 import time
 
 import psycopg2
+from common import pg_params
 from psycopg2 import sql
 
 
 def connect(db):
-    return psycopg2.connect(
-        dbname=db, host="localhost", port=os.environ.get("PG_PORT", "5432"),
-        user=os.environ.get("PG_ROLE", "odoo"), password=os.environ.get("PG_PASSWORD", "odoo"),
-    )  # fmt: skip
+    return psycopg2.connect(dbname=db, **pg_params())
 
 
 def name(table):
     return sql.Identifier("public", table)
 
 
-def table_marks(cr):
-    """{table: ("id", max id) or ("rows", count)} for every ordinary table of public."""
+def tables(cr):
+    """[(table, whether it has an id column)] of the ordinary tables of public."""
     cr.execute(
         """SELECT c.relname, EXISTS (SELECT 1 FROM pg_attribute a
                                       WHERE a.attrelid = c.oid AND a.attname = 'id'
                                         AND NOT a.attisdropped)
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = 'public' AND c.relkind = 'r'"""
+            WHERE n.nspname = 'public' AND c.relkind = 'r'
+            ORDER BY c.relname"""
     )
+    return cr.fetchall()
+
+
+def table_marks(cr):
+    """{table: ("id", max id) or ("rows", count)} for every ordinary table of public."""
     marks = {}
-    for table, has_id in cr.fetchall():
+    for table, has_id in tables(cr):
         if has_id:
             cr.execute(sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(name(table)))
             marks[table] = ("id", cr.fetchone()[0])
@@ -61,17 +64,17 @@ def table_marks(cr):
 
 
 def new_rows(cr, table, mark):
-    """The condition selecting the rows the run added and their number, or None and why
-    the table is left out: a table without ids that already had rows in the template (its
-    new rows cannot be told from the old ones) or missing from the template."""
+    """(condition selecting the rows the run added, their number, None), or (None, 0, why
+    the table is left out): a table without ids that already had rows in the template (its
+    new rows cannot be told from the old ones), or missing from the template."""
     if mark is None:
-        return None, "not in the template"
+        return None, 0, "not in the template"
     kind, value = mark
     if kind == "rows" and value:
-        return None, f"no id column and {value} rows in the template"
+        return None, 0, f"no id column and {value} rows in the template"
     where = sql.SQL("id > {}").format(sql.Literal(value)) if kind == "id" else sql.SQL("true")
     cr.execute(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(name(table), where))
-    return where, cr.fetchone()[0]
+    return where, cr.fetchone()[0], None
 
 
 def timed_copy(conn, table, where, foreign_keys):
@@ -116,14 +119,12 @@ def main():
     rows, left_out = [], []
     with contextlib.closing(connect(args.db)) as conn:
         with conn.cursor() as cr:
-            current = table_marks(cr)
-            todo = [(table, *new_rows(cr, table, marks.get(table))) for table in sorted(current)]
+            todo = [(table, *new_rows(cr, table, marks.get(table))) for table, _id in tables(cr)]
         conn.rollback()
-        for table, where, count in todo:
-            if where is None or count < max(args.min_rows, 1):
-                reason = count if where is None else f"{count} new rows"
-                if where is None or count:
-                    left_out.append({"table": table, "why": reason})
+        for table, where, count, why in todo:
+            if why or 0 < count < args.min_rows:
+                left_out.append({"table": table, "why": why or f"{count} new rows"})
+            if why or count < max(args.min_rows, 1):
                 continue
             timed_copy(conn, table, where, False)  # warms the cache: not counted
             times = {True: [], False: []}
