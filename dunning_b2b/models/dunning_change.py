@@ -178,17 +178,21 @@ class DunningChange(models.Model):
     @api.model
     def _activity_rows_sql(self):
         return SQL(
-            # Tasks on invoices, customers and messages to review (the worklist's next
-            # action reads all three).
-            """SELECT DISTINCT COALESCE(r.dunning_company_id, m.company_id, dm.company_id),
+            # Tasks on invoices, customers, messages to review and final resolution cases
+            # (the worklist's next action reads all four).
+            """SELECT DISTINCT COALESCE(r.dunning_company_id, m.company_id, dm.company_id,
+                                        dr.company_id),
                                COALESCE(m.commercial_partner_id, p.commercial_partner_id,
-                                        mp.commercial_partner_id)
+                                        mp.commercial_partner_id, dr.partner_id)
                  FROM dunning_rows r
             LEFT JOIN account_move m ON r.res_model = 'account.move' AND m.id = r.res_id
             LEFT JOIN res_partner p ON r.res_model = 'res.partner' AND p.id = r.res_id
             LEFT JOIN dunning_message dm ON r.res_model = 'dunning.message' AND dm.id = r.res_id
             LEFT JOIN res_partner mp ON mp.id = dm.partner_id
-                WHERE r.res_model IN ('account.move', 'res.partner', 'dunning.message')"""
+            LEFT JOIN dunning_resolution dr
+                   ON r.res_model = 'dunning.resolution' AND dr.id = r.res_id
+                WHERE r.res_model IN ('account.move', 'res.partner', 'dunning.message',
+                                      'dunning.resolution')"""
         )
 
     @api.model

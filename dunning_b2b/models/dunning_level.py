@@ -104,7 +104,9 @@ class DunningLevel(models.Model):
     propose_resolution = fields.Boolean(
         string="Propose a Final Resolution",
         help="Lines reaching this stage are proposed to a dunning manager as a final "
-        "resolution case (agency, legal action, settlement or write-off) to decide.",
+        "resolution case (agency, legal action, settlement or write-off) to decide. The "
+        "case's task for the company's collections manager replaces the stage's own task; "
+        "only lines a manager already declined get the stage's task.",
     )
     description = fields.Text(
         string="Guidance", translate=True, help="What the collector should do at this stage."

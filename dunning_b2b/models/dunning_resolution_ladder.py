@@ -36,23 +36,10 @@ class DunningResolution(models.Model):
             [("company_id", "=", company.id), ("state", "in", OPEN_STATES),
              ("line_ids", "in", lines.move_line_id.ids)]
         ).line_ids  # fmt: skip
-        # A case a manager cancelled is not proposed again while its lines stay where they
-        # were: only lines that reached their stage after it was cancelled come back.
-        cancelled = self.search(
-            [("company_id", "=", company.id), ("state", "=", "cancelled"),
-             ("line_ids", "in", lines.move_line_id.ids)]
-        )  # fmt: skip
-        # One pass over the cancelled cases, not one per line: the day each line's case was
-        # last cancelled.
-        cancelled_on = {}
-        for case in cancelled.filtered("date_done"):
-            for line_id in case.line_ids.ids:
-                cancelled_on[line_id] = max(case.date_done, cancelled_on.get(line_id, date.min))
         declined = self.env["account.move.line"].browse(
-            line.move_line_id.id
-            for line in lines
-            if line.move_line_id.id in cancelled_on
-            and cancelled_on[line.move_line_id.id] >= (line.level_date or date.min)
+            self._get_declined_line_ids(
+                company, {line.move_line_id.id: line.level_date for line in lines}
+            )
         )
         new = lines.move_line_id - taken - declined
         if not new:
@@ -113,10 +100,31 @@ class DunningResolution(models.Model):
         stats["resolutions_proposed"] = stats.get("resolutions_proposed", 0) + len(created)
 
     @api.model
+    def _get_declined_line_ids(self, company, level_dates):
+        """The receivable lines of ``level_dates`` (line id -> the day it reached its stage)
+        that a manager declined: a case of theirs was cancelled on or after that day. They
+        are not proposed again while they stay where they are; lines that reached their
+        stage after the cancellation come back."""
+        if not level_dates:
+            return set()
+        cancelled = self.search(
+            [("company_id", "=", company.id), ("state", "=", "cancelled"),
+             ("line_ids", "in", list(level_dates))]
+        )  # fmt: skip
+        # One pass over the cancelled cases, not one per line: the day each line's case was
+        # last cancelled.
+        cancelled_on = {}
+        for case in cancelled.filtered("date_done"):
+            for line_id in case.line_ids.ids:
+                cancelled_on[line_id] = max(case.date_done, cancelled_on.get(line_id, date.min))
+        return {
+            line_id
+            for line_id, level_date in level_dates.items()
+            if line_id in cancelled_on and cancelled_on[line_id] >= (level_date or date.min)
+        }
+
+    @api.model
     def _get_default_owner(self, company):
         """Who decides proposed cases: the company's collections manager if set, else the
         first dunning manager of the company."""
-        managers = self.env.ref("dunning_b2b.group_dunning_manager").user_ids.filtered(
-            lambda u: company in u.company_ids and not u.share and u.active
-        )
-        return managers.sorted("id")[:1]
+        return company._dunning_get_manager()

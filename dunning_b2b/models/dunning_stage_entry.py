@@ -126,6 +126,17 @@ class DunningStageEntry(models.AbstractModel):
         # The salespersons to notify and the documents' numbers, read once for the batch.
         documents = self.env["account.move"].browse({items[a.line_id].move_id for a in advances})
         documents.fetch(["invoice_user_id", "name"])
+        # Lines entering a stage that proposes a final resolution case which a manager
+        # already declined: no case comes for them, so the stage gives its own task.
+        declined = self.env["dunning.resolution"]._get_declined_line_ids(
+            company,
+            {
+                line_id: run_date
+                for (_p, level_id), line_ids in groups.items()
+                if Level.browse(level_id).propose_resolution
+                for line_id in line_ids
+            },
+        )
         for (partner_id, level_id), line_ids in groups.items():
             partner = partners.browse(partner_id).with_prefetch(partners._prefetch_ids)
             level = Level.browse(level_id)
@@ -136,6 +147,10 @@ class DunningStageEntry(models.AbstractModel):
             )
             collector = collectors[partner_id]
             needs_task = level.create_activity or not level.send_email
+            if level.propose_resolution and not declined.intersection(line_ids):
+                # The case proposed for these lines has its task for the manager who decides:
+                # a task of the stage on the customer was a second to-do for one decision.
+                needs_task = False
             no_email = False
 
             def group_events(event_type, note, message=None, _items=group_items, _level=level):

@@ -239,15 +239,23 @@ class DunningWorklist(models.Model):
 
     @api.model
     def _get_next_tasks(self, company, partners, stages=None):
-        """Per customer: (summary, date) of its open task for ``company``, on the customer or
-        on one of its messages to review in ``company``: the task of its current stage (of
-        ``stages``, dict customer id -> stage id) if any, else the earliest."""
+        """Per customer: (summary, date) of its open task for ``company``, on the customer,
+        on one of its messages to review or on its final resolution case in ``company``: the
+        task of its current stage (of ``stages``, dict customer id -> stage id) if any, else
+        the earliest."""
         messages = self.env["dunning.message"].search_fetch(
             [("partner_id", "in", partners.ids), ("company_id", "=", company.id),
              ("state", "=", "draft")],
             ["partner_id"],
         )  # fmt: skip
         message_partner = {message.id: message.partner_id.id for message in messages}
+        # A final resolution case to decide or carry out: its task is the customer's too.
+        cases = self.env["dunning.resolution"].search_fetch(
+            [("partner_id", "in", partners.ids), ("company_id", "=", company.id),
+             ("state", "in", ("draft", "open"))],
+            ["partner_id"],
+        )  # fmt: skip
+        case_partner = {case.id: case.partner_id.id for case in cases}
         Activity = self.env["mail.activity"]
         activities = Activity.search_fetch(
             (
@@ -258,29 +266,34 @@ class DunningWorklist(models.Model):
             | (
                 Domain("res_model", "=", "dunning.message")
                 & Domain("res_id", "in", list(message_partner))
+            )
+            | (
+                Domain("res_model", "=", "dunning.resolution")
+                & Domain("res_id", "in", list(case_partner))
             ),
             ["res_model", "res_id", "date_deadline", "summary", "activity_type_id",
              "dunning_level_id"],
             order="date_deadline, id",
         )  # fmt: skip
         stages = stages or {}
-        # The current stage's task first, then the others by date.
+        owners = {"dunning.message": message_partner, "dunning.resolution": case_partner}
+
+        def customer(activity):
+            if activity.res_model == "res.partner":
+                return activity.res_id
+            return owners[activity.res_model].get(activity.res_id)
+
+        # The current stage's task or the case's decision first (the case's task stands for
+        # the stage that proposed it), then the others by date.
         activities = activities.sorted(
             lambda a: (
-                a.dunning_level_id.id
-                != stages.get(
-                    a.res_id if a.res_model == "res.partner" else message_partner.get(a.res_id)
-                )
-                or not a.dunning_level_id,
+                a.res_model != "dunning.resolution"
+                and (a.dunning_level_id.id != stages.get(customer(a)) or not a.dunning_level_id),
             )
         )
         tasks = {}
         for activity in activities:
-            partner_id = (
-                activity.res_id
-                if activity.res_model == "res.partner"
-                else message_partner.get(activity.res_id)
-            )
+            partner_id = customer(activity)
             if partner_id and partner_id not in tasks:
                 tasks[partner_id] = (
                     activity.summary or activity.activity_type_id.name,

@@ -85,10 +85,10 @@ class TestCommunications(DunningCommon):
         self.assertIn(">21<", message.mail_message_id.body.replace(" ", ""))
 
     def test_stage_task_goes_to_the_collector(self):
-        move = self._invoice(self.customer, 100, 5000)
-        other = self._invoice(self.customer, 95, 700)
+        move = self._invoice(self.customer, 25, 5000)
+        other = self._invoice(self.customer, 20, 700)
         self._run()
-        task = self.customer.activity_ids.filtered(lambda a: a.summary == self.final.name)
+        task = self.customer.activity_ids.filtered(lambda a: a.summary == self.formal.name)
         self.assertEqual(task.user_id, self.collector)
         self.assertIn(move.name, str(task.note))
         self.assertIn(other.name, str(task.note))
@@ -98,7 +98,7 @@ class TestCommunications(DunningCommon):
             [("partner_id", "=", self.customer.id), ("event_type", "=", "activity")]
         )
         self.assertEqual(
-            (len(events), events.move_id, events.level_id), (1, move.browse(), self.final)
+            (len(events), events.move_id, events.level_id), (1, move.browse(), self.formal)
         )
         self.assertIn(f"{move.name}, {other.name}", events.note)
         for invoice in move | other:
@@ -113,11 +113,11 @@ class TestCommunications(DunningCommon):
         self.assertEqual(task.res_name, self.customer.display_name)
         self.assertEqual(task.res_model, "res.partner")
         self.assertEqual(
-            task.activity_type_id, self.final.activity_type_id or task.activity_type_id
+            task.activity_type_id, self.formal.activity_type_id or task.activity_type_id
         )
         self.assertFalse(task.automated, "as the ORM created them: not an activity_schedule one")
         self.assertEqual(task.user_tz, self.collector.tz)
-        self.assertEqual(task.date_deadline, self.run_date + timedelta(self.final.activity_delay))
+        self.assertEqual(task.date_deadline, self.run_date + timedelta(self.formal.activity_delay))
         self.assertIn(self.collector.partner_id, self.customer.message_partner_ids)
         self.assertIn(task, self.customer.with_user(self.collector).activity_ids)
         task.with_user(self.collector).action_feedback(feedback="Called.")
@@ -125,7 +125,7 @@ class TestCommunications(DunningCommon):
 
     def test_customer_collector_overrides_the_company_default(self):
         self.customer.with_company(self.company).dunning_collector_id = self.manager
-        self._invoice(self.customer, 100, 5000)
+        self._invoice(self.customer, 20, 5000)
         self._run()
         self.assertEqual(self.customer.activity_ids.user_id, self.manager)
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
 
 from .common import RUN_DATE, DunningCommon
 
@@ -56,6 +56,43 @@ class TestResolution(DunningCommon):
             self.assertEqual(len(self._events(invoice, "resolution")), 1)
             self.assertIn("Final resolution opened", str(invoice.message_ids.mapped("body")))
 
+    def test_the_final_stage_gives_one_task_the_cases(self):
+        """Found by the 100,000-line benchmark (issue 15): each customer at the final stage
+        had two to-dos for one decision, the stage's "Final resolution" on the customer and
+        the case's "Decide the final resolution" (9,749 of each in a first run of 100,000
+        lines). The case's task is now the stage's, even on a stage that still asks for a task
+        of its own, and it is the customer's next action on the worklist."""
+        self.final.create_activity = True
+        self.company.dunning_manager_id = self.manager
+        move = self._invoice(self.customer, 95, 4000.0)
+        self._invoice(self.customer, 20, 300.0)  # formal notice: a task of that stage
+        self._run()
+        case = self._cases()
+        # The company's collections manager decides, not the first manager found.
+        self.assertEqual(
+            (case.owner_id, case.activity_ids.summary, case.activity_ids.user_id),
+            (self.manager, "Decide the final resolution", self.manager),
+        )
+        tasks = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        )
+        self.assertEqual(tasks.dunning_level_id, self.formal)
+        events = self.env["dunning.event"].search(
+            [("partner_id", "=", self.customer.id), ("event_type", "=", "activity")]
+        )
+        self.assertEqual(events.level_id, self.formal)
+        self.assertEqual(self._events(move, "stage").level_id, self.final)
+        # The collector's worklist shows the case's decision as the customer's next action.
+        row = self.env["dunning.worklist"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(row.next_action, "Decide the final resolution")
+        # Declined the same day: its lines are not proposed again; the other stage's task
+        # is the next action.
+        with freeze_time(RUN_DATE):
+            case.with_user(self.manager).action_cancel()
+        self._run()
+        row.invalidate_recordset()
+        self.assertIn(self.formal.name, row.next_action)
+
     def test_a_draft_lets_go_of_a_paid_line_when_it_gathers_a_new_one(self):
         """Found by the 100,000-line benchmark (issue 15): a line of a draft case paid in
         full, then another line of the customer reaching the final stage: the daily step
@@ -99,6 +136,11 @@ class TestResolution(DunningCommon):
         self.assertIn("resume the ladder", str(move.message_ids.mapped("body")))
         self._run(run_date=RUN_DATE + timedelta(days=46))
         self.assertEqual(move.dunning_level_id, self.final)
+        # Its line reached the final stage after the manager cancelled the case: no case is
+        # proposed again, so the stage gives the collector its own task.
+        self.assertEqual(self._cases(), case)
+        task = self.customer.activity_ids.filtered(lambda a: a.summary == self.final.name)
+        self.assertEqual((len(task), task.user_id), (1, self.collector))
 
     def test_close_counts_what_was_recovered(self):
         move = self._invoice(self.customer, 95, 4000.0)
