@@ -124,6 +124,22 @@ class DunningResolution(models.Model):
         }
 
     @api.model
+    def _get_declined_entries(self, company, groups, run_date):
+        """Of the lines entering their stage on ``run_date`` (``groups``: (customer id, stage
+        id) -> line ids), those at a stage proposing a case that a manager already declined:
+        no case comes for them, so the stage gives its own task."""
+        Level = self.env["dunning.level"]
+        return self._get_declined_line_ids(
+            company,
+            {
+                line_id: run_date
+                for (_partner_id, level_id), line_ids in groups.items()
+                if Level.browse(level_id).propose_resolution
+                for line_id in line_ids
+            },
+        )
+
+    @api.model
     def _get_default_owner(self, company):
         """Who decides proposed cases: the company's collections manager if set, else the
         first dunning manager of the company."""

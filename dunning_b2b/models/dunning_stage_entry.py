@@ -126,17 +126,7 @@ class DunningStageEntry(models.AbstractModel):
         # The salespersons to notify and the documents' numbers, read once for the batch.
         documents = self.env["account.move"].browse({items[a.line_id].move_id for a in advances})
         documents.fetch(["invoice_user_id", "name"])
-        # Lines entering a stage that proposes a final resolution case which a manager
-        # already declined: no case comes for them, so the stage gives its own task.
-        declined = self.env["dunning.resolution"]._get_declined_line_ids(
-            company,
-            {
-                line_id: run_date
-                for (_p, level_id), line_ids in groups.items()
-                if Level.browse(level_id).propose_resolution
-                for line_id in line_ids
-            },
-        )
+        declined = self.env["dunning.resolution"]._get_declined_entries(company, groups, run_date)
         for (partner_id, level_id), line_ids in groups.items():
             partner = partners.browse(partner_id).with_prefetch(partners._prefetch_ids)
             level = Level.browse(level_id)
